@@ -1,0 +1,49 @@
+// The typed errors of the kernel's inputs. Each carries a message that says what to fix.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tasklane/task_info.hpp"
+
+namespace tasklane {
+
+enum class SpawnErrorCode : std::uint8_t {
+  EmptyKind,          // "task kind must not be empty"
+  ReservedName,       // "'all' is a reserved name"
+  DuplicateName,      // "a running task named 'x' already exists"
+  InvalidTimeout,     // timeout given but not positive
+  InvalidRetry,       // max_attempts 0, negative backoff, multiplier < 1, jitter outside 0..1
+  InvalidDelay,       // negative run_after or cooldown
+  PayloadTooLarge,    // over Config::max_payload_bytes
+  UnknownParent,      // parent.task names no task the kernel knows
+  QueueFull,          // "queue is full (limit N)": unfinished tasks reached Config::capacity
+  QuotaExhausted,     // the quota key's max_attempts are used up
+  SingleFlightBusy,   // another task of the single-flight quota key is unfinished
+  ShuttingDown,       // after shutdown: nothing new is accepted
+};
+
+struct SpawnError {
+  SpawnErrorCode code;
+  std::string message;
+  friend bool operator==(const SpawnError&, const SpawnError&) = default;
+};
+
+enum class SendErrorCode : std::uint8_t {
+  TaskNotFound,    // "task not found"
+  NotOwner,        // "caller does not own this task"
+  TaskTerminated,  // "task already completed" (failed, cancelled, timed_out)
+  NoInbox,         // "task has no inbox (not a sub-agent)"
+  InboxClosed,     // "sub-agent inbox closed": the task is being cancelled or the kernel stopping
+};
+
+struct SendError {
+  SendErrorCode code;
+  std::string message;
+  friend bool operator==(const SendError&, const SendError&) = default;
+};
+
+const char* to_string(SpawnErrorCode c);
+const char* to_string(SendErrorCode c);
+
+}  // namespace tasklane

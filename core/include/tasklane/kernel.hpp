@@ -1,0 +1,111 @@
+// Kernel: the sans-IO state machine behind every tasklane driver.
+//
+// The host calls an input method with the time it read from its clock, then drains poll() and
+// carries out each command, then arms one timer for next_deadline() and calls tick() when it
+// fires. The kernel never reads a clock, starts a thread or touches a file, so the same inputs
+// with the same times always give the same commands.
+//
+//   tasklane::Kernel kernel(tasklane::Config{});
+//   auto id = kernel.spawn(spec, now);
+//   while (auto command = kernel.poll()) driver.carry_out(*command);
+//   if (auto at = kernel.next_deadline()) timer.arm(*at);
+//
+// Time that goes backwards is taken as the last time seen. No input throws; bad input answers a
+// typed error (spawn, send) or is ignored and counted (complete for an unknown or stale attempt).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tasklane/command.hpp"
+#include "tasklane/config.hpp"
+#include "tasklane/errors.hpp"
+#include "tasklane/event.hpp"
+#include "tasklane/outcome.hpp"
+#include "tasklane/result.hpp"
+#include "tasklane/selectors.hpp"
+#include "tasklane/snapshot.hpp"
+#include "tasklane/stats.hpp"
+
+namespace tasklane {
+
+class Kernel {
+ public:
+  explicit Kernel(Config config = {});
+  ~Kernel();
+  Kernel(Kernel&&) noexcept;
+  Kernel& operator=(Kernel&&) noexcept;
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  // Accepts a task. Fails with a SpawnError naming what to fix (see errors.hpp).
+  Result<TaskId, SpawnError> spawn(TaskSpec spec, Time now);
+
+  // Attempt `attempt` of task `id` ended. Ignored (and counted) for an unknown task, a task that is
+  // not running, or an attempt that is no longer current (it timed out, or a newer one started).
+  void complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time now);
+
+  // Fires every timer due at or before `now`: delays, backoffs, cooldowns, timeouts, polls.
+  void tick(Time now);
+
+  // Queued-work runner (seed 001). poke(session) asks to run that session's queued work unless it
+  // is in flight; poke(nullopt) runs any session's work, but only while no session is in flight.
+  void poke(std::optional<std::string> session, std::string reason, Time now);
+  // The host's answer to a RunQueuedWork command: the session it submitted, or nullopt for idle.
+  void answer_queued_work(std::uint64_t request, std::optional<std::string> submitted, Time now);
+  // A submitted session finished its queued work: it leaves flight and is driven again.
+  void complete_session(std::string session, std::string reason, Time now);
+
+  // Cancels the selected live tasks; returns how many were newly cancelled. A pending task ends
+  // Cancelled at once; a running one gets a Cancel command and ends Cancelled when its work returns.
+  std::size_t abort(const AbortSelector& which, Time now);
+  // abort of one task: false for an unknown task, a terminal one, or one already being cancelled.
+  bool cancel(TaskId id, Time now);
+
+  // Waits for the selected tasks that no earlier flush took; a FlushDone command with the first
+  // error among them follows once every one is terminal (at once when none is live).
+  FlushId flush(const FlushSelector& which, Time now);
+
+  // Sends a message from `from` (the caller's owner id) to a sub-agent's inbox.
+  Result<void, SendError> send(TaskId to, std::string from, Json message, Time now);
+
+  // Stops starting work, drains or cancels what runs, then emits PersistSnapshot and Stopped.
+  void shutdown(ShutdownMode mode, Time now);
+
+  // Loads durable state (normally once, at start, before any spawn). Tasks that were running come
+  // back Failed "task orphaned: runtime restarted while running", or pending again where their
+  // retry policy says requeue_on_restart and attempts remain. Ids the kernel already has are skipped.
+  void restore(const Snapshot& snapshot, Time now);
+
+  // ---- outputs ------------------------------------------------------------------------------
+
+  std::optional<Command> poll();               // drain until nullopt after every input
+  std::optional<Time> next_deadline() const;   // the one time the driver must call tick() at
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  const TaskInfo* get(TaskId id) const;                      // nullptr when unknown or forgotten
+  std::vector<TaskInfo> list(std::string_view owner) const;  // by id
+  bool has_running(std::string_view owner) const;            // any unfinished task of the owner
+  Snapshot snapshot() const;                                 // durable state as a value
+  const KernelStats& stats() const;
+  const Config& config() const;
+  std::size_t unfinished() const;  // pending + running
+  std::size_t running() const;     // attempts the kernel counts as running
+  bool stopping() const;
+  bool stopped() const;
+  Time last_time() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace tasklane

@@ -1,0 +1,23 @@
+// Counters the kernel keeps about itself; a metrics layer in drivers/ reads them.
+#pragma once
+
+#include <cstdint>
+
+namespace tasklane {
+
+struct KernelStats {
+  std::uint64_t spawned = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t started = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t cancelled = 0;
+  std::uint64_t timed_out = 0;  // tasks that ended TimedOut
+  std::uint64_t attempt_timeouts = 0;  // attempts that hit their deadline (retried or not)
+  std::uint64_t retried = 0;
+  std::uint64_t ignored_completions = 0;  // unknown task, stale attempt, or not running
+  std::uint64_t orphaned = 0;
+  friend bool operator==(const KernelStats&, const KernelStats&) = default;
+};
+
+}  // namespace tasklane

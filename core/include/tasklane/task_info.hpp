@@ -1,0 +1,33 @@
+// TaskInfo: what the kernel knows about one task. It is also the durable record: a Persist
+// command carries a TaskInfo, and a Snapshot is a list of them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "tasklane/task_spec.hpp"
+
+namespace tasklane {
+
+enum class TaskStatus : std::uint8_t { Pending, Running, Completed, Failed, Cancelled, TimedOut };
+
+constexpr bool is_terminal(TaskStatus s) { return s != TaskStatus::Pending && s != TaskStatus::Running; }
+const char* to_string(TaskStatus s);
+std::optional<TaskStatus> parse_task_status(std::string_view text);
+
+struct TaskInfo {
+  TaskId id;
+  TaskSpec spec;
+  TaskStatus status = TaskStatus::Pending;
+  std::uint32_t attempt = 0;  // attempts started so far; the running attempt's number
+  Time created_at{0};
+  Time due{0};  // earliest start of the next attempt
+  std::optional<Time> finished_at;
+  std::optional<std::string> error;  // the last attempt's error
+  Json result;                       // the successful attempt's result, null otherwise
+  bool cancel_requested = false;     // running, asked to stop; ends Cancelled when the work returns
+  friend bool operator==(const TaskInfo&, const TaskInfo&) = default;
+};
+
+}  // namespace tasklane

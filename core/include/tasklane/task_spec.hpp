@@ -1,0 +1,98 @@
+// TaskSpec: everything a caller says about one piece of background work.
+//
+//   TaskSpec spec;
+//   spec.kind = "summarize";                       // selects the handler in the driver
+//   spec.owner = "alice";                          // the session / thread that owns the task
+//   spec.payload = {{"turn", 12}};
+//   spec.priority = Priority::High;
+//   spec.key = SequenceKey{"agent", "alice", "facts"};   // same key: one after another
+//   spec.timeout = seconds(30);                    // per attempt
+//   spec.retry.max_attempts = 3;
+//
+// Every field has a safe default; Kernel::spawn checks the spec and answers a SpawnError that
+// says what to fix.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tasklane/task_id.hpp"
+#include "tasklane/time.hpp"
+
+namespace tasklane {
+
+using Json = nlohmann::json;
+
+// Low < Normal < High < Critical. A higher priority never waits behind a lower one that is ready.
+enum class Priority : std::uint8_t { Low = 0, Normal = 1, High = 2, Critical = 3 };
+inline constexpr int priority_count = 4;
+
+// Tasks with equal keys run one after another, in spawn order, never overlapping.
+// Flushes select by scope, by purpose, or both (seed 000).
+struct SequenceKey {
+  std::string agent;
+  std::string scope;
+  std::string purpose;
+  friend auto operator<=>(const SequenceKey&, const SequenceKey&) = default;
+};
+
+// Where a task was spawned from (seed 003): the parent task makes trees; the run makes
+// "cancel everything this run started" possible.
+struct ParentContext {
+  std::optional<TaskId> task;
+  std::optional<std::string> run;
+  std::optional<std::string> call;
+  std::optional<std::string> agent;
+  friend bool operator==(const ParentContext&, const ParentContext&) = default;
+};
+
+// How a failed attempt is tried again (seed 004, Temporal's retry policy).
+// Backoff before attempt n+1 is min(initial_backoff * multiplier^(n-1), max_backoff), then
+// reduced by up to `jitter` (0..1) of itself, drawn from the kernel's seeded generator.
+struct RetryPolicy {
+  std::uint32_t max_attempts = 1;  // 1: no retry
+  Duration initial_backoff = seconds(1);
+  double multiplier = 2.0;
+  Duration max_backoff = seconds(60);
+  double jitter = 0.0;
+  std::vector<std::string> non_retryable_errors;  // Outcome::error_type values that fail at once
+  bool requeue_on_restart = false;  // a task running at a crash runs again instead of failing as orphaned
+  friend bool operator==(const RetryPolicy&, const RetryPolicy&) = default;
+};
+
+// Quotas shared by all tasks with the same key, for example "session-7/compaction" (seed 002).
+struct QuotaSpec {
+  std::string key;
+  Duration cooldown{0};            // minimum time between two starts under this key
+  std::uint32_t max_attempts = 0;  // attempts ever started under this key; 0 means no limit
+  bool single_flight = false;      // refuse a spawn while another task of this key is unfinished
+  friend bool operator==(const QuotaSpec&, const QuotaSpec&) = default;
+};
+
+struct TaskSpec {
+  std::string kind;
+  Json payload;  // null when absent
+  std::string owner;
+  std::optional<std::string> name;  // unique among the owner's live tasks; not a reserved name
+  std::string description;
+  Priority priority = Priority::Normal;
+  std::optional<SequenceKey> key;
+  Duration run_after{0};             // nothing starts before spawn time + run_after
+  std::optional<Duration> timeout;   // per attempt; must be positive when given
+  RetryPolicy retry;
+  std::optional<QuotaSpec> quota;
+  ParentContext parent;
+  bool inbox = false;    // a sub-agent: Kernel::send may deliver messages to it
+  bool durable = false;  // every change is emitted as a Persist command
+  friend bool operator==(const TaskSpec&, const TaskSpec&) = default;
+};
+
+const char* to_string(Priority p);
+std::optional<Priority> parse_priority(std::string_view text);
+
+}  // namespace tasklane

@@ -1,0 +1,120 @@
+// FlushTracker: which tasks a flush waits for, and the errors not yet reported (seed 000).
+//
+// Every accepted task is "unflushed" until a flush takes it. A flush takes the unflushed tasks it
+// selects; those still live are waited for, the others only give up their error. A task that
+// failed before any flush keeps its error here until a flush takes it, so the error surfaces.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+
+#include "tasklane/command.hpp"
+#include "tasklane/selectors.hpp"
+
+namespace tasklane::detail {
+
+class FlushTracker {
+ public:
+  void on_accepted(TaskId id, const std::optional<SequenceKey>& key) { unflushed_[id] = Entry{key, false, {}}; }
+
+  // A task reached a terminal state with `error` (nullopt when it is not an error).
+  void on_terminal(TaskId id, std::optional<std::string> error, std::deque<Command>& out) {
+    if (const auto claimed = claimed_by_.find(id); claimed != claimed_by_.end()) {
+      const FlushId flush = claimed->second;
+      claimed_by_.erase(claimed);
+      auto& waiting = active_.at(flush);
+      waiting.live.erase(id);
+      if (error) waiting.note_error(id, *error);
+      if (waiting.live.empty()) finish(flush, out);
+      return;
+    }
+    const auto it = unflushed_.find(id);
+    if (it == unflushed_.end()) return;
+    if (!error) {
+      unflushed_.erase(it);  // nothing left to surface
+      return;
+    }
+    it->second.terminal = true;
+    it->second.error = std::move(error);
+  }
+
+  FlushId flush(const FlushSelector& which, std::deque<Command>& out) {
+    const FlushId id = next_flush_++;
+    Waiting waiting;
+    for (auto it = unflushed_.begin(); it != unflushed_.end();) {
+      if (!matches(which, it->second.key)) {
+        ++it;
+        continue;
+      }
+      if (it->second.terminal) {
+        if (it->second.error) waiting.note_error(it->first, *it->second.error);
+      } else {
+        waiting.live.insert(it->first);
+        claimed_by_[it->first] = id;
+      }
+      it = unflushed_.erase(it);
+    }
+    const bool done = waiting.live.empty();
+    active_.emplace(id, std::move(waiting));
+    if (done) finish(id, out);
+    return id;
+  }
+
+  // Forget a task entirely (restore of a task that is already terminal has nothing to flush).
+  std::size_t unflushed() const { return unflushed_.size(); }
+  std::size_t active() const { return active_.size(); }
+
+ private:
+  struct Entry {
+    std::optional<SequenceKey> key;
+    bool terminal = false;
+    std::optional<std::string> error;
+  };
+  struct Waiting {
+    std::set<TaskId> live;
+    std::optional<TaskId> first_error_task;  // the earliest-spawned failure wins
+    std::string first_error;
+    void note_error(TaskId task, const std::string& error) {
+      if (!first_error_task || task < *first_error_task) {
+        first_error_task = task;
+        first_error = error;
+      }
+    }
+  };
+
+  static bool matches(const FlushSelector& which, const std::optional<SequenceKey>& key) {
+    return std::visit(
+        [&](const auto& s) -> bool {
+          using S = std::decay_t<decltype(s)>;
+          if constexpr (std::is_same_v<S, flush_selector::All>) {
+            return true;
+          } else if constexpr (std::is_same_v<S, flush_selector::Scope>) {
+            return key && key->scope == s.scope;
+          } else if constexpr (std::is_same_v<S, flush_selector::Purpose>) {
+            return key && key->purpose == s.purpose;
+          } else {
+            return key && key->scope == s.scope && key->purpose == s.purpose;
+          }
+        },
+        which);
+  }
+
+  void finish(FlushId id, std::deque<Command>& out) {
+    auto node = active_.extract(id);
+    auto& waiting = node.mapped();
+    std::optional<std::string> error;
+    if (waiting.first_error_task) error = std::move(waiting.first_error);
+    out.emplace_back(command::FlushDone{id, std::move(error)});
+  }
+
+  std::map<TaskId, Entry> unflushed_;
+  std::map<TaskId, FlushId> claimed_by_;
+  std::map<FlushId, Waiting> active_;
+  FlushId next_flush_ = 1;
+};
+
+}  // namespace tasklane::detail

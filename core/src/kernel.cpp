@@ -1,0 +1,622 @@
+// The kernel's state and its transitions. Each input clamps time, changes state, then settles:
+// starts what may start, checks whether a shutdown is complete, and drops stale timers.
+#include "tasklane/kernel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "flush_tracker.hpp"
+#include "queued_work_runner.hpp"
+#include "quota_book.hpp"
+#include "ready_queue.hpp"
+#include "rng.hpp"
+#include "sequence_lanes.hpp"
+#include "spawn_checks.hpp"
+#include "timer_queue.hpp"
+
+namespace tasklane {
+
+using detail::TimerKind;
+
+namespace {
+
+struct Entry {
+  TaskInfo info;
+  std::uint64_t due_generation = 0;  // invalidates TaskDue timers armed before the last change
+  std::deque<std::pair<std::string, Json>> inbox_backlog;  // messages sent before the attempt started
+};
+
+std::string timed_out_message(Duration timeout) {
+  return "timed out after " + std::to_string(timeout.count() / 1000) + " ms";
+}
+
+}  // namespace
+
+struct Kernel::State {
+  explicit State(Config c) : config(c), rng(c.seed) {}
+
+  Config config;
+  Time now{0};
+  bool seen_input = false;
+  std::uint64_t next_id = 0;
+  detail::SplitMix64 rng;
+
+  std::map<TaskId, Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
+  std::map<std::string, std::set<TaskId>, std::less<>> by_owner;
+  std::map<std::pair<std::string, std::string>, TaskId> live_names;
+  std::map<TaskId, std::vector<TaskId>> children;
+  std::map<std::string, std::vector<TaskId>> run_roots;
+  std::deque<TaskId> terminal_order;
+
+  detail::ReadyQueue ready;
+  detail::TimerQueue timers;
+  detail::SequenceLanes lanes;
+  detail::QuotaBook quotas;
+  detail::FlushTracker flushes;
+  detail::QueuedWorkRunner runner;
+  std::uint64_t poll_generation = 0;
+
+  std::deque<Command> out;
+  std::size_t unfinished = 0;
+  std::size_t running = 0;
+  bool stopping = false;
+  bool stopped = false;
+  KernelStats stats;
+
+  // ---- time and settling ------------------------------------------------------------------
+
+  void observe(Time t) {
+    now = seen_input ? std::max(now, t) : t;  // time never goes backwards inside the kernel
+    if (seen_input) return;
+    seen_input = true;
+    if (config.queued_work_runner) {
+      runner.startup(out);
+      arm_poll();
+    }
+  }
+
+  void arm_poll() { timers.arm(now + config.queued_work_poll, TimerKind::QueuedWorkPoll, TaskId{}, ++poll_generation); }
+
+  void settle() {
+    schedule();
+    if (stopping && !stopped && running == 0) {
+      stopped = true;
+      ++poll_generation;  // no more polls once stopped
+      out.emplace_back(command::PersistSnapshot{snapshot()});
+      out.emplace_back(command::Stopped{});
+    }
+    while (const auto* t = timers.top()) {
+      if (!is_stale(*t)) break;
+      timers.pop();
+    }
+  }
+
+  bool is_stale(const detail::Timer& t) const {
+    switch (t.kind) {
+      case TimerKind::QueuedWorkPoll:
+        return t.generation != poll_generation;
+      case TimerKind::TaskDue: {
+        const auto it = tasks.find(t.task);
+        return it == tasks.end() || it->second.info.status != TaskStatus::Pending ||
+               it->second.due_generation != t.generation;
+      }
+      case TimerKind::AttemptTimeout: {
+        const auto it = tasks.find(t.task);
+        return it == tasks.end() || it->second.info.status != TaskStatus::Running ||
+               it->second.info.attempt != t.generation;
+      }
+    }
+    return true;
+  }
+
+  void fire_due_timers() {
+    while (const auto* top = timers.top()) {
+      if (top->at > now) break;
+      const detail::Timer t = *top;
+      timers.pop();
+      if (is_stale(t)) continue;
+      switch (t.kind) {
+        case TimerKind::QueuedWorkPoll:
+          runner.poll(out);
+          if (!stopped) arm_poll();
+          break;
+        case TimerKind::TaskDue:
+          consider(tasks.at(t.task));
+          break;
+        case TimerKind::AttemptTimeout:
+          on_timeout(tasks.at(t.task));
+          break;
+      }
+    }
+  }
+
+  // ---- readiness and starting -------------------------------------------------------------
+
+  // Puts a pending task where it belongs: behind a timer, behind its lane head, or ready.
+  void consider(Entry& e) {
+    TaskInfo& info = e.info;
+    if (info.status != TaskStatus::Pending || stopping) return;
+    if (ready.contains(info.spec.priority, info.id)) return;
+    if (info.due > now) {
+      timers.arm(info.due, TimerKind::TaskDue, info.id, ++e.due_generation);
+      return;
+    }
+    if (info.spec.key && !lanes.is_head(*info.spec.key, info.id)) return;
+    if (info.spec.quota) {
+      const Time open = quotas.cooldown_until(*info.spec.quota, now);
+      if (open > now) {
+        timers.arm(open, TimerKind::TaskDue, info.id, ++e.due_generation);
+        return;
+      }
+    }
+    ready.push(info.spec.priority, info.id);
+  }
+
+  void schedule() {
+    while (!stopping && running < config.max_running) {
+      const auto id = ready.pop();
+      if (!id) break;
+      Entry& e = tasks.at(*id);
+      if (const auto& quota = e.info.spec.quota) {
+        if (quotas.attempts_exhausted(*quota)) {
+          finish(e, TaskStatus::Failed,
+                 "attempt quota for '" + quota->key + "' is used up (limit " + std::to_string(quota->max_attempts) + ")");
+          continue;
+        }
+        const Time open = quotas.cooldown_until(*quota, now);
+        if (open > now) {  // another task of this key started earlier in this pass
+          timers.arm(open, TimerKind::TaskDue, e.info.id, ++e.due_generation);
+          continue;
+        }
+      }
+      start(e);
+    }
+  }
+
+  void start(Entry& e) {
+    TaskInfo& info = e.info;
+    info.status = TaskStatus::Running;
+    ++info.attempt;
+    ++running;
+    ++stats.started;
+    if (info.spec.quota) quotas.started(*info.spec.quota, now);
+    std::optional<Time> deadline;
+    if (info.spec.timeout) {
+      deadline = now + *info.spec.timeout;
+      timers.arm(*deadline, TimerKind::AttemptTimeout, info.id, info.attempt);
+    }
+    out.emplace_back(command::Start{info.id, info.attempt, info.spec.kind, info.spec.payload, deadline, info.spec.inbox});
+    for (auto& [from, message] : e.inbox_backlog) {
+      out.emplace_back(command::Deliver{info.id, info.attempt, std::move(from), std::move(message)});
+    }
+    e.inbox_backlog.clear();
+    persist(e);
+  }
+
+  // ---- attempt endings --------------------------------------------------------------------
+
+  Duration backoff(const TaskInfo& info) {
+    const RetryPolicy& p = info.spec.retry;
+    const double cap = static_cast<double>(p.max_backoff.count());
+    double delay = static_cast<double>(p.initial_backoff.count()) *
+                   std::pow(p.multiplier, static_cast<double>(info.attempt > 0 ? info.attempt - 1 : 0));
+    if (!(delay <= cap)) delay = cap;  // also catches overflow to infinity
+    if (p.jitter > 0) delay -= delay * p.jitter * rng.unit();
+    return Duration{static_cast<Duration::rep>(std::max(0.0, delay))};
+  }
+
+  void end_attempt_with_error(Entry& e, std::string error, bool retryable, TaskStatus final_status) {
+    TaskInfo& info = e.info;
+    if (retryable && info.attempt < info.spec.retry.max_attempts) {
+      ++stats.retried;
+      info.status = TaskStatus::Pending;
+      info.due = now + backoff(info);
+      info.error = std::move(error);
+      persist(e);
+      consider(e);
+      return;
+    }
+    finish(e, final_status, std::move(error));
+  }
+
+  void on_timeout(Entry& e) {
+    TaskInfo& info = e.info;
+    --running;
+    ++stats.attempt_timeouts;
+    out.emplace_back(command::Cancel{info.id, info.attempt, CancelReason::TimedOut});
+    if (info.cancel_requested) {
+      finish(e, TaskStatus::Cancelled, std::nullopt);
+      return;
+    }
+    end_attempt_with_error(e, timed_out_message(*info.spec.timeout), true, TaskStatus::TimedOut);
+  }
+
+  bool retryable(const TaskInfo& info, const Outcome& outcome) const {
+    if (!outcome.retryable) return false;
+    const auto& list = info.spec.retry.non_retryable_errors;
+    return outcome.error_type.empty() || std::find(list.begin(), list.end(), outcome.error_type) == list.end();
+  }
+
+  void on_complete(Entry& e, Outcome outcome) {
+    TaskInfo& info = e.info;
+    --running;
+    if (info.cancel_requested) {
+      finish(e, TaskStatus::Cancelled, std::nullopt);
+    } else if (outcome.ok) {
+      info.result = std::move(outcome.result);
+      finish(e, TaskStatus::Completed, std::nullopt);
+    } else {
+      const bool again = retryable(info, outcome);
+      end_attempt_with_error(e, std::move(outcome.error), again, TaskStatus::Failed);
+    }
+  }
+
+  // The one way a task becomes terminal.
+  void finish(Entry& e, TaskStatus status, std::optional<std::string> error) {
+    TaskInfo& info = e.info;
+    const bool was_pending = info.status == TaskStatus::Pending;
+    info.status = status;
+    info.finished_at = now;
+    info.cancel_requested = false;
+    if (status == TaskStatus::Completed) info.error.reset();
+    if (error) info.error = error;
+    ++e.due_generation;
+    e.inbox_backlog.clear();
+    if (was_pending) ready.erase(info.spec.priority, info.id);
+    --unfinished;
+    if (info.spec.name) live_names.erase({info.spec.owner, *info.spec.name});
+    if (info.spec.quota) quotas.release(*info.spec.quota);
+    switch (status) {
+      case TaskStatus::Completed: ++stats.completed; break;
+      case TaskStatus::Failed: ++stats.failed; break;
+      case TaskStatus::Cancelled: ++stats.cancelled; break;
+      case TaskStatus::TimedOut: ++stats.timed_out; break;
+      default: break;
+    }
+    const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
+    flushes.on_terminal(info.id, is_error ? info.error : std::nullopt, out);
+    out.emplace_back(command::Notify{info.spec.owner, info.id, status, info.result,
+                                     is_error ? info.error : std::nullopt});
+    persist(e);
+    const TaskId id = info.id;
+    if (info.spec.key) {
+      if (const auto next = lanes.remove(*info.spec.key, id)) consider(tasks.at(*next));
+    }
+    terminal_order.push_back(id);
+    forget_oldest_terminal();
+  }
+
+  void forget_oldest_terminal() {
+    while (terminal_order.size() > config.retained_terminal) {
+      const TaskId id = terminal_order.front();
+      terminal_order.pop_front();
+      const auto it = tasks.find(id);
+      if (it == tasks.end()) continue;
+      const auto owner = by_owner.find(it->second.info.spec.owner);
+      if (owner != by_owner.end()) {
+        owner->second.erase(id);
+        if (owner->second.empty()) by_owner.erase(owner);
+      }
+      const ParentContext& parent = it->second.info.spec.parent;
+      if (parent.task) {
+        erase_from(children, *parent.task, id);
+      } else if (parent.run) {
+        erase_from(run_roots, *parent.run, id);
+      }
+      children.erase(id);
+      tasks.erase(it);
+    }
+  }
+
+  template <class Map, class Key>
+  static void erase_from(Map& index, const Key& key, TaskId id) {
+    const auto it = index.find(key);
+    if (it == index.end()) return;
+    auto& ids = it->second;
+    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+    if (ids.empty()) index.erase(it);
+  }
+
+  void persist(const Entry& e) {
+    if (e.info.spec.durable) out.emplace_back(command::Persist{e.info});
+  }
+
+  // ---- cancellation -----------------------------------------------------------------------
+
+  bool cancel_one(TaskId id, CancelReason reason) {
+    const auto it = tasks.find(id);
+    if (it == tasks.end()) return false;
+    Entry& e = it->second;
+    if (is_terminal(e.info.status) || e.info.cancel_requested) return false;
+    if (e.info.status == TaskStatus::Pending) {
+      finish(e, TaskStatus::Cancelled, std::nullopt);
+      return true;
+    }
+    e.info.cancel_requested = true;
+    out.emplace_back(command::Cancel{id, e.info.attempt, reason});
+    persist(e);
+    return true;
+  }
+
+  // `root` and every descendant, parents before children, siblings by id.
+  void collect_tree(TaskId root, std::vector<TaskId>& into) const {
+    std::vector<TaskId> stack{root};
+    while (!stack.empty()) {
+      const TaskId id = stack.back();
+      stack.pop_back();
+      if (!tasks.count(id)) continue;
+      into.push_back(id);
+      if (const auto c = children.find(id); c != children.end()) {
+        stack.insert(stack.end(), c->second.rbegin(), c->second.rend());
+      }
+    }
+  }
+
+  std::vector<TaskId> select(const AbortSelector& which) const {
+    std::vector<TaskId> ids;
+    std::visit(
+        [&](const auto& s) {
+          using S = std::decay_t<decltype(s)>;
+          if constexpr (std::is_same_v<S, abort_selector::Task>) {
+            ids.push_back(s.id);
+          } else if constexpr (std::is_same_v<S, abort_selector::Tree>) {
+            collect_tree(s.root, ids);
+          } else if constexpr (std::is_same_v<S, abort_selector::Owner>) {
+            if (const auto it = by_owner.find(s.owner); it != by_owner.end()) ids.assign(it->second.begin(), it->second.end());
+          } else if constexpr (std::is_same_v<S, abort_selector::Run>) {
+            if (const auto it = run_roots.find(s.run); it != run_roots.end()) {
+              for (const TaskId root : it->second) collect_tree(root, ids);
+            }
+          } else {
+            for (const auto& [id, e] : tasks) ids.push_back(id);
+          }
+        },
+        which);
+    return ids;
+  }
+
+  // ---- registration -----------------------------------------------------------------------
+
+  void index(const TaskInfo& info) {
+    by_owner[info.spec.owner].insert(info.id);
+    if (info.spec.parent.task) {
+      children[*info.spec.parent.task].push_back(info.id);
+    } else if (info.spec.parent.run) {
+      run_roots[*info.spec.parent.run].push_back(info.id);
+    }
+    if (is_terminal(info.status)) {
+      terminal_order.push_back(info.id);
+      return;
+    }
+    ++unfinished;
+    if (info.spec.name) live_names[{info.spec.owner, *info.spec.name}] = info.id;
+    if (info.spec.key) lanes.push(*info.spec.key, info.id);
+    if (info.spec.quota) quotas.hold(*info.spec.quota);
+    flushes.on_accepted(info.id, info.spec.key);
+  }
+
+  Snapshot snapshot() const {
+    Snapshot s;
+    s.next_id = next_id;
+    s.rng_state = rng.state();
+    for (const auto& [id, e] : tasks) {
+      if (e.info.spec.durable) s.tasks.push_back(e.info);
+    }
+    s.quotas = quotas.usage();
+    return s;
+  }
+};
+
+// ---- the public face --------------------------------------------------------------------------
+
+Kernel::Kernel(Config config) : state_(std::make_unique<State>(config)) {}
+Kernel::~Kernel() = default;
+Kernel::Kernel(Kernel&&) noexcept = default;
+Kernel& Kernel::operator=(Kernel&&) noexcept = default;
+
+Result<TaskId, SpawnError> Kernel::spawn(TaskSpec spec, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  const detail::SpawnContext context{s.config,   s.next_id, s.unfinished,
+                                     s.stopping, [&](const std::string& owner, const std::string& name) {
+                                       return s.live_names.count({owner, name}) != 0;
+                                     },
+                                     s.quotas};
+  if (auto refusal = detail::check_spawn(spec, context)) {
+    ++s.stats.refused;
+    s.settle();
+    return Failure{std::move(*refusal)};
+  }
+  const TaskId id{s.next_id++};
+  Entry& e = s.tasks[id];
+  e.info.id = id;
+  e.info.created_at = s.now;
+  e.info.due = s.now + spec.run_after;
+  e.info.spec = std::move(spec);
+  s.index(e.info);
+  ++s.stats.spawned;
+  s.persist(e);
+  s.consider(e);
+  s.settle();
+  return id;
+}
+
+void Kernel::complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  s.fire_due_timers();  // a deadline that passed before this completion arrived wins
+  const auto it = s.tasks.find(id);
+  if (it == s.tasks.end() || it->second.info.status != TaskStatus::Running || it->second.info.attempt != attempt) {
+    ++s.stats.ignored_completions;
+  } else {
+    s.on_complete(it->second, std::move(outcome));
+  }
+  s.settle();
+}
+
+void Kernel::tick(Time now) {
+  State& s = *state_;
+  s.observe(now);
+  s.fire_due_timers();
+  s.settle();
+}
+
+void Kernel::poke(std::optional<std::string> session, std::string reason, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  if (!s.stopped) s.runner.poke(std::move(session), std::move(reason), s.out);
+  s.settle();
+}
+
+void Kernel::answer_queued_work(std::uint64_t request, std::optional<std::string> submitted, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  if (!s.runner.answer(request, std::move(submitted), s.out)) ++s.stats.ignored_completions;
+  s.settle();
+}
+
+void Kernel::complete_session(std::string session, std::string reason, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  if (!s.stopped) s.runner.complete(std::move(session), std::move(reason), s.out);
+  s.settle();
+}
+
+std::size_t Kernel::abort(const AbortSelector& which, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  std::size_t cancelled = 0;
+  for (const TaskId id : s.select(which)) cancelled += s.cancel_one(id, CancelReason::Requested) ? 1 : 0;
+  s.settle();
+  return cancelled;
+}
+
+bool Kernel::cancel(TaskId id, Time now) { return abort(abort_selector::Task{id}, now) == 1; }
+
+FlushId Kernel::flush(const FlushSelector& which, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  const FlushId id = s.flushes.flush(which, s.out);
+  s.settle();
+  return id;
+}
+
+Result<void, SendError> Kernel::send(TaskId to, std::string from, Json message, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  const auto it = s.tasks.find(to);
+  if (it == s.tasks.end()) return Failure{SendError{SendErrorCode::TaskNotFound, "task not found"}};
+  Entry& e = it->second;
+  if (e.info.spec.owner != from) return Failure{SendError{SendErrorCode::NotOwner, "caller does not own this task"}};
+  if (is_terminal(e.info.status)) {
+    return Failure{SendError{SendErrorCode::TaskTerminated, std::string("task already ") + to_string(e.info.status)}};
+  }
+  if (!e.info.spec.inbox) return Failure{SendError{SendErrorCode::NoInbox, "task has no inbox (not a sub-agent)"}};
+  if (e.info.cancel_requested || s.stopping) return Failure{SendError{SendErrorCode::InboxClosed, "sub-agent inbox closed"}};
+  if (e.info.status == TaskStatus::Running) {
+    s.out.emplace_back(command::Deliver{to, e.info.attempt, std::move(from), std::move(message)});
+  } else {
+    e.inbox_backlog.emplace_back(std::move(from), std::move(message));
+  }
+  s.settle();
+  return {};
+}
+
+void Kernel::shutdown(ShutdownMode mode, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  s.stopping = true;
+  if (mode == ShutdownMode::Cancel) {
+    for (auto& [id, e] : s.tasks) {
+      if (e.info.status == TaskStatus::Running) s.cancel_one(id, CancelReason::Shutdown);
+    }
+  }
+  s.settle();
+}
+
+void Kernel::restore(const Snapshot& snapshot, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  const bool fresh = s.tasks.empty() && s.next_id == 0;
+  std::vector<const TaskInfo*> records;
+  for (const auto& r : snapshot.tasks) records.push_back(&r);
+  std::sort(records.begin(), records.end(), [](const TaskInfo* a, const TaskInfo* b) { return a->id < b->id; });
+  std::vector<TaskId> restored;
+  for (const TaskInfo* r : records) {
+    if (s.tasks.count(r->id)) continue;
+    s.next_id = std::max(s.next_id, r->id.value + 1);
+    Entry& e = s.tasks[r->id];
+    e.info = *r;
+    s.index(e.info);
+    restored.push_back(r->id);
+  }
+  s.next_id = std::max(s.next_id, snapshot.next_id);
+  if (fresh) s.rng.set_state(snapshot.rng_state);
+  for (const auto& q : snapshot.quotas) s.quotas.restore(q);
+  for (const TaskId id : restored) {
+    Entry& e = s.tasks.at(id);
+    if (e.info.status == TaskStatus::Running) {
+      if (e.info.cancel_requested) {
+        s.finish(e, TaskStatus::Cancelled, std::nullopt);
+      } else if (e.info.spec.retry.requeue_on_restart && e.info.attempt < e.info.spec.retry.max_attempts) {
+        e.info.status = TaskStatus::Pending;
+        e.info.due = s.now;
+        s.persist(e);
+      } else {
+        ++s.stats.orphaned;
+        s.finish(e, TaskStatus::Failed, "task orphaned: runtime restarted while running");
+      }
+    }
+    s.consider(e);
+  }
+  s.settle();
+}
+
+std::optional<Command> Kernel::poll() {
+  auto& out = state_->out;
+  if (out.empty()) return std::nullopt;
+  Command c = std::move(out.front());
+  out.pop_front();
+  return c;
+}
+
+std::optional<Time> Kernel::next_deadline() const {
+  const auto* top = state_->timers.top();
+  if (!top) return std::nullopt;
+  return top->at;
+}
+
+const TaskInfo* Kernel::get(TaskId id) const {
+  const auto it = state_->tasks.find(id);
+  return it == state_->tasks.end() ? nullptr : &it->second.info;
+}
+
+std::vector<TaskInfo> Kernel::list(std::string_view owner) const {
+  std::vector<TaskInfo> out;
+  const auto it = state_->by_owner.find(owner);
+  if (it == state_->by_owner.end()) return out;
+  for (const TaskId id : it->second) out.push_back(state_->tasks.at(id).info);
+  return out;
+}
+
+bool Kernel::has_running(std::string_view owner) const {
+  const auto it = state_->by_owner.find(owner);
+  if (it == state_->by_owner.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](TaskId id) { return !is_terminal(state_->tasks.at(id).info.status); });
+}
+
+Snapshot Kernel::snapshot() const { return state_->snapshot(); }
+const KernelStats& Kernel::stats() const { return state_->stats; }
+const Config& Kernel::config() const { return state_->config; }
+std::size_t Kernel::unfinished() const { return state_->unfinished; }
+std::size_t Kernel::running() const { return state_->running; }
+bool Kernel::stopping() const { return state_->stopping; }
+bool Kernel::stopped() const { return state_->stopped; }
+Time Kernel::last_time() const { return state_->now; }
+
+}  // namespace tasklane

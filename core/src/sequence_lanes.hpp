@@ -1,0 +1,44 @@
+// SequenceLanes: tasks with one SequenceKey run one after another in spawn order (seed 000).
+// Only the head of a lane may start; the next becomes head when the head is terminal.
+#pragma once
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <optional>
+
+#include "tasklane/task_spec.hpp"
+
+namespace tasklane::detail {
+
+class SequenceLanes {
+ public:
+  void push(const SequenceKey& key, TaskId id) {
+    auto& lane = lanes_[key];
+    // Restored tasks may arrive after newer ones: keep each lane in id (spawn) order.
+    lane.insert(std::upper_bound(lane.begin(), lane.end(), id), id);
+  }
+  bool is_head(const SequenceKey& key, TaskId id) const {
+    const auto it = lanes_.find(key);
+    return it != lanes_.end() && !it->second.empty() && it->second.front() == id;
+  }
+  // Removes `id`; answers the lane's new head when `id` was the head.
+  std::optional<TaskId> remove(const SequenceKey& key, TaskId id) {
+    const auto it = lanes_.find(key);
+    if (it == lanes_.end()) return std::nullopt;
+    auto& lane = it->second;
+    const bool was_head = !lane.empty() && lane.front() == id;
+    lane.erase(std::remove(lane.begin(), lane.end(), id), lane.end());
+    if (lane.empty()) {
+      lanes_.erase(it);
+      return std::nullopt;
+    }
+    return was_head ? std::optional<TaskId>(lane.front()) : std::nullopt;
+  }
+  std::size_t lane_count() const { return lanes_.size(); }
+
+ private:
+  std::map<SequenceKey, std::deque<TaskId>> lanes_;
+};
+
+}  // namespace tasklane::detail

@@ -1,0 +1,83 @@
+// check_spawn: every reason a spawn is refused, each with a message that says what to fix.
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "quota_book.hpp"
+#include "tasklane/config.hpp"
+#include "tasklane/errors.hpp"
+
+namespace tasklane::detail {
+
+inline constexpr const char* reserved_names[] = {"parent", "self", "all", "broadcast"};
+
+struct SpawnContext {
+  const Config& config;
+  std::uint64_t next_id;
+  std::size_t unfinished;
+  bool stopping;
+  std::function<bool(const std::string& owner, const std::string& name)> name_is_live;
+  const QuotaBook& quotas;
+};
+
+inline std::optional<SpawnError> check_spawn(const TaskSpec& spec, const SpawnContext& c) {
+  auto refuse = [](SpawnErrorCode code, std::string message) {
+    return std::optional<SpawnError>(SpawnError{code, std::move(message)});
+  };
+  if (c.stopping) return refuse(SpawnErrorCode::ShuttingDown, "runtime is shutting down: no new tasks are accepted");
+  if (spec.kind.empty()) return refuse(SpawnErrorCode::EmptyKind, "task kind must not be empty");
+  if (spec.name) {
+    if (spec.name->empty()) return refuse(SpawnErrorCode::ReservedName, "task name must not be empty (leave it out instead)");
+    for (const char* reserved : reserved_names) {
+      if (*spec.name == reserved) return refuse(SpawnErrorCode::ReservedName, "'" + *spec.name + "' is a reserved name");
+    }
+    if (c.name_is_live(spec.owner, *spec.name)) {
+      return refuse(SpawnErrorCode::DuplicateName, "a running task named '" + *spec.name + "' already exists");
+    }
+  }
+  if (spec.timeout && spec.timeout->count() <= 0) {
+    return refuse(SpawnErrorCode::InvalidTimeout,
+                  "timeout must be positive (got " + std::to_string(spec.timeout->count()) + " us); leave it out for none");
+  }
+  if (spec.run_after.count() < 0) return refuse(SpawnErrorCode::InvalidDelay, "run_after must not be negative");
+  if (spec.quota && spec.quota->cooldown.count() < 0) return refuse(SpawnErrorCode::InvalidDelay, "quota.cooldown must not be negative");
+  if (spec.quota && spec.quota->key.empty()) return refuse(SpawnErrorCode::InvalidDelay, "quota.key must not be empty");
+  const RetryPolicy& r = spec.retry;
+  if (r.max_attempts == 0) return refuse(SpawnErrorCode::InvalidRetry, "retry.max_attempts must be at least 1");
+  if (r.initial_backoff.count() < 0 || r.max_backoff.count() < 0) {
+    return refuse(SpawnErrorCode::InvalidRetry, "retry backoffs must not be negative");
+  }
+  if (!(r.multiplier >= 1.0) || !std::isfinite(r.multiplier)) {
+    return refuse(SpawnErrorCode::InvalidRetry, "retry.multiplier must be a finite number of at least 1");
+  }
+  if (!(r.jitter >= 0.0 && r.jitter <= 1.0)) return refuse(SpawnErrorCode::InvalidRetry, "retry.jitter must be between 0 and 1");
+  if (!spec.payload.is_null()) {
+    const std::size_t size = spec.payload.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+    if (size > c.config.max_payload_bytes) {
+      return refuse(SpawnErrorCode::PayloadTooLarge, "payload is " + std::to_string(size) + " bytes; the limit is " +
+                                                         std::to_string(c.config.max_payload_bytes));
+    }
+  }
+  if (spec.parent.task && spec.parent.task->value >= c.next_id) {
+    return refuse(SpawnErrorCode::UnknownParent, "parent task " + to_string(*spec.parent.task) + " does not exist");
+  }
+  if (c.unfinished >= c.config.capacity) {
+    return refuse(SpawnErrorCode::QueueFull, "queue is full (limit " + std::to_string(c.config.capacity) + ")");
+  }
+  if (spec.quota) {
+    if (c.quotas.attempts_exhausted(*spec.quota)) {
+      return refuse(SpawnErrorCode::QuotaExhausted, "attempt quota for '" + spec.quota->key + "' is used up (limit " +
+                                                        std::to_string(spec.quota->max_attempts) + ")");
+    }
+    if (spec.quota->single_flight && c.quotas.held(*spec.quota)) {
+      return refuse(SpawnErrorCode::SingleFlightBusy,
+                    "a task with single-flight key '" + spec.quota->key + "' is already pending");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace tasklane::detail
