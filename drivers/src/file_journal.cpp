@@ -1,0 +1,208 @@
+// FileJournal: group commit, snapshot-and-restart, and recovery that never drops a record silently.
+#include "tasklane/drivers/file_journal.hpp"
+
+#include <cstdio>
+#include <map>
+
+#include "tasklane/drivers/crc32c.hpp"
+#include "tasklane/drivers/journal_format.hpp"
+#include "tasklane/json.hpp"
+
+namespace tasklane::drivers {
+namespace {
+
+constexpr std::string_view snapshot_magic = "tasklane-snapshot v1";
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+JournalError io_error(const IoError& e, const std::filesystem::path& file) {
+  return JournalError{e.kind == IoError::Kind::Busy ? JournalError::Kind::Locked : JournalError::Kind::Io, e.message, file,
+                      std::nullopt, std::nullopt};
+}
+
+JournalError corrupt(const std::filesystem::path& file, std::uint64_t offset, const std::string& why) {
+  return JournalError{JournalError::Kind::Corrupt,
+                      file.string() + " is damaged at offset " + std::to_string(offset) + ": " + why, file, offset,
+                      std::nullopt};
+}
+
+// "tasklane-snapshot v1 <journal_seq> <length> <crc32c>\n<json>"
+std::string encode_snapshot_file(const Snapshot& snapshot, std::uint64_t journal_seq) {
+  const std::string body = dump(to_json(snapshot));
+  return std::string(snapshot_magic) + " " + std::to_string(journal_seq) + " " + std::to_string(body.size()) + " " +
+         std::to_string(crc32c(body)) + "\n" + body;
+}
+
+struct SnapshotFile {
+  Snapshot snapshot;
+  std::uint64_t journal_seq = 0;
+};
+
+Result<SnapshotFile, std::string> decode_snapshot_file(std::string_view bytes) {
+  const auto newline = bytes.find('\n');
+  if (newline == std::string_view::npos || bytes.substr(0, snapshot_magic.size()) != snapshot_magic) {
+    return Failure{std::string("not a tasklane snapshot (bad header)")};
+  }
+  std::uint64_t seq = 0, length = 0, crc = 0;
+  const std::string header(bytes.substr(snapshot_magic.size(), newline - snapshot_magic.size()));
+  if (std::sscanf(header.c_str(), " %lu %lu %lu", &seq, &length, &crc) != 3) {  // NOLINT
+    return Failure{std::string("snapshot header is unreadable")};
+  }
+  const auto body = bytes.substr(newline + 1);
+  if (body.size() != length) return Failure{"snapshot body is " + std::to_string(body.size()) + " bytes, header says " + std::to_string(length)};
+  if (crc32c(body) != crc) return Failure{std::string("snapshot checksum mismatch")};
+  const auto json = parse_json(body);
+  if (!json) return Failure{json.error().message};
+  auto snapshot = snapshot_from_json(json.value());
+  if (!snapshot) return Failure{snapshot.error().message};
+  return SnapshotFile{std::move(snapshot).value(), seq};
+}
+
+struct DirState {
+  JournalRecovery recovery;
+  std::uint64_t next_seq = 0;
+  std::uint64_t valid_bytes = 0;
+  bool journal_stale_only = false;  // every record predates the snapshot
+};
+
+Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, FileSystem& fs) {
+  DirState state;
+  const auto snapshot_path = dir / "snapshot";
+  const auto journal_path = dir / "journal.log";
+  std::uint64_t journal_seq = 0;
+  if (fs.exists(snapshot_path)) {
+    const auto bytes = fs.read(snapshot_path);
+    if (!bytes) return Failure{io_error(bytes.error(), snapshot_path)};
+    auto file = decode_snapshot_file(bytes.value());
+    if (!file) return Failure{corrupt(snapshot_path, 0, file.error())};
+    state.recovery.snapshot = std::move(file.value().snapshot);
+    journal_seq = file.value().journal_seq;
+  }
+  state.next_seq = journal_seq;
+  std::map<TaskId, TaskInfo> tasks;
+  for (auto& t : state.recovery.snapshot.tasks) tasks[t.id] = std::move(t);
+
+  if (fs.exists(journal_path)) {
+    const auto bytes = fs.read(journal_path);
+    if (!bytes) return Failure{io_error(bytes.error(), journal_path)};
+    const JournalScan scan = scan_journal(bytes.value());
+    if (scan.damage_at && !scan.torn) {
+      return Failure{corrupt(journal_path, *scan.damage_at, scan.damage + "; intact records follow, so this is not a torn write")};
+    }
+    bool seen_current = false;
+    for (const auto& frame : scan.frames) {
+      if (frame.seq < journal_seq) continue;  // written before the snapshot; the snapshot holds it
+      if (!seen_current && frame.seq != journal_seq) {
+        return Failure{corrupt(journal_path, frame.offset,
+                               "record " + std::to_string(frame.seq) + " follows a snapshot that ends before record " +
+                                   std::to_string(journal_seq))};
+      }
+      seen_current = true;
+      const auto json = parse_json(frame.payload);
+      if (!json) return Failure{corrupt(journal_path, frame.offset, json.error().message)};
+      auto record = task_info_from_json(json.value());
+      if (!record) return Failure{corrupt(journal_path, frame.offset, record.error().message)};
+      tasks[record.value().id] = std::move(record).value();
+      ++state.recovery.records_replayed;
+      state.next_seq = frame.seq + 1;
+    }
+    state.valid_bytes = scan.valid_bytes;
+    state.journal_stale_only = !scan.frames.empty() && !seen_current;
+    if (scan.damage_at) {
+      state.recovery.torn_tail_at = scan.valid_bytes;
+      state.recovery.torn_bytes = bytes.value().size() - scan.valid_bytes;
+    }
+  }
+  auto& snapshot = state.recovery.snapshot;
+  snapshot.tasks.clear();
+  for (auto& [id, t] : tasks) {
+    snapshot.next_id = std::max(snapshot.next_id, id.value + 1);
+    snapshot.tasks.push_back(std::move(t));
+  }
+  return state;
+}
+
+std::filesystem::path move_aside(FileSystem& fs, const std::filesystem::path& file) {
+  for (int n = 1;; ++n) {
+    std::filesystem::path aside = file;
+    aside += ".damaged-" + std::to_string(n);
+    if (fs.exists(aside)) continue;
+    if (!fs.rename(file, aside)) return {};
+    return aside;
+  }
+}
+
+}  // namespace
+
+Result<JournalRecovery, JournalError> read_data_dir(const std::filesystem::path& dir, FileSystem& fs) {
+  auto state = read_dir_state(dir, fs);
+  if (!state) return Failure{state.error()};
+  return std::move(state).value().recovery;
+}
+
+Result<FileJournal::Opened, JournalError> FileJournal::open(const std::filesystem::path& dir, std::shared_ptr<FileSystem> fs) {
+  if (auto made = fs->create_dir(dir); !made) return Failure{io_error(made.error(), dir)};
+  if (auto locked = fs->lock_dir(dir); !locked) return Failure{io_error(locked.error(), dir / "LOCK")};
+  auto state = read_dir_state(dir, *fs);
+  if (!state) {
+    JournalError error = state.error();
+    if (error.kind == JournalError::Kind::Corrupt) {
+      const auto aside = move_aside(*fs, error.file);
+      if (!aside.empty()) {
+        error.moved_to = aside;
+        error.message += "; the file was moved to " + aside.string() + " and the next start begins without it";
+      }
+    }
+    return Failure{std::move(error)};
+  }
+  std::unique_ptr<FileJournal> journal(new FileJournal(dir, fs));
+  journal->next_seq_ = state.value().next_seq;
+  journal->journal_bytes_ = state.value().valid_bytes;
+  const auto journal_file = journal->journal_path();
+  const bool cut = state.value().recovery.torn_tail_at.has_value() || state.value().journal_stale_only;
+  if (cut) {
+    const std::uint64_t keep = state.value().journal_stale_only ? 0 : state.value().valid_bytes;
+    if (auto t = fs->truncate(journal_file, keep); !t) return Failure{io_error(t.error(), journal_file)};
+    if (auto s = fs->sync(journal_file); !s) return Failure{io_error(s.error(), journal_file)};
+    journal->journal_bytes_ = keep;
+  }
+  return Opened{std::move(journal), std::move(state).value().recovery};
+}
+
+void FileJournal::append(const TaskInfo& record) {
+  buffer_ += encode_journal_record(next_seq_++, dump(to_json(record)));
+  ++buffer_records_;
+}
+
+Result<void, JournalError> FileJournal::commit() {
+  if (buffer_.empty()) return {};
+  const auto file = journal_path();
+  auto written = fs_->append(file, buffer_);
+  if (written) written = fs_->sync(file);
+  if (!written) {
+    // Leave no half record behind for the next commit to follow; the batch stays buffered.
+    (void)fs_->truncate(file, journal_bytes_);
+    return Failure{io_error(written.error(), file)};
+  }
+  journal_bytes_ += buffer_.size();
+  buffer_.clear();
+  buffer_records_ = 0;
+  return {};
+}
+
+Result<void, JournalError> FileJournal::write_snapshot(const Snapshot& snapshot) {
+  if (auto committed = commit(); !committed) return committed;
+  auto temp = snapshot_path();
+  temp += ".tmp";
+  if (auto w = fs_->write_new(temp, encode_snapshot_file(snapshot, next_seq_)); !w) return Failure{io_error(w.error(), temp)};
+  if (auto r = fs_->rename(temp, snapshot_path()); !r) return Failure{io_error(r.error(), temp)};
+  if (auto d = fs_->sync_dir(dir_); !d) return Failure{io_error(d.error(), dir_)};
+  // From here the snapshot holds everything; records below next_seq_ are skipped if the cut is lost.
+  const auto file = journal_path();
+  if (auto t = fs_->truncate(file, 0); !t) return Failure{io_error(t.error(), file)};
+  if (auto s = fs_->sync(file); !s) return Failure{io_error(s.error(), file)};
+  journal_bytes_ = 0;
+  return {};
+}
+
+}  // namespace tasklane::drivers
