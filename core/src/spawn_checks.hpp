@@ -5,6 +5,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "quota_book.hpp"
 #include "tasklane/config.hpp"
@@ -13,6 +15,23 @@
 namespace tasklane::detail {
 
 inline constexpr const char* reserved_names[] = {"parent", "self", "all", "broadcast"};
+inline constexpr std::size_t max_payload_depth = 256;  // the JSON codec refuses deeper values on restore
+
+// Nesting depth of a JSON value, without recursion (a hostile payload must not blow the stack).
+inline std::size_t json_depth(const Json& root) {
+  std::size_t deepest = 0;
+  std::vector<std::pair<const Json*, std::size_t>> stack{{&root, 1}};
+  while (!stack.empty()) {
+    const auto [value, depth] = stack.back();
+    stack.pop_back();
+    deepest = std::max(deepest, depth);
+    if (depth > max_payload_depth) break;
+    if (value->is_structured()) {
+      for (const auto& child : *value) stack.emplace_back(&child, depth + 1);
+    }
+  }
+  return deepest;
+}
 
 struct SpawnContext {
   const Config& config;
@@ -56,6 +75,10 @@ inline std::optional<SpawnError> check_spawn(const TaskSpec& spec, const SpawnCo
   if (!(r.jitter >= 0.0 && r.jitter <= 1.0)) return refuse(SpawnErrorCode::InvalidRetry, "retry.jitter must be between 0 and 1");
   if (!spec.payload.is_null()) {
     const std::size_t size = spec.payload.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+    if (json_depth(spec.payload) > max_payload_depth) {
+      return refuse(SpawnErrorCode::PayloadTooLarge,
+                    "payload nests deeper than " + std::to_string(max_payload_depth) + " levels");
+    }
     if (size > c.config.max_payload_bytes) {
       return refuse(SpawnErrorCode::PayloadTooLarge, "payload is " + std::to_string(size) + " bytes; the limit is " +
                                                          std::to_string(c.config.max_payload_bytes));

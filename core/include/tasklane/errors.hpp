@@ -21,6 +21,7 @@ enum class SpawnErrorCode : std::uint8_t {
   QuotaExhausted,     // the quota key's max_attempts are used up
   SingleFlightBusy,   // another task of the single-flight quota key is unfinished
   ShuttingDown,       // after shutdown: nothing new is accepted
+  NotPersisted,       // a driver accepted the task but could not make its record durable
 };
 
 struct SpawnError {

@@ -13,12 +13,30 @@
 //   EXPECT_EQ(sim.kernel().get(id.value())->status, tasklane::TaskStatus::Completed);
 //
 // Every input the simulation feeds the kernel is recorded as a TimedEvent (trace()), and every
-// command it drained with the time it was drained (commands()), so a run replays exactly.
+// command it drained with the time it was drained (commands()), so a run replays exactly:
+//
+//   tasklane::Kernel fresh(config);
+//   for (const auto& e : sim.trace()) { tasklane::apply(fresh, e); while (fresh.poll()) {} }
+//
+// gives the same commands in the same order (replay() below does exactly this, and also handles
+// the fresh kernels that crash() puts in).
+//
+// How commands are carried out:
+//   Start          the kind's handler answers a WorkPlan; the completion is due at now + duration
+//                  (never, for never_returns work).
+//   Cancel         Requested or Shutdown: the work returns Outcome::failure("cancelled") after the
+//                  plan's cancel_latency, unless it was due to return sooner anyway. TimedOut: the
+//                  kernel already counts the attempt as over, so the work is left alone and its
+//                  completion still arrives later, as a stale one the kernel must ignore; hanging
+//                  (never_returns) work honours the token and returns after cancel_latency.
+//   RunQueuedWork  the QueuedWorkHost answers at once (recorded as event::QueuedWorkAnswer).
+//   the others     recorded: persisted(), notifications(), deliveries(), flush_result().
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +69,7 @@ using QueuedWorkHost = std::function<std::optional<std::string>(const command::R
 struct TimedCommand {
   Time at{0};
   Command command;
+  friend bool operator==(const TimedCommand&, const TimedCommand&) = default;
 };
 
 class Simulation {
@@ -75,18 +94,29 @@ class Simulation {
   void shutdown(ShutdownMode mode);
   void restore(const Snapshot& snapshot);
 
+  // A process crash: returns the kernel's durable state, puts a fresh kernel (same config) in its
+  // place and drops every piece of work in flight (it died with the process; its completions never
+  // arrive). Not an input: nothing is recorded in the trace but a restart mark (restarts()). Follow
+  // it with restore(snapshot) for a restart, or not, for a total loss. kernel() stays the same object.
+  Snapshot crash();
+
   // Time: processes, in time order, every work completion and kernel deadline up to `until`, then
   // leaves the clock at `until`. Completions due at the same instant go in a seeded order.
   void advance_to(Time until);
   void advance_by(Duration d);
-  // Steps until nothing is running and no deadline is left, or until virtual `limit` is reached.
-  // Returns false when the limit stopped it.
+  // Steps until nothing is running and no deadline is left, or until virtual `limit` (counted from
+  // now) is reached. Returns false when the limit stopped it (the clock is then at now + limit).
+  // Work that hangs without a timeout is never due, so it does not keep this from returning true:
+  // kernel().running() tells whether such work is left. With Config::queued_work_runner the poll
+  // re-arms for ever, so only the limit stops it.
   bool run_until_idle(Duration limit = seconds(3600));
   // One step: the next completion or deadline, whichever is first. False when there is none.
   bool step();
 
   // What happened.
   const std::vector<TimedEvent>& trace() const;
+  // Indices into trace() where crash() put a fresh kernel: replay starts a new kernel there.
+  const std::vector<std::size_t>& restarts() const;
   const std::vector<TimedCommand>& commands() const;
   std::uint64_t command_hash() const;  // FNV-1a over the JSON of every command, with its time
   std::optional<command::FlushDone> flush_result(FlushId id) const;
@@ -94,14 +124,28 @@ class Simulation {
   const std::vector<command::Deliver>& deliveries() const;
   // The durable store as the Persist commands left it: the latest record per task.
   const std::map<TaskId, TaskInfo>& persisted() const;
+  // The last PersistSnapshot (at the end of a shutdown), if any.
+  const std::optional<Snapshot>& persisted_snapshot() const;
   std::size_t in_flight() const;  // simulated attempts whose work has not returned yet
 
   // Called for every command after the simulation has carried it out (for invariant checkers).
+  // Observers are called in the order they were added and must not feed the simulation inputs.
   void on_command(std::function<void(Time, const Command&)> observer);
+  // Called after every input (spawn, abort, a tick, a completion, ...) once every command it caused
+  // has been carried out, with the input as recorded in the trace.
+  void on_input(std::function<void(const TimedEvent&)> observer);
 
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
+
+// Feeds `trace` into fresh kernels (a new one at each index in `restarts`) and returns every
+// command they emit, stamped with its event's time. Equal to Simulation::commands() for that run.
+std::vector<TimedCommand> replay(const Config& config, const std::vector<TimedEvent>& trace,
+                                 const std::vector<std::size_t>& restarts = {});
+
+// The hash Simulation::command_hash() keeps, over any list of commands.
+std::uint64_t command_hash(const std::vector<TimedCommand>& commands);
 
 }  // namespace tasklane::sim

@@ -1,0 +1,245 @@
+// tasklane::asio::runtime: tasklane inside a Boost.Asio program.
+//
+// The kernel lives on a strand of the executor you give (so it embeds in your io_context); one
+// steady_timer follows next_deadline(); work runs on a thread pool of the runtime's own (or on an
+// executor you give). Asynchronous operations take completion tokens: a callback, use_future, or
+// use_awaitable.
+//
+//   boost::asio::io_context io;
+//   tasklane::drivers::HandlerRegistry handlers;
+//   handlers.add("summarize", [](tasklane::drivers::WorkContext& ctx) { return tasklane::Outcome::success(); });
+//   tasklane::asio::runtime rt(io.get_executor(), {.config = {}, .data_dir = "tasklane-data"}, std::move(handlers));
+//   rt.async_start([](std::error_code ec, std::string message) { ... });
+//   rt.async_spawn(spec, [](std::error_code ec, tasklane::TaskId id) { ... });
+//   io.run();
+//
+// Boost 1.74 has no per-operation cancellation slots: cancel tasks with async_abort/cancel.
+// Every member function is thread-safe; completion handlers run on their associated executor
+// (for a plain callback: on the runtime's strand).
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange under gcc 12
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "tasklane/drivers/error_code.hpp"
+#include "tasklane/drivers/runtime_core.hpp"
+
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#endif
+
+namespace tasklane::asio {
+
+namespace net = boost::asio;
+
+struct runtime_options {
+  drivers::RuntimeOptions runtime;
+  std::size_t worker_threads = 2;  // the runtime's own pool, unless work_executor is given
+  std::optional<net::any_io_executor> work_executor;
+};
+
+class runtime {
+ public:
+  using executor_type = net::any_io_executor;
+
+  runtime(executor_type executor, runtime_options options, drivers::HandlerRegistry handlers);
+  ~runtime();  // cancels running work and waits for the runtime's own workers to return
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  executor_type get_executor() const;
+
+  // Opens the data directory and restores it. Signature: void(std::error_code, std::string message).
+  template <class Token>
+  auto async_start(Token&& token) {
+    return net::async_initiate<Token, void(std::error_code, std::string)>(
+        [impl = impl_](auto handler) {
+          run_on_strand(impl, [impl, h = share(std::move(handler))]() {
+            auto recovered = core_of(impl).start();
+            if (recovered) {
+              complete(impl, h, std::error_code{}, std::string());
+            } else {
+              complete(impl, h, make_error_code(drivers::errc::stopped), recovered.error().message);
+            }
+          });
+        },
+        token);
+  }
+
+  // Accepts a task; durable tasks complete only once their record is synced. void(error_code, TaskId).
+  template <class Token>
+  auto async_spawn(TaskSpec spec, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code, TaskId)>(
+        [impl = impl_](auto handler, TaskSpec s) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), s = std::move(s)]() mutable {
+            core_of(impl).spawn(std::move(s), [impl, h](Result<TaskId, SpawnError> r) {
+              if (r) {
+                complete(impl, h, std::error_code{}, r.value());
+              } else {
+                complete(impl, h, drivers::make_error_code(r.error().code), TaskId{});
+              }
+            });
+          });
+        },
+        token, std::move(spec));
+  }
+
+  // Completes when the task is terminal: void(error_code, TaskInfo); unknown_task if it is unknown.
+  template <class Token>
+  auto async_wait(TaskId id, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code, TaskInfo)>(
+        [impl = impl_](auto handler, TaskId task) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), task]() {
+            core_of(impl).wait(task, [impl, h](std::optional<TaskInfo> info) {
+              if (info) {
+                complete(impl, h, std::error_code{}, std::move(*info));
+              } else {
+                complete(impl, h, make_error_code(drivers::errc::unknown_task), TaskInfo{});
+              }
+            });
+          });
+        },
+        token, id);
+  }
+
+  // Completes when every selected task is terminal: void(error_code, std::string first_error);
+  // errc::task_failed when one of them failed.
+  template <class Token>
+  auto async_flush(FlushSelector which, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code, std::string)>(
+        [impl = impl_](auto handler, FlushSelector w) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), w = std::move(w)]() {
+            core_of(impl).flush(w, [impl, h](std::optional<std::string> first_error) {
+              if (first_error) {
+                complete(impl, h, make_error_code(drivers::errc::task_failed), std::move(*first_error));
+              } else {
+                complete(impl, h, std::error_code{}, std::string());
+              }
+            });
+          });
+        },
+        token, std::move(which));
+  }
+
+  // Cancels the selected tasks: void(error_code, std::size_t how_many_newly_cancelled).
+  template <class Token>
+  auto async_abort(AbortSelector which, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code, std::size_t)>(
+        [impl = impl_](auto handler, AbortSelector w) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), w = std::move(w)]() {
+            const std::size_t n = core_of(impl).abort(w);
+            complete(impl, h, std::error_code{}, n);
+          });
+        },
+        token, std::move(which));
+  }
+
+  // Sends a message to a sub-agent's inbox: void(error_code).
+  template <class Token>
+  auto async_send(TaskId to, std::string from, Json message, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code)>(
+        [impl = impl_](auto handler, TaskId t, std::string f, Json m) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), t, f = std::move(f), m = std::move(m)]() mutable {
+            auto r = core_of(impl).send(t, std::move(f), std::move(m));
+            complete(impl, h, r ? std::error_code{} : drivers::make_error_code(r.error().code));
+          });
+        },
+        token, to, std::move(from), std::move(message));
+  }
+
+  // Stops starting work, drains (or cancels) what runs, persists what is pending: void(error_code).
+  template <class Token>
+  auto async_shutdown(ShutdownMode mode, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code)>(
+        [impl = impl_](auto handler, ShutdownMode m) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), m]() {
+            core_of(impl).shutdown(m, [impl, h]() { complete(impl, h, std::error_code{}); });
+          });
+        },
+        token, mode);
+  }
+
+  // Fire-and-forget forms of the calls above, and reads; safe from any thread.
+  void cancel(TaskId id);
+  void poke(std::optional<std::string> session, std::string reason);
+  void complete_session(std::string session, std::string reason);
+
+  // Task events of one owner (or all). The listener runs on the strand. Returns a subscription id.
+  std::uint64_t subscribe(std::optional<std::string> owner, std::function<void(const drivers::TaskEvent&)> listener);
+  void unsubscribe(std::uint64_t subscription);
+
+  // Runs `f(kernel)` on the strand, for reads: void(R) via the token.
+  template <class F, class Token>
+  auto async_read(F f, Token&& token) {
+    using R = decltype(f(std::declval<const Kernel&>()));
+    return net::async_initiate<Token, void(R)>(
+        [impl = impl_](auto handler, F fn) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), fn = std::move(fn)]() {
+            complete(impl, h, fn(core_of(impl).kernel()));
+          });
+        },
+        token, std::move(f));
+  }
+
+  struct impl;
+
+ private:
+  template <class Handler>
+  static std::shared_ptr<Handler> share(Handler&& h) {
+    return std::make_shared<Handler>(std::forward<Handler>(h));
+  }
+  static void run_on_strand(const std::shared_ptr<impl>& i, std::function<void()> f);
+  static const net::strand<net::any_io_executor>& strand_of(const std::shared_ptr<impl>& i);
+  static drivers::RuntimeCore& core_of(const std::shared_ptr<impl>& i);
+
+  // Completes `handler` on its associated executor (the strand by default), never inline.
+  template <class Handler, class... Args>
+  static void complete(const std::shared_ptr<impl>& i, const std::shared_ptr<Handler>& handler, Args... args) {
+    auto ex = net::get_associated_executor(*handler, strand_of(i));
+    net::post(ex, [handler, args...]() mutable { std::move (*handler)(std::move(args)...); });
+  }
+
+  std::shared_ptr<impl> impl_;
+};
+
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
+// Registers a C++20 coroutine as the handler of `kind`; it runs on `executor`.
+template <class Executor, class Coroutine>
+void add_coroutine_handler(drivers::HandlerRegistry& registry, std::string kind, Executor executor, Coroutine coroutine) {
+  registry.add_async(std::move(kind), [executor, coroutine](drivers::WorkContext context, std::function<void(Outcome)> done) {
+    auto shared_context = std::make_shared<drivers::WorkContext>(std::move(context));
+    net::co_spawn(
+        executor,
+        [coroutine, shared_context]() -> net::awaitable<Outcome> { co_return co_await coroutine(*shared_context); },
+        [done](std::exception_ptr error, Outcome outcome) {
+          if (!error) {
+            done(std::move(outcome));
+            return;
+          }
+          try {
+            std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            done(Outcome::failure(std::string("handler threw: ") + e.what()));
+          } catch (...) {
+            done(Outcome::failure("handler threw an exception that is not a std::exception"));
+          }
+        });
+  });
+}
+#endif
+
+}  // namespace tasklane::asio

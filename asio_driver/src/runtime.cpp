@@ -1,0 +1,123 @@
+// The Asio shell around RuntimeCore: a strand, one steady_timer, a worker pool.
+#include "tasklane/asio/runtime.hpp"
+
+#include <atomic>
+#include <chrono>
+
+#include <boost/asio/execution.hpp>
+
+namespace tasklane::asio {
+
+struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
+  impl(executor_type executor, runtime_options& options)
+      : strand(net::make_strand(executor)), timer(strand) {
+    if (options.work_executor) {
+      work = *options.work_executor;
+    } else {
+      own_pool.emplace(options.worker_threads);
+      work = own_pool->get_executor();
+    }
+  }
+
+  static Time clock_now() {
+    return std::chrono::duration_cast<Time>(std::chrono::system_clock::now().time_since_epoch());
+  }
+
+  // On the strand. Re-arms the one timer only when the deadline moved.
+  void arm(std::optional<Time> at) {
+    if (at == armed) return;
+    armed = at;
+    const std::uint64_t generation = ++timer_generation;
+    if (!at) {
+      timer.cancel();
+      return;
+    }
+    const auto delay = std::max(Duration{0}, *at - clock_now());
+    timer.expires_after(delay);
+    timer.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
+      if (ec) return;
+      auto self = weak.lock();
+      if (!self || !self->core || generation != self->timer_generation) return;
+      self->armed.reset();
+      self->core->on_timer();
+    });
+  }
+
+  net::strand<net::any_io_executor> strand;
+  net::steady_timer timer;
+  std::optional<net::thread_pool> own_pool;
+  net::any_io_executor work;
+  std::unique_ptr<drivers::RuntimeCore> core;
+  std::optional<Time> armed;
+  std::uint64_t timer_generation = 0;
+};
+
+runtime::runtime(executor_type executor, runtime_options options, drivers::HandlerRegistry handlers)
+    : impl_(std::make_shared<impl>(executor, options)) {
+  std::weak_ptr<impl> weak = impl_;
+  auto strand = impl_->strand;
+  auto work = impl_->work;
+  drivers::RuntimeHooks hooks;
+  hooks.run_work = [work, strand](std::function<void()> f) {
+    // Each piece of work keeps the owner's context busy until its outcome is posted back, so that
+    // io_context::run() does not return while work is out on the pool.
+    auto busy = net::prefer(strand.get_inner_executor(), net::execution::outstanding_work.tracked);
+    net::post(work, [f = std::move(f), busy]() { f(); });
+  };
+  hooks.to_owner = [strand](std::function<void()> f) { net::post(strand, std::move(f)); };
+  hooks.arm_timer = [weak](std::optional<Time> at) {
+    if (auto self = weak.lock()) self->arm(at);
+  };
+  hooks.now = &impl::clock_now;
+  impl_->core = std::make_unique<drivers::RuntimeCore>(std::move(options.runtime), std::move(handlers), std::move(hooks));
+}
+
+runtime::~runtime() {
+  impl_->core.reset();  // fires every running attempt's cancellation token
+  impl_->timer.cancel();
+  if (impl_->own_pool) impl_->own_pool->join();
+}
+
+runtime::executor_type runtime::get_executor() const { return impl_->strand; }
+
+void runtime::run_on_strand(const std::shared_ptr<impl>& i, std::function<void()> f) {
+  net::dispatch(i->strand, [i, f = std::move(f)]() {
+    if (i->core) f();
+  });
+}
+
+const net::strand<net::any_io_executor>& runtime::strand_of(const std::shared_ptr<impl>& i) { return i->strand; }
+
+drivers::RuntimeCore& runtime::core_of(const std::shared_ptr<impl>& i) { return *i->core; }
+
+void runtime::cancel(TaskId id) {
+  run_on_strand(impl_, [i = impl_, id]() { (void)i->core->cancel(id); });
+}
+
+void runtime::poke(std::optional<std::string> session, std::string reason) {
+  run_on_strand(impl_, [i = impl_, session = std::move(session), reason = std::move(reason)]() mutable {
+    i->core->poke(std::move(session), std::move(reason));
+  });
+}
+
+void runtime::complete_session(std::string session, std::string reason) {
+  run_on_strand(impl_, [i = impl_, session = std::move(session), reason = std::move(reason)]() mutable {
+    i->core->complete_session(std::move(session), std::move(reason));
+  });
+}
+
+std::uint64_t runtime::subscribe(std::optional<std::string> owner, std::function<void(const drivers::TaskEvent&)> listener) {
+  // Ids are handed out here so the caller has one at once; the registration follows on the strand.
+  static std::atomic<std::uint64_t> next{1};
+  const std::uint64_t id = next++;
+  run_on_strand(impl_, [i = impl_, id, owner = std::move(owner), listener = std::move(listener)]() mutable {
+    i->core->subscribe_as(id, std::move(owner), std::move(listener));
+  });
+  return id;
+}
+
+void runtime::unsubscribe(std::uint64_t subscription) {
+  run_on_strand(impl_, [i = impl_, subscription]() { i->core->unsubscribe(subscription); });
+}
+
+}  // namespace tasklane::asio

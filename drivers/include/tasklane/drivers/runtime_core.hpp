@@ -1,0 +1,80 @@
+// RuntimeCore: everything a real driver does that is neither Asio nor Qt. It owns the kernel, the
+// journal and the running work's tokens and inboxes; it carries out every command and calls the
+// driver back through four hooks: run work elsewhere, come back to the owner, arm the one timer,
+// read the clock. The Asio and Qt drivers are thin shells around it.
+//
+// Threading: every member function must be called on the owner (the Asio strand, the Qt thread).
+// Work runs wherever Hooks::run_work puts it; what it reports comes back through Hooks::to_owner.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tasklane/drivers/file_journal.hpp"
+#include "tasklane/drivers/handler_registry.hpp"
+#include "tasklane/drivers/task_event.hpp"
+#include "tasklane/kernel.hpp"
+
+namespace tasklane::drivers {
+
+struct RuntimeOptions {
+  Config config;
+  // The embedded default store; nullopt keeps everything in memory (durable specs are then not durable).
+  std::optional<std::filesystem::path> data_dir;
+  std::uint64_t snapshot_after_bytes = 64u << 20;  // compact the journal once it grows past this
+  // The host's answer to the queued-work runner (seed 001); default: idle.
+  std::function<std::optional<std::string>(const command::RunQueuedWork&)> queued_work;
+  // Structured log lines (JSON objects), for example journal recovery and commit failures.
+  std::function<void(const Json&)> log;
+};
+
+struct RuntimeHooks {
+  std::function<void(std::function<void()>)> run_work;   // run on a worker; called on the owner
+  std::function<void(std::function<void()>)> to_owner;   // post to the owner; called from any thread
+  std::function<void(std::optional<Time>)> arm_timer;    // the one timer: at this time, or none
+  std::function<Time()> now;                             // the driver's clock
+};
+
+class RuntimeCore {
+ public:
+  RuntimeCore(RuntimeOptions options, HandlerRegistry handlers, RuntimeHooks hooks);
+  ~RuntimeCore();
+  RuntimeCore(const RuntimeCore&) = delete;
+  RuntimeCore& operator=(const RuntimeCore&) = delete;
+
+  // Opens the data directory (if any) and restores it. Call once, first.
+  Result<JournalRecovery, JournalError> start();
+
+  using SpawnDone = std::function<void(Result<TaskId, SpawnError>)>;
+  // `done` runs on the owner once the task is accepted and, when durable, synced to disk.
+  void spawn(TaskSpec spec, SpawnDone done);
+  std::size_t abort(const AbortSelector& which);
+  bool cancel(TaskId id);
+  void flush(const FlushSelector& which, std::function<void(std::optional<std::string> first_error)> done);
+  Result<void, SendError> send(TaskId to, std::string from, Json message);
+  void poke(std::optional<std::string> session, std::string reason);
+  void complete_session(std::string session, std::string reason);
+  // `done` runs when the task is terminal (at once when it already is, or is unknown: then nullopt).
+  void wait(TaskId id, std::function<void(std::optional<TaskInfo>)> done);
+  void shutdown(ShutdownMode mode, std::function<void()> done);
+  void on_timer();  // the driver's timer fired
+
+  // Subscriptions: every task event of `owner` (or of everyone with owner nullopt).
+  std::uint64_t subscribe(std::optional<std::string> owner, std::function<void(const TaskEvent&)> listener);
+  // The same, with an id the driver chose (drivers that hand out ids from another thread).
+  void subscribe_as(std::uint64_t id, std::optional<std::string> owner, std::function<void(const TaskEvent&)> listener);
+  void unsubscribe(std::uint64_t subscription);
+
+  const Kernel& kernel() const;
+  bool idle() const;  // nothing unfinished, nobody waiting: a driver may let its loop end
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tasklane::drivers

@@ -1,0 +1,50 @@
+#include "tasklane/drivers/error_code.hpp"
+
+#include <string>
+
+namespace tasklane::drivers {
+namespace {
+
+class category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tasklane"; }
+  std::string message(int value) const override {
+    switch (static_cast<errc>(value)) {
+      case errc::empty_kind: return "task kind must not be empty";
+      case errc::reserved_name: return "the task name is reserved or empty";
+      case errc::duplicate_name: return "a live task of this owner already has this name";
+      case errc::invalid_timeout: return "timeout must be positive";
+      case errc::invalid_retry: return "invalid retry policy";
+      case errc::invalid_delay: return "invalid delay, cooldown or quota key";
+      case errc::payload_too_large: return "payload is over the configured limit";
+      case errc::unknown_parent: return "parent task does not exist";
+      case errc::queue_full: return "queue is full";
+      case errc::quota_exhausted: return "attempt quota is used up";
+      case errc::single_flight_busy: return "a task with this single-flight key is already pending";
+      case errc::shutting_down: return "runtime is shutting down";
+      case errc::not_persisted: return "task accepted but its record could not be persisted";
+      case errc::task_not_found: return "task not found";
+      case errc::not_owner: return "caller does not own this task";
+      case errc::task_terminated: return "task already finished";
+      case errc::no_inbox: return "task has no inbox (not a sub-agent)";
+      case errc::inbox_closed: return "sub-agent inbox closed";
+      case errc::task_failed: return "a task failed";
+      case errc::unknown_task: return "unknown task";
+      case errc::stopped: return "runtime stopped";
+    }
+    return "tasklane error " + std::to_string(value);
+  }
+};
+
+}  // namespace
+
+const std::error_category& category() {
+  static const category_impl instance;
+  return instance;
+}
+
+std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
+std::error_code make_error_code(SpawnErrorCode c) { return {static_cast<int>(c) + 1, category()}; }
+std::error_code make_error_code(SendErrorCode c) { return {static_cast<int>(c) + 100, category()}; }
+
+}  // namespace tasklane::drivers

@@ -1,0 +1,265 @@
+// InvariantChecker (see invariants.hpp). It keeps its own account of every task it has seen, built
+// only from commands, and compares it with what the kernel says about itself after every input.
+#include "tasklane/drivers/invariants.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+#include <variant>
+
+namespace tasklane::sim {
+
+namespace {
+
+std::string key_text(const SequenceKey& k) { return "(" + k.agent + ", " + k.scope + ", " + k.purpose + ")"; }
+
+}  // namespace
+
+std::string format_time(Time at) {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%.3f ms", static_cast<double>(at.count()) / 1000.0);
+  return buffer;
+}
+
+InvariantChecker::InvariantChecker(const Kernel& kernel) : kernel_(kernel) {}
+
+// The kernel takes time that goes backwards as the last time it saw; so does the checker.
+Time InvariantChecker::observe(Time at) {
+  last_at_ = std::max({last_at_, at, kernel_.last_time()});
+  return last_at_;
+}
+
+void InvariantChecker::violation(Time at, std::string what) {
+  ++violation_count_;
+  if (violations_.size() < max_kept) violations_.push_back("at " + format_time(at) + ": " + std::move(what));
+}
+
+InvariantChecker::Track InvariantChecker::make_track(const TaskInfo& info) const {
+  Track t;
+  t.key = info.spec.key;
+  t.quota = info.spec.quota;
+  t.has_timeout = info.spec.timeout.has_value();
+  if (info.spec.timeout) t.timeout = *info.spec.timeout;
+  t.durable = info.spec.durable;
+  t.earliest = info.created_at + info.spec.run_after;
+  return t;
+}
+
+// A task the checker has not seen yet is read from the kernel (it may already be forgotten, when
+// Config::retained_terminal is tiny: then only the id is known).
+InvariantChecker::Track& InvariantChecker::learn(TaskId id) {
+  const auto it = tasks_.find(id);
+  if (it != tasks_.end()) return it->second;
+  Track t;
+  if (const TaskInfo* info = kernel_.get(id)) t = make_track(*info);
+  Track& track = tasks_.emplace(id, std::move(t)).first->second;
+  if (track.key) lanes_[*track.key].insert(id);
+  return track;
+}
+
+void InvariantChecker::on_spawned(TaskId id) { (void)learn(id); }
+
+void InvariantChecker::end_attempt(TaskId id, Track& track) {
+  track.attempt_live = false;
+  live_attempts_.erase(id);
+}
+
+void InvariantChecker::on_command(Time at_given, const Command& command) {
+  const Time at = observe(at_given);
+  std::visit(
+      [&](const auto& c) {
+        using C = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<C, command::Start>) {
+          on_start(at, c);
+        } else if constexpr (std::is_same_v<C, command::Cancel>) {
+          on_cancel(at, c);
+        } else if constexpr (std::is_same_v<C, command::Notify>) {
+          on_notify(at, c);
+        } else if constexpr (std::is_same_v<C, command::FlushDone>) {
+          if (!flushes_done_.insert(c.flush).second) {
+            violation(at, "a second FlushDone for flush " + std::to_string(c.flush));
+          }
+        }
+      },
+      command);
+}
+
+void InvariantChecker::on_start(Time at, const command::Start& start) {
+  const TaskId id = start.id;
+  const std::string name = to_string(id);
+  Track& track = learn(id);
+  if (track.notified) violation(at, name + " started (attempt " + std::to_string(start.attempt) + ") after its Notify");
+  if (start.attempt != track.attempt + 1) {
+    violation(at, name + " started attempt " + std::to_string(start.attempt) + " after attempt " +
+                      std::to_string(track.attempt));
+  }
+  if (at < track.earliest) violation(at, name + " started before its run_after (" + format_time(track.earliest) + ")");
+  if (const TaskInfo* info = kernel_.get(id); info && at < info->due) {
+    violation(at, name + " started before it was due (" + format_time(info->due) + ")");
+  }
+  if (track.has_timeout && start.deadline != at + track.timeout) {
+    violation(at, name + " started with a deadline that is not now + its timeout");
+  }
+  if (track.quota) {
+    auto [last, first] = quota_last_start_.try_emplace(track.quota->key, at);
+    if (!first) {
+      if (at < last->second + track.quota->cooldown) {
+        violation(at, name + " started under quota '" + track.quota->key + "' " + format_time(at - last->second) +
+                          " after the previous start; the cooldown is " + format_time(track.quota->cooldown));
+      }
+      last->second = at;
+    }
+  }
+  if (track.key) {
+    for (const TaskId other : lanes_[*track.key]) {
+      if (other == id) continue;
+      if (other < id) {
+        violation(at, name + " started while " + to_string(other) + " of its key " + key_text(*track.key) +
+                          " has not finished");
+      } else if (tasks_.at(other).started) {
+        violation(at, name + " started after " + to_string(other) + ", a later task of its key " + key_text(*track.key));
+      }
+    }
+  }
+  track.attempt = start.attempt;
+  track.deadline = start.deadline;
+  track.started = true;
+  track.attempt_live = true;
+  live_attempts_.insert(id);
+}
+
+void InvariantChecker::on_cancel(Time at, const command::Cancel& cancel) {
+  const std::string name = to_string(cancel.id);
+  Track& track = learn(cancel.id);
+  if (!track.attempt_live || cancel.attempt != track.attempt) {
+    violation(at, "Cancel (" + std::string(to_string(cancel.reason)) + ") of " + name + " attempt " +
+                      std::to_string(cancel.attempt) + ", which is not running");
+  }
+  if (cancel.reason != CancelReason::TimedOut) return;
+  if (!track.deadline) {
+    violation(at, name + " timed out, but its attempt has no deadline");
+  } else if (at < *track.deadline) {
+    violation(at, name + " timed out before its deadline " + format_time(*track.deadline));
+  }
+  end_attempt(cancel.id, track);  // the kernel no longer counts it, whatever the work does
+}
+
+void InvariantChecker::on_notify(Time at, const command::Notify& notify) {
+  const TaskId id = notify.id;
+  const std::string name = to_string(id);
+  Track& track = learn(id);
+  if (track.notified) violation(at, "a second Notify for " + name);
+  if (!is_terminal(notify.status)) violation(at, "Notify for " + name + " with status " + to_string(notify.status));
+  const bool is_error = notify.status == TaskStatus::Failed || notify.status == TaskStatus::TimedOut;
+  if (is_error != notify.error.has_value()) {
+    violation(at, "Notify for " + name + " (" + to_string(notify.status) + ") " +
+                      (is_error ? "carries no error" : "carries an error"));
+  }
+  if (const TaskInfo* info = kernel_.get(id); info && info->status != notify.status) {
+    violation(at, "Notify for " + name + " says " + to_string(notify.status) + ", the kernel says " + to_string(info->status));
+  }
+  track.notified = true;
+  end_attempt(id, track);
+  if (track.key) {
+    const auto lane = lanes_.find(*track.key);
+    if (lane != lanes_.end()) {
+      lane->second.erase(id);
+      if (lane->second.empty()) lanes_.erase(lane);
+    }
+  }
+}
+
+void InvariantChecker::after_input(Time at_given) {
+  const Time at = observe(at_given);
+  const Config& config = kernel_.config();
+  if (kernel_.running() > config.max_running) {
+    violation(at, "running() is " + std::to_string(kernel_.running()) + ", over max_running " +
+                      std::to_string(config.max_running));
+  }
+  if (kernel_.unfinished() > config.capacity) {
+    violation(at, "unfinished() is " + std::to_string(kernel_.unfinished()) + ", over capacity " +
+                      std::to_string(config.capacity));
+  }
+  // An attempt that failed and went back to pending ended without a command of its own.
+  for (auto it = live_attempts_.begin(); it != live_attempts_.end();) {
+    const TaskInfo* info = kernel_.get(*it);
+    Track& track = tasks_.at(*it);
+    if (info && info->status == TaskStatus::Running && info->attempt == track.attempt) {
+      ++it;
+      continue;
+    }
+    track.attempt_live = false;
+    it = live_attempts_.erase(it);
+  }
+  if (live_attempts_.size() != kernel_.running()) {
+    violation(at, "running() is " + std::to_string(kernel_.running()) + " but " + std::to_string(live_attempts_.size()) +
+                      " started attempts are still running");
+  }
+}
+
+void InvariantChecker::on_restart(const Snapshot& restored) {
+  const Time at = last_at_;
+  std::map<TaskId, const TaskInfo*> records;
+  for (const TaskInfo& r : restored.tasks) records.emplace(r.id, &r);
+
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    const TaskId id = it->first;
+    Track& track = it->second;
+    track.attempt_live = false;
+    const auto record = records.find(id);
+    if (record == records.end()) {
+      if (!track.notified && track.durable) violation(at, "durable " + to_string(id) + " is missing from the snapshot");
+      if (track.notified) {
+        ++it;
+        continue;
+      }
+      if (track.key) {
+        const auto lane = lanes_.find(*track.key);
+        if (lane != lanes_.end()) {
+          lane->second.erase(id);
+          if (lane->second.empty()) lanes_.erase(lane);
+        }
+      }
+      it = tasks_.erase(it);  // not durable: it died with the process, no Notify will come
+      continue;
+    }
+    const TaskInfo& info = *record->second;
+    if (track.notified && !is_terminal(info.status)) {
+      violation(at, "the snapshot has " + to_string(id) + " " + to_string(info.status) + " after its Notify");
+    }
+    if (!track.notified && is_terminal(info.status)) {
+      violation(at, "the snapshot has " + to_string(id) + " " + to_string(info.status) + " but no Notify was seen");
+    }
+    if (track.started && info.attempt != track.attempt) {
+      violation(at, "the snapshot has " + to_string(id) + " at attempt " + std::to_string(info.attempt) +
+                        ", the last Start was attempt " + std::to_string(track.attempt));
+    }
+    ++it;
+  }
+  live_attempts_.clear();
+
+  for (const auto& [id, info] : records) {
+    if (tasks_.count(id)) continue;
+    Track track = make_track(*info);
+    track.attempt = info->attempt;
+    track.started = info->attempt > 0;
+    track.notified = is_terminal(info->status);  // it ended before the checker was watching
+    if (track.key && !track.notified) lanes_[*track.key].insert(id);
+    tasks_.emplace(id, std::move(track));
+  }
+}
+
+std::vector<TaskId> InvariantChecker::unnotified() const {
+  std::vector<TaskId> out;
+  for (const auto& [id, track] : tasks_) {
+    if (!track.notified) out.push_back(id);
+  }
+  return out;
+}
+
+void watch(Simulation& sim, InvariantChecker& checker) {
+  sim.on_command([&checker](Time at, const Command& c) { checker.on_command(at, c); });
+  sim.on_input([&checker](const TimedEvent& e) { checker.after_input(e.at); });
+}
+
+}  // namespace tasklane::sim

@@ -1,0 +1,350 @@
+// RuntimeCore: carries out the kernel's commands with real work, a real journal and callbacks.
+// Every user callback is posted to the owner rather than called inline, so no callback ever runs
+// inside a kernel drain and a callback may call back into the runtime freely.
+#include "tasklane/drivers/runtime_core.hpp"
+
+#include <utility>
+#include <vector>
+
+namespace tasklane::drivers {
+
+struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
+  Impl(RuntimeOptions o, HandlerRegistry h, RuntimeHooks k)
+      : options(std::move(o)), handlers(std::move(h)), hooks(std::move(k)), kernel(options.config) {}
+
+  struct Running {
+    std::uint32_t attempt = 0;
+    CancellationToken token;
+    std::shared_ptr<Inbox> inbox;
+    std::string kind;
+    std::string owner;
+  };
+  struct Subscriber {
+    std::optional<std::string> owner;
+    std::function<void(const TaskEvent&)> listener;
+  };
+  struct Ack {
+    TaskId id;
+    SpawnDone done;
+  };
+
+  RuntimeOptions options;
+  HandlerRegistry handlers;
+  RuntimeHooks hooks;
+  Kernel kernel;
+  std::unique_ptr<FileJournal> journal;
+  std::map<TaskId, Running> running;
+  std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
+  std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
+  std::vector<std::function<void()>> shutdown_waiters;
+  bool stopped = false;
+  std::map<std::uint64_t, Subscriber> subscribers;
+  std::uint64_t next_subscription = 1;
+  std::vector<Ack> acks;  // durable spawns waiting for the next commit
+  bool commit_scheduled = false;
+
+  Time now() const { return hooks.now(); }
+
+  void log(Json line) {
+    if (options.log) options.log(line);
+  }
+
+  // Posts to the owner, to run only while this runtime is alive.
+  void later(std::function<void(Impl&)> f) {
+    hooks.to_owner([weak = weak_from_this(), f = std::move(f)] {
+      if (auto self = weak.lock()) f(*self);
+    });
+  }
+  void call_user(std::function<void()> f) {
+    hooks.to_owner(std::move(f));
+  }
+
+  void drain() {
+    while (auto c = kernel.poll()) carry_out(std::move(*c));
+    if (journal && journal->buffered() > 0 && !commit_scheduled) {
+      commit_scheduled = true;  // group commit: every record buffered before this runs shares one sync
+      later([](Impl& self) { self.commit(); });
+    }
+    hooks.arm_timer(kernel.next_deadline());
+  }
+
+  void commit() {
+    commit_scheduled = false;
+    auto result = journal->commit();
+    std::vector<Ack> done;
+    done.swap(acks);
+    if (!result) {
+      log({{"level", "error"}, {"msg", "journal commit failed"}, {"error", result.error().message}});
+    } else if (journal->journal_bytes() > options.snapshot_after_bytes) {
+      if (auto s = journal->write_snapshot(kernel.snapshot()); !s) {
+        log({{"level", "error"}, {"msg", "snapshot failed"}, {"error", s.error().message}});
+      }
+    }
+    for (auto& ack : done) {
+      if (result) {
+        call_user([ack = std::move(ack)] { ack.done(ack.id); });
+      } else {
+        const std::string message = "task " + tasklane::to_string(ack.id) +
+                                    " was accepted but could not be persisted: " + result.error().message;
+        call_user([ack = std::move(ack), message] { ack.done(Failure{SpawnError{SpawnErrorCode::NotPersisted, message}}); });
+      }
+    }
+  }
+
+  void publish(TaskEvent e) {
+    for (const auto& [id, s] : subscribers) {
+      if (s.owner && *s.owner != e.owner) continue;
+      call_user([listener = s.listener, e] { listener(e); });
+    }
+  }
+
+  void carry_out(Command c) {
+    std::visit([&](auto& cmd) { on(cmd); }, c);
+  }
+
+  void on(command::Start& s) {
+    const TaskInfo* info = kernel.get(s.id);
+    Running r;
+    r.attempt = s.attempt;
+    r.kind = s.kind;
+    r.owner = info ? info->spec.owner : std::string();
+    if (s.inbox) r.inbox = std::make_shared<Inbox>();
+    running[s.id] = r;
+    publish(TaskEvent{TaskEventKind::Started, s.id, r.owner, s.kind, s.attempt, TaskStatus::Running, 0, {}, nullptr, {}});
+    const WorkFunction* work = handlers.find(s.kind);
+    const AsyncWorkFunction* async_work = handlers.find_async(s.kind);
+    if (!work && !async_work) {
+      later([id = s.id, attempt = s.attempt, kind = s.kind](Impl& self) {
+        self.on_work_done(id, attempt, Outcome::failure("no handler for kind '" + kind + "'", false));
+      });
+      return;
+    }
+    auto to_owner = hooks.to_owner;
+    std::weak_ptr<Impl> weak = weak_from_this();
+    WorkContext context{s.id, s.attempt, std::move(s.payload), r.token, {}, r.inbox};
+    context.progress = [to_owner, weak, id = s.id, attempt = s.attempt](double fraction, std::string message) {
+      to_owner([weak, id, attempt, fraction, message = std::move(message)] {
+        if (auto self = weak.lock()) self->on_progress(id, attempt, fraction, message);
+      });
+    };
+    auto report = [to_owner, weak, id = s.id, attempt = s.attempt](Outcome outcome) {
+      to_owner([weak, id, attempt, outcome = std::move(outcome)]() mutable {
+        if (auto self = weak.lock()) self->on_work_done(id, attempt, std::move(outcome));
+      });
+    };
+    if (async_work) {
+      hooks.run_work([work = *async_work, context = std::move(context), report]() mutable {
+        try {
+          work(std::move(context), report);
+        } catch (const std::exception& e) {
+          report(Outcome::failure(std::string("handler threw: ") + e.what()));
+        } catch (...) {
+          report(Outcome::failure("handler threw an exception that is not a std::exception"));
+        }
+      });
+      return;
+    }
+    hooks.run_work([work = *work, context = std::move(context), report]() mutable { report(run_work(work, context)); });
+  }
+
+  void on(command::Cancel& c) {
+    const auto it = running.find(c.id);
+    if (it == running.end() || it->second.attempt != c.attempt) return;
+    it->second.token.cancel();
+    if (it->second.inbox) it->second.inbox->close();
+  }
+
+  void on(command::Persist& p) {
+    if (journal) journal->append(p.record);
+  }
+
+  void on(command::PersistSnapshot& p) {
+    if (!journal) return;
+    if (auto s = journal->write_snapshot(p.snapshot); !s) {
+      log({{"level", "error"}, {"msg", "snapshot at shutdown failed"}, {"error", s.error().message}});
+    }
+  }
+
+  void on(command::Notify& n) {
+    const TaskInfo* info = kernel.get(n.id);
+    publish(TaskEvent{TaskEventKind::Finished, n.id, n.owner, info ? info->spec.kind : std::string(),
+                      info ? info->attempt : 0, n.status, 1, {}, n.result, n.error});
+    const auto [first, last] = waiters.equal_range(n.id);
+    std::optional<TaskInfo> copy;
+    if (info) copy = *info;
+    for (auto it = first; it != last; ++it) call_user([done = std::move(it->second), copy] { done(copy); });
+    waiters.erase(first, last);
+  }
+
+  void on(command::Deliver& d) {
+    const auto it = running.find(d.to);
+    if (it == running.end() || it->second.attempt != d.attempt || !it->second.inbox) return;
+    publish(TaskEvent{TaskEventKind::Inbox, d.to, it->second.owner, it->second.kind, d.attempt, TaskStatus::Running, 0,
+                      d.from, d.message, {}});
+    it->second.inbox->push(InboxMessage{std::move(d.from), std::move(d.message)});
+  }
+
+  void on(command::FlushDone& f) {
+    const auto it = flushes.find(f.flush);
+    if (it == flushes.end()) return;
+    call_user([done = std::move(it->second), error = std::move(f.error)] { done(error); });
+    flushes.erase(it);
+  }
+
+  void on(command::Stopped&) {
+    stopped = true;
+    for (auto& done : shutdown_waiters) call_user(std::move(done));
+    shutdown_waiters.clear();
+  }
+
+  void on(command::RunQueuedWork& r) {
+    std::optional<std::string> submitted;
+    if (options.queued_work) submitted = options.queued_work(r);
+    kernel.answer_queued_work(r.request, std::move(submitted), now());
+  }
+
+  void on_work_done(TaskId id, std::uint32_t attempt, Outcome outcome) {
+    if (const auto it = running.find(id); it != running.end() && it->second.attempt == attempt) {
+      if (it->second.inbox) it->second.inbox->close();
+      running.erase(it);
+    }
+    kernel.complete(id, attempt, std::move(outcome), now());
+    drain();
+  }
+
+  void on_progress(TaskId id, std::uint32_t attempt, double fraction, const std::string& message) {
+    const auto it = running.find(id);
+    if (it == running.end() || it->second.attempt != attempt) return;
+    publish(TaskEvent{TaskEventKind::Progress, id, it->second.owner, it->second.kind, attempt, TaskStatus::Running,
+                      fraction, message, nullptr, {}});
+  }
+};
+
+RuntimeCore::RuntimeCore(RuntimeOptions options, HandlerRegistry handlers, RuntimeHooks hooks)
+    : impl_(std::make_shared<Impl>(std::move(options), std::move(handlers), std::move(hooks))) {}
+
+RuntimeCore::~RuntimeCore() {
+  for (auto& [id, r] : impl_->running) {
+    r.token.cancel();
+    if (r.inbox) r.inbox->close();
+  }
+}
+
+Result<JournalRecovery, JournalError> RuntimeCore::start() {
+  Impl& s = *impl_;
+  JournalRecovery recovery;
+  if (s.options.data_dir) {
+    auto opened = FileJournal::open(*s.options.data_dir);
+    if (!opened) {
+      s.log({{"level", "error"}, {"msg", "cannot open the data directory"}, {"error", opened.error().message}});
+      return Failure{opened.error()};
+    }
+    s.journal = std::move(opened.value().journal);
+    recovery = std::move(opened.value().recovery);
+    if (recovery.torn_tail_at) {
+      s.log({{"level", "warn"}, {"msg", "journal had a torn tail; cut off"}, {"offset", *recovery.torn_tail_at},
+             {"bytes", recovery.torn_bytes}});
+    }
+    s.kernel.restore(recovery.snapshot, s.now());
+  } else {
+    s.kernel.tick(s.now());
+  }
+  s.drain();
+  return recovery;
+}
+
+void RuntimeCore::spawn(TaskSpec spec, SpawnDone done) {
+  Impl& s = *impl_;
+  const bool durable = spec.durable && s.journal;
+  auto result = s.kernel.spawn(std::move(spec), s.now());
+  if (result) {
+    const TaskInfo* info = s.kernel.get(result.value());
+    s.publish(TaskEvent{TaskEventKind::Spawned, result.value(), info->spec.owner, info->spec.kind, 0, TaskStatus::Pending, 0,
+                        {}, nullptr, {}});
+  }
+  if (result && durable) {
+    s.acks.push_back(Impl::Ack{result.value(), std::move(done)});
+  } else {
+    s.call_user([done = std::move(done), result] { done(result); });
+  }
+  s.drain();
+}
+
+std::size_t RuntimeCore::abort(const AbortSelector& which) {
+  const std::size_t n = impl_->kernel.abort(which, impl_->now());
+  impl_->drain();
+  return n;
+}
+
+bool RuntimeCore::cancel(TaskId id) { return abort(abort_selector::Task{id}) == 1; }
+
+void RuntimeCore::flush(const FlushSelector& which, std::function<void(std::optional<std::string>)> done) {
+  Impl& s = *impl_;
+  const FlushId id = s.kernel.flush(which, s.now());
+  s.flushes[id] = std::move(done);
+  s.drain();
+}
+
+Result<void, SendError> RuntimeCore::send(TaskId to, std::string from, Json message) {
+  auto result = impl_->kernel.send(to, std::move(from), std::move(message), impl_->now());
+  impl_->drain();
+  return result;
+}
+
+void RuntimeCore::poke(std::optional<std::string> session, std::string reason) {
+  impl_->kernel.poke(std::move(session), std::move(reason), impl_->now());
+  impl_->drain();
+}
+
+void RuntimeCore::complete_session(std::string session, std::string reason) {
+  impl_->kernel.complete_session(std::move(session), std::move(reason), impl_->now());
+  impl_->drain();
+}
+
+void RuntimeCore::wait(TaskId id, std::function<void(std::optional<TaskInfo>)> done) {
+  Impl& s = *impl_;
+  const TaskInfo* info = s.kernel.get(id);
+  if (!info || is_terminal(info->status)) {
+    std::optional<TaskInfo> copy;
+    if (info) copy = *info;
+    s.call_user([done = std::move(done), copy] { done(copy); });
+    return;
+  }
+  s.waiters.emplace(id, std::move(done));
+}
+
+void RuntimeCore::shutdown(ShutdownMode mode, std::function<void()> done) {
+  Impl& s = *impl_;
+  if (s.stopped) {
+    s.call_user(std::move(done));
+    return;
+  }
+  s.shutdown_waiters.push_back(std::move(done));
+  s.kernel.shutdown(mode, s.now());
+  s.drain();
+}
+
+void RuntimeCore::on_timer() {
+  impl_->kernel.tick(impl_->now());
+  impl_->drain();
+}
+
+std::uint64_t RuntimeCore::subscribe(std::optional<std::string> owner, std::function<void(const TaskEvent&)> listener) {
+  const std::uint64_t id = impl_->next_subscription++;
+  impl_->subscribers[id] = Impl::Subscriber{std::move(owner), std::move(listener)};
+  return id;
+}
+
+void RuntimeCore::subscribe_as(std::uint64_t id, std::optional<std::string> owner,
+                               std::function<void(const TaskEvent&)> listener) {
+  impl_->subscribers[id] = Impl::Subscriber{std::move(owner), std::move(listener)};
+  impl_->next_subscription = std::max(impl_->next_subscription, id + 1);
+}
+
+void RuntimeCore::unsubscribe(std::uint64_t subscription) { impl_->subscribers.erase(subscription); }
+
+const Kernel& RuntimeCore::kernel() const { return impl_->kernel; }
+
+bool RuntimeCore::idle() const { return impl_->running.empty() && !impl_->commit_scheduled; }
+
+}  // namespace tasklane::drivers
