@@ -1,0 +1,22 @@
+// The agent server's spawn body: {"kind": "sleep", "owner": "alice", "payload": {"ms": 2000},
+// "priority": "high", "run_after_ms": 0, "timeout_ms": 5000, "key": {...}, "retry": {...}, ...}
+// turned into a TaskSpec, with an error that names the field at fault.
+#pragma once
+
+#include <string>
+
+#include "tasklane/result.hpp"
+#include "tasklane/task_info.hpp"
+
+namespace agent_server {
+
+struct BadRequest {
+  std::string message;
+};
+
+tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const tasklane::Json& body);
+
+// The task as the API shows it.
+tasklane::Json task_json(const tasklane::TaskInfo& info);
+
+}  // namespace agent_server
