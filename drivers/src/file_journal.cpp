@@ -199,8 +199,10 @@ Result<void, JournalError> FileJournal::write_snapshot(const Snapshot& snapshot)
   if (auto d = fs_->sync_dir(dir_); !d) return Failure{io_error(d.error(), dir_)};
   // From here the snapshot holds everything; records below next_seq_ are skipped if the cut is lost.
   const auto file = journal_path();
-  if (auto t = fs_->truncate(file, 0); !t) return Failure{io_error(t.error(), file)};
-  if (auto s = fs_->sync(file); !s) return Failure{io_error(s.error(), file)};
+  if (fs_->exists(file)) {
+    if (auto t = fs_->truncate(file, 0); !t) return Failure{io_error(t.error(), file)};
+    if (auto s = fs_->sync(file); !s) return Failure{io_error(s.error(), file)};
+  }
   journal_bytes_ = 0;
   return {};
 }

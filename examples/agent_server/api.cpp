@@ -135,7 +135,7 @@ net::awaitable<Response> Api::spawn(const Request& request) {
     co_return error_response(request, http::status::bad_request,
                              "unknown kind '" + spec.kind + "' (this server knows sleep, flaky, compact, sub_agent, maintenance)");
   }
-  apply_kind_defaults(spec);
+  apply_kind_defaults(spec, *body);
   const tasklane::TaskSpec copy = spec;
   // Handlers with a std::error_code first argument come back from use_awaitable as a tuple.
   auto spawning = runtime_.async_spawn(std::move(spec), net::use_awaitable);

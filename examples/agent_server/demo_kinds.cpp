@@ -81,13 +81,13 @@ tasklane::drivers::HandlerRegistry demo_kinds() {
   return registry;
 }
 
-void apply_kind_defaults(tasklane::TaskSpec& spec) {
+void apply_kind_defaults(tasklane::TaskSpec& spec, const Json& body) {
   if (spec.kind == "compact") {
     if (!spec.quota) spec.quota = tasklane::QuotaSpec{"compaction/" + spec.owner, tasklane::seconds(1), 0, false};
     if (!spec.timeout) spec.timeout = tasklane::seconds(3);
   } else if (spec.kind == "sub_agent") {
     spec.inbox = true;
-  } else if (spec.kind == "flaky" && spec.retry.max_attempts == 1) {
+  } else if (spec.kind == "flaky" && !body.contains("retry")) {
     spec.retry.max_attempts = 3;
     spec.retry.initial_backoff = tasklane::milliseconds(200);
   }

@@ -13,7 +13,7 @@ namespace agent_server {
 
 tasklane::drivers::HandlerRegistry demo_kinds();
 
-// Defaults that make a kind behave as described when the request leaves them out.
-void apply_kind_defaults(tasklane::TaskSpec& spec);
+// Defaults that make a kind behave as described when the request body leaves them out.
+void apply_kind_defaults(tasklane::TaskSpec& spec, const tasklane::Json& body);
 
 }  // namespace agent_server

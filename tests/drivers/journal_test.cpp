@@ -273,3 +273,24 @@ TEST(FileJournal, ReadDataDirChangesNothing) {
 
 }  // namespace
 }  // namespace tasklane::drivers
+
+namespace tasklane::drivers {
+namespace {
+
+TEST(FileJournal, ASnapshotBeforeAnyRecordWorks) {
+  TempDir dir;
+  {
+    auto opened = FileJournal::open(dir.path());
+    ASSERT_TRUE(opened);
+    Snapshot snapshot;
+    snapshot.next_id = 7;
+    const auto written = opened.value().journal->write_snapshot(snapshot);
+    ASSERT_TRUE(written) << written.error().message;
+  }
+  auto reopened = FileJournal::open(dir.path());
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ(reopened.value().recovery.snapshot.next_id, 7u);
+}
+
+}  // namespace
+}  // namespace tasklane::drivers

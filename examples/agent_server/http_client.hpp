@@ -1,0 +1,82 @@
+// A small blocking HTTP client for the agent server, and a way to start one as a child process.
+// Used by the demo and by the HTTP API tests.
+#pragma once
+
+#include <utility>  // before Asio (Boost 1.74 + gcc 12)
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace agent_server::client {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Json = nlohmann::json;
+
+struct Server {
+  pid_t pid = -1;
+  unsigned short port = 0;
+};
+
+inline Server start_server(const std::filesystem::path& binary, const std::filesystem::path& data) {
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    execl(binary.c_str(), binary.c_str(), "--port", "0", "--data", data.c_str(), "--max-running", "3",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  std::string line;
+  char c;
+  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  close(out[0]);
+  const auto colon = line.rfind(':');
+  if (line.rfind("listening on", 0) != 0 || colon == std::string::npos) throw std::runtime_error("server did not start: " + line);
+  return Server{pid, static_cast<unsigned short>(std::stoi(line.substr(colon + 1)))};
+}
+
+struct Reply {
+  unsigned status = 0;
+  Json body;
+};
+
+// One request on its own connection; `raw_body` is sent as it is when given (for malformed bodies).
+inline Reply call(unsigned short port, http::verb method, const std::string& target, const Json& body = nullptr,
+                  const std::string* raw_body = nullptr) {
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> request{method, target, 11};
+  request.set(http::field::host, "127.0.0.1");
+  if (raw_body) {
+    request.body() = *raw_body;
+  } else if (!body.is_null()) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = body.dump();
+  }
+  request.prepare_payload();
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  beast::error_code ignored;
+  stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  return Reply{response.result_int(), Json::parse(response.body(), nullptr, false)};
+}
+
+}  // namespace agent_server::client

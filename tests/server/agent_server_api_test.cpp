@@ -1,0 +1,168 @@
+// The agent server's HTTP API with a real client on loopback: the happy paths, every kind of bad
+// request (each a 4xx with a JSON error that says what is wrong), and a server that keeps serving.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include "http_client.hpp"
+
+namespace {
+
+using namespace agent_server::client;
+namespace fs = std::filesystem;
+
+class AgentServerApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = fs::temp_directory_path() / ("tasklane-api-test-" + std::to_string(getpid()));
+    fs::remove_all(data_);
+    server_ = start_server(TASKLANE_AGENT_SERVER, data_);
+  }
+  void TearDown() override {
+    kill(server_.pid, SIGTERM);
+    int status = 0;
+    waitpid(server_.pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the server did not exit cleanly";
+    fs::remove_all(data_);
+  }
+
+  Reply post(const std::string& target, const Json& body) { return call(server_.port, http::verb::post, target, body); }
+  Reply post_raw(const std::string& target, const std::string& body) {
+    return call(server_.port, http::verb::post, target, nullptr, &body);
+  }
+  Reply get(const std::string& target) { return call(server_.port, http::verb::get, target); }
+
+  // Polls until the task is terminal (bounded).
+  Json wait_terminal(const std::string& id) {
+    for (int i = 0; i < 400; ++i) {
+      const Reply r = get("/tasks/" + id);
+      const std::string status = r.body.value("status", "");
+      if (status != "pending" && status != "running") return r.body;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << id << " did not finish";
+    return nullptr;
+  }
+
+  void expect_still_serving() { EXPECT_EQ(get("/health").status, 200u); }
+
+  fs::path data_;
+  Server server_;
+};
+
+TEST_F(AgentServerApi, SpawnAnswersTheTaskWithItsIdAndItsResultLater) {
+  const Reply spawned = post("/tasks", {{"kind", "sleep"}, {"owner", "alice"}, {"name", "summarize"}, {"payload", {{"ms", 50}}},
+                                        {"priority", "high"}, {"timeout_ms", 5000}, {"key", {{"agent", "a"}, {"scope", "s"}, {"purpose", "facts"}}},
+                                        {"retry", {{"max_attempts", 3}}}});
+  ASSERT_EQ(spawned.status, 201u) << spawned.body.dump();
+  EXPECT_EQ(spawned.body.value("id", ""), "bg_0");
+  EXPECT_EQ(spawned.body.value("priority", ""), "high");
+  EXPECT_TRUE(spawned.body.value("durable", false)) << "server tasks are durable by default";
+  const Json done = wait_terminal("bg_0");
+  EXPECT_EQ(done.value("status", ""), "completed");
+  EXPECT_EQ(done["result"].value("slept_ms", 0), 50);
+  const Reply listed = get("/tasks?owner=alice");
+  ASSERT_EQ(listed.body["tasks"].size(), 1u);
+  EXPECT_EQ(get("/tasks?owner=nobody").body["tasks"].size(), 0u);
+}
+
+TEST_F(AgentServerApi, NonDurableWhenTheBodySaysSo) {
+  const Reply spawned = post("/tasks", {{"kind", "sleep"}, {"durable", false}, {"payload", {{"ms", 1}}}});
+  ASSERT_EQ(spawned.status, 201u);
+  EXPECT_FALSE(spawned.body.value("durable", true));
+}
+
+TEST_F(AgentServerApi, BadRequestsGetA4xxWithAnErrorThatSaysWhatIsWrong) {
+  struct Case {
+    std::string body;
+    unsigned status;
+    std::string mentions;
+  };
+  const Case cases[] = {
+      {"{not json", 400, "malformed JSON"},
+      {"[1,2]", 400, "JSON object"},
+      {R"({"owner":"alice"})", 400, "kind"},
+      {R"({"kind":"teleport"})", 400, "unknown kind 'teleport'"},
+      {R"({"kind":"sleep","timeout_ms":"soon"})", 400, "timeout_ms"},
+      {R"({"kind":"sleep","timeout_ms":0})", 400, "timeout_ms"},
+      {R"({"kind":"sleep","priority":"urgent"})", 400, "priority"},
+      {R"({"kind":"sleep","key":"abc"})", 400, "key"},
+      {R"({"kind":"sleep","retry":{"max_attempts":0}})", 400, "retry.max_attempts"},
+      {R"({"kind":"sleep","parent":{"task":"bg_x"}})", 400, "parent.task"},
+      {R"({"kind":"sleep","parent":{"task":"bg_999"}})", 400, "parent task does not exist"},
+      {R"({"kind":"sleep","name":"all"})", 400, "reserved"},
+  };
+  for (const auto& c : cases) {
+    const Reply r = post_raw("/tasks", c.body);
+    EXPECT_EQ(r.status, c.status) << c.body;
+    ASSERT_TRUE(r.body.is_object() && r.body.contains("error")) << c.body << " -> " << r.body.dump();
+    EXPECT_NE(r.body["error"].get<std::string>().find(c.mentions), std::string::npos)
+        << c.body << " -> " << r.body["error"].get<std::string>();
+    expect_still_serving();
+  }
+}
+
+TEST_F(AgentServerApi, ABodyOverTheLimitIsRefusedWith413) {
+  const std::string huge = R"({"kind":"sleep","payload":")" + std::string(2 << 20, 'x') + R"("})";
+  const Reply r = post_raw("/tasks", huge);
+  EXPECT_EQ(r.status, 413u);
+  EXPECT_NE(r.body.value("error", "").find("limit"), std::string::npos);
+  expect_still_serving();
+}
+
+TEST_F(AgentServerApi, UnknownTasksAndRoutesAre404) {
+  EXPECT_EQ(get("/tasks/bg_42").status, 404u);
+  EXPECT_EQ(get("/tasks/nonsense").status, 404u);
+  EXPECT_EQ(call(server_.port, http::verb::delete_, "/tasks/bg_42").status, 404u);
+  EXPECT_EQ(post("/tasks/bg_42/inbox", {{"from", "alice"}, {"message", "hi"}}).status, 404u);
+  EXPECT_EQ(get("/nowhere").status, 404u);
+  EXPECT_EQ(get("/tasks").status, 400u) << "listing needs an owner";
+  expect_still_serving();
+}
+
+TEST_F(AgentServerApi, DuplicateLiveNamesConflict) {
+  ASSERT_EQ(post("/tasks", {{"kind", "sleep"}, {"owner", "alice"}, {"name", "facts"}, {"payload", {{"ms", 2000}}}}).status, 201u);
+  const Reply second = post("/tasks", {{"kind", "sleep"}, {"owner", "alice"}, {"name", "facts"}});
+  EXPECT_EQ(second.status, 409u);
+  EXPECT_NE(second.body.value("error", "").find("facts"), std::string::npos) << second.body.dump();
+}
+
+TEST_F(AgentServerApi, CancelAndCancelTree) {
+  const std::string root = post("/tasks", {{"kind", "sleep"}, {"owner", "carol"}, {"payload", {{"ms", 5000}}}}).body["id"];
+  post("/tasks", {{"kind", "sleep"}, {"owner", "carol"}, {"parent", {{"task", root}}}, {"payload", {{"ms", 5000}}}});
+  const Reply cancelled = call(server_.port, http::verb::delete_, "/tasks/" + root + "?tree=1");
+  EXPECT_EQ(cancelled.body.value("cancelled", 0), 2);
+  EXPECT_EQ(wait_terminal(root).value("status", ""), "cancelled");
+  EXPECT_EQ(call(server_.port, http::verb::delete_, "/tasks/" + root).body.value("cancelled", -1), 0) << "already terminal";
+}
+
+TEST_F(AgentServerApi, InboxDeliversAndRefusesWithTypedErrors) {
+  const std::string agent = post("/tasks", {{"kind", "sub_agent"}, {"owner", "alice"}, {"payload", {{"ms", 5000}}}}).body["id"];
+  EXPECT_EQ(post("/tasks/" + agent + "/inbox", {{"from", "mallory"}, {"message", "hi"}}).status, 403u);
+  EXPECT_EQ(post("/tasks/" + agent + "/inbox", {{"message", "no sender"}}).status, 400u);
+  EXPECT_EQ(post("/tasks/" + agent + "/inbox", {{"from", "alice"}, {"message", "hello"}}).status, 202u);
+  EXPECT_EQ(post("/tasks/" + agent + "/inbox", {{"from", "alice"}, {"message", "stop"}}).status, 202u);
+  const Json done = wait_terminal(agent);
+  ASSERT_EQ(done.value("status", ""), "completed");
+  EXPECT_EQ(done["result"]["answered"].size(), 2u);
+  EXPECT_EQ(post("/tasks/" + agent + "/inbox", {{"from", "alice"}, {"message", "late"}}).status, 409u) << "terminated";
+  const std::string plain = post("/tasks", {{"kind", "sleep"}, {"owner", "alice"}, {"payload", {{"ms", 2000}}}}).body["id"];
+  EXPECT_EQ(post("/tasks/" + plain + "/inbox", {{"from", "alice"}, {"message", "x"}}).status, 409u) << "no inbox";
+}
+
+TEST_F(AgentServerApi, FlushReportsTheFirstErrorAndFlushByScopeLeavesOthers) {
+  post("/tasks", {{"kind", "flaky"}, {"owner", "bob"}, {"payload", {{"failures", 5}, {"ms", 10}}}, {"retry", {{"max_attempts", 1}}},
+                  {"key", {{"agent", "a"}, {"scope", "bob"}, {"purpose", "facts"}}}});
+  const Reply scoped = post("/flush", {{"scope", "bob"}});
+  EXPECT_FALSE(scoped.body.value("ok", true));
+  EXPECT_NE(scoped.body.value("error", "").find("planned failure 1"), std::string::npos) << scoped.body.dump();
+  const Reply again = post("/flush", Json::object());
+  EXPECT_TRUE(again.body.value("ok", false)) << "the error was reported once: " << again.body.dump();
+  EXPECT_EQ(post_raw("/flush", "{oops").status, 400u);
+  EXPECT_EQ(post("/flush", {{"scope", 7}}).status, 400u);
+}
+
+}  // namespace
