@@ -43,7 +43,9 @@
 // message) nested deeper than max_nesting are refused, because copying a value recurses once per
 // level and untrusted input must not be able to overflow the stack.
 //
-// decode(to_json(x)) == x for every value, and so is decode(parse_json(to_json(x).dump())).
+// decode(to_json(x)) == x for every value. Through text, decode(parse_json(to_json(x).dump())) == x
+// too, provided the value's doubles are finite (dump() writes NaN and infinity as null) and its
+// strings are valid UTF-8 (dump() throws on anything else unless given error_handler_t::replace).
 #include <algorithm>
 #include <array>
 #include <cstddef>

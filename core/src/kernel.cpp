@@ -50,6 +50,8 @@ struct Kernel::State {
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
   std::map<TaskId, std::vector<TaskId>> children;
   std::map<std::string, std::vector<TaskId>> run_roots;
+  std::map<TaskId, ParentContext> forgotten_parents;  // forgotten tasks that still link a tree
+  bool restoring = false;
   std::deque<TaskId> terminal_order;
 
   detail::ReadyQueue ready;
@@ -101,7 +103,7 @@ struct Kernel::State {
         return t.generation != poll_generation;
       case TimerKind::TaskDue: {
         const auto it = tasks.find(t.task);
-        return it == tasks.end() || it->second.info.status != TaskStatus::Pending ||
+        return stopping || it == tasks.end() || it->second.info.status != TaskStatus::Pending ||
                it->second.due_generation != t.generation;
       }
       case TimerKind::AttemptTimeout: {
@@ -291,6 +293,7 @@ struct Kernel::State {
   }
 
   void forget_oldest_terminal() {
+    if (restoring) return;  // restore forgets once, after every record is in place
     while (terminal_order.size() > config.retained_terminal) {
       const TaskId id = terminal_order.front();
       terminal_order.pop_front();
@@ -301,14 +304,32 @@ struct Kernel::State {
         owner->second.erase(id);
         if (owner->second.empty()) by_owner.erase(owner);
       }
-      const ParentContext& parent = it->second.info.spec.parent;
-      if (parent.task) {
-        erase_from(children, *parent.task, id);
-      } else if (parent.run) {
-        erase_from(run_roots, *parent.run, id);
-      }
-      children.erase(id);
+      const ParentContext parent = it->second.info.spec.parent;
       tasks.erase(it);
+      if (children.count(id)) {
+        forgotten_parents[id] = parent;  // still a link between live descendants and their ancestors
+      } else {
+        unlink_from_tree(id, parent);
+      }
+    }
+  }
+
+  // A forgotten task leaves the tree indexes only once no descendant hangs below it, so that
+  // cancelling a tree or a run still reaches live tasks under a forgotten one.
+  void unlink_from_tree(TaskId id, ParentContext parent) {
+    for (;;) {
+      if (tasks.count(id) || children.count(id)) return;
+      if (!parent.task) {
+        if (parent.run) erase_from(run_roots, *parent.run, id);
+        return;
+      }
+      const TaskId up = *parent.task;
+      erase_from(children, up, id);
+      const auto above = forgotten_parents.find(up);
+      if (above == forgotten_parents.end() || children.count(up)) return;
+      id = up;
+      parent = above->second;
+      forgotten_parents.erase(above);
     }
   }
 
@@ -348,8 +369,7 @@ struct Kernel::State {
     while (!stack.empty()) {
       const TaskId id = stack.back();
       stack.pop_back();
-      if (!tasks.count(id)) continue;
-      into.push_back(id);
+      if (tasks.count(id)) into.push_back(id);  // a forgotten task is passed through, not selected
       if (const auto c = children.find(id); c != children.end()) {
         stack.insert(stack.end(), c->second.rbegin(), c->second.rend());
       }
@@ -468,7 +488,7 @@ void Kernel::tick(Time now) {
 void Kernel::poke(std::optional<std::string> session, std::string reason, Time now) {
   State& s = *state_;
   s.observe(now);
-  if (!s.stopped) s.runner.poke(std::move(session), std::move(reason), s.out);
+  if (s.config.queued_work_runner && !s.stopped) s.runner.poke(std::move(session), std::move(reason), s.out);
   s.settle();
 }
 
@@ -482,7 +502,7 @@ void Kernel::answer_queued_work(std::uint64_t request, std::optional<std::string
 void Kernel::complete_session(std::string session, std::string reason, Time now) {
   State& s = *state_;
   s.observe(now);
-  if (!s.stopped) s.runner.complete(std::move(session), std::move(reason), s.out);
+  if (s.config.queued_work_runner && !s.stopped) s.runner.complete(std::move(session), std::move(reason), s.out);
   s.settle();
 }
 
@@ -542,6 +562,7 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   State& s = *state_;
   s.observe(now);
   const bool fresh = s.tasks.empty() && s.next_id == 0;
+  s.restoring = true;
   std::vector<const TaskInfo*> records;
   for (const auto& r : snapshot.tasks) records.push_back(&r);
   std::sort(records.begin(), records.end(), [](const TaskInfo* a, const TaskInfo* b) { return a->id < b->id; });
@@ -573,6 +594,8 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
     }
     s.consider(e);
   }
+  s.restoring = false;
+  s.forget_oldest_terminal();
   s.settle();
 }
 

@@ -15,7 +15,8 @@ struct Config {
   std::uint64_t seed = 0x7a5c1a9e;     // the retry-jitter generator's seed
   std::size_t retained_terminal = 4096;  // finished tasks kept for get/list; older ones are forgotten
 
-  // The queued-work runner (seed 001). Off unless the host drives queued turns through it.
+  // The queued-work runner (seed 001). Off unless the host drives queued turns through it; while
+  // off, poke, complete_session and answer_queued_work change nothing.
   bool queued_work_runner = false;
   Duration queued_work_poll = milliseconds(400);
 };

@@ -1,0 +1,156 @@
+// Flushes through the kernel (seed 000): all / scope / purpose / scope+purpose, unmatched tasks
+// kept, the first error, errors of tasks that failed before the flush, and empty flushes.
+#include <gtest/gtest.h>
+
+#include "kernel/kernel_fixture.hpp"
+
+namespace tasklane {
+namespace {
+
+using testkit::flush_dones;
+using testkit::Harness;
+using testkit::ms;
+using testkit::task;
+
+TaskSpec keyed(std::string scope, std::string purpose) {
+  TaskSpec spec = task("maintenance");
+  spec.key = testkit::key(std::move(scope), std::move(purpose));
+  return spec;
+}
+
+TEST(KernelFlush, CompletesAtOnceWhenNothingIsLive) {
+  Harness h;
+  const FlushId id = h.kernel.flush(flush_selector::All{}, ms(0));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{id, std::nullopt}}));
+}
+
+TEST(KernelFlush, AllWaitsForEveryTaskIncludingKeylessOnes) {
+  Harness h;
+  const TaskId a = h.spawn(task(), ms(0));
+  const TaskId b = h.spawn(keyed("actor", "facts"), ms(0));
+  const FlushId id = h.kernel.flush(flush_selector::All{}, ms(1));
+  h.succeed(a, 1, ms(2));
+  EXPECT_TRUE(flush_dones(h.drain()).empty());
+  h.succeed(b, 1, ms(3));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{id, std::nullopt}}));
+}
+
+TEST(KernelFlush, ScopePurposeAndBothSelectOnlyMatchingTasks) {
+  Config config;
+  config.max_running = 8;
+  Harness h(config);
+  const TaskId actor_facts = h.spawn(keyed("actor", "facts"), ms(0));
+  const TaskId actor_rel = h.spawn(keyed("actor", "relationship"), ms(0));
+  const TaskId other_facts = h.spawn(keyed("other", "facts"), ms(0));
+  const TaskId keyless = h.spawn(task(), ms(0));
+
+  const FlushId by_scope = h.kernel.flush(flush_selector::Scope{"actor"}, ms(1));
+  h.succeed(actor_facts, 1, ms(2));
+  h.succeed(other_facts, 1, ms(2));
+  h.succeed(keyless, 1, ms(2));
+  EXPECT_TRUE(flush_dones(h.drain()).empty()) << "actor/relationship is still running";
+  h.succeed(actor_rel, 1, ms(3));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{by_scope, std::nullopt}}));
+
+  const TaskId f1 = h.spawn(keyed("actor", "facts"), ms(4));
+  const TaskId f2 = h.spawn(keyed("other", "facts"), ms(4));
+  const TaskId r1 = h.spawn(keyed("other", "relationship"), ms(4));
+  const FlushId by_purpose = h.kernel.flush(flush_selector::Purpose{"facts"}, ms(5));
+  h.succeed(f1, 1, ms(6));
+  h.succeed(f2, 1, ms(6));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{by_purpose, std::nullopt}}))
+      << "other/relationship is not waited for";
+
+  const FlushId by_both = h.kernel.flush(flush_selector::ScopePurpose{"other", "relationship"}, ms(7));
+  EXPECT_TRUE(flush_dones(h.drain()).empty());
+  h.succeed(r1, 1, ms(8));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{by_both, std::nullopt}}));
+}
+
+TEST(KernelFlush, KeylessTasksOnlyMatchAll) {
+  Harness h;
+  const TaskId keyless = h.spawn(task(), ms(0));
+  const FlushId scope = h.kernel.flush(flush_selector::Scope{""}, ms(1));
+  const FlushId purpose = h.kernel.flush(flush_selector::Purpose{""}, ms(1));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{scope, std::nullopt}, {purpose, std::nullopt}}));
+  const FlushId all = h.kernel.flush(flush_selector::All{}, ms(2));
+  EXPECT_TRUE(flush_dones(h.drain()).empty());
+  h.succeed(keyless, 1, ms(3));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{all, std::nullopt}}));
+}
+
+TEST(KernelFlush, ReportsTheFirstSpawnedTasksErrorWhateverTheFinishOrder) {
+  Harness h;
+  const TaskId a = h.spawn(task(), ms(0));
+  const TaskId b = h.spawn(task(), ms(0));
+  const TaskId c = h.spawn(task(), ms(0));
+  const FlushId id = h.kernel.flush(flush_selector::All{}, ms(1));
+  h.fail(c, 1, ms(2), "third failed");
+  h.fail(b, 1, ms(3), "second failed");
+  h.succeed(a, 1, ms(4));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{id, std::string("second failed")}}));
+}
+
+TEST(KernelFlush, CancelledIsNotAnErrorButTimedOutIs) {
+  Harness h;
+  TaskSpec timed = task();
+  timed.timeout = ms(10);
+  const TaskId cancelled = h.spawn(task(), ms(0));
+  const TaskId timed_out = h.spawn(timed, ms(0));
+  const FlushId id = h.kernel.flush(flush_selector::All{}, ms(1));
+  EXPECT_TRUE(h.kernel.cancel(cancelled, ms(2)));
+  h.succeed(cancelled, 1, ms(3));
+  h.tick(ms(10));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{id, std::string("timed out after 10 ms")}}));
+  EXPECT_EQ(h.status(timed_out), TaskStatus::TimedOut);
+}
+
+TEST(KernelFlush, AnAlreadyFailedTaskSurfacesAtTheNextMatchingFlushOnce) {
+  Harness h;
+  const TaskId failed = h.spawn(keyed("actor", "facts"), ms(0));
+  h.fail(failed, 1, ms(1), "background failed");
+  const FlushId unrelated = h.kernel.flush(flush_selector::Scope{"other"}, ms(2));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{unrelated, std::nullopt}}));
+  const FlushId matching = h.kernel.flush(flush_selector::Purpose{"facts"}, ms(3));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{matching, std::string("background failed")}}));
+  const FlushId again = h.kernel.flush(flush_selector::All{}, ms(4));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{again, std::nullopt}}));
+}
+
+TEST(KernelFlush, AnEarlierFailureBeatsALiveTasksLaterFailure) {
+  Harness h;
+  const TaskId early = h.spawn(task(), ms(0));
+  const TaskId late = h.spawn(task(), ms(0));
+  h.fail(early, 1, ms(1), "early");
+  const FlushId id = h.kernel.flush(flush_selector::All{}, ms(2));
+  EXPECT_TRUE(flush_dones(h.drain()).empty());
+  h.fail(late, 1, ms(3), "late");
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{id, std::string("early")}}));
+}
+
+TEST(KernelFlush, ATaskIsWaitedForByOneFlushOnly) {
+  Harness h;
+  const TaskId a = h.spawn(keyed("actor", "facts"), ms(0));
+  const FlushId first = h.kernel.flush(flush_selector::Scope{"actor"}, ms(1));
+  const FlushId second = h.kernel.flush(flush_selector::All{}, ms(1));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{second, std::nullopt}}));
+  h.fail(a, 1, ms(2), "boom");
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{first, std::string("boom")}}));
+}
+
+TEST(KernelFlush, AFlushWaitsThroughRetries) {
+  Harness h;
+  TaskSpec spec = task();
+  spec.retry.max_attempts = 2;
+  spec.retry.initial_backoff = ms(5);
+  const TaskId id = h.spawn(spec, ms(0));
+  const FlushId flush = h.kernel.flush(flush_selector::All{}, ms(1));
+  h.fail(id, 1, ms(2), "flaky");
+  EXPECT_TRUE(flush_dones(h.drain()).empty()) << "a retry is still live";
+  h.tick(ms(7));
+  h.succeed(id, 2, ms(8));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{flush, std::nullopt}}));
+}
+
+}  // namespace
+}  // namespace tasklane

@@ -1,0 +1,136 @@
+// Messages to sub-agents (seed 003): the typed send errors in the seed's order, and Deliver for
+// the running attempt, including messages sent before the attempt started.
+#include <gtest/gtest.h>
+
+#include "kernel/kernel_fixture.hpp"
+
+namespace tasklane {
+namespace {
+
+using testkit::delivers;
+using testkit::Harness;
+using testkit::ms;
+using testkit::task;
+
+TaskSpec sub_agent(std::string owner = "alice") {
+  TaskSpec spec = task("sub_agent", std::move(owner));
+  spec.inbox = true;
+  return spec;
+}
+
+SendErrorCode send_error(Harness& h, TaskId to, std::string from, Time now) {
+  const auto r = h.kernel.send(to, std::move(from), Json{{"content", "hi"}}, now);
+  EXPECT_FALSE(r.has_value());
+  return r ? SendErrorCode::TaskNotFound : r.error().code;
+}
+
+TEST(KernelSend, DeliversToTheRunningAttempt) {
+  Harness h;
+  const TaskId id = h.spawn(sub_agent(), ms(0));
+  h.drain();
+  ASSERT_TRUE(h.kernel.send(id, "alice", Json{{"content", "hello"}}, ms(1)).has_value());
+  EXPECT_EQ(delivers(h.drain()), (std::vector<command::Deliver>{{id, 1, "alice", Json{{"content", "hello"}}}}));
+}
+
+TEST(KernelSend, MessagesSentBeforeTheAttemptStartedFollowItsStart) {
+  Harness h;
+  TaskSpec spec = sub_agent();
+  spec.run_after = ms(50);
+  const TaskId id = h.spawn(spec, ms(0));
+  ASSERT_TRUE(h.kernel.send(id, "alice", "first", ms(1)).has_value());
+  ASSERT_TRUE(h.kernel.send(id, "alice", "second", ms(2)).has_value());
+  EXPECT_TRUE(h.drain().empty()) << "nothing to deliver to yet";
+  h.tick(ms(50));
+  const auto out = h.drain();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<command::Start>(out[0]));
+  EXPECT_EQ(std::get<command::Deliver>(out[1]), (command::Deliver{id, 1, "alice", "first"}));
+  EXPECT_EQ(std::get<command::Deliver>(out[2]), (command::Deliver{id, 1, "alice", "second"}));
+}
+
+TEST(KernelSend, MessagesSentBetweenAttemptsGoToTheNextAttempt) {
+  Harness h;
+  TaskSpec spec = sub_agent();
+  spec.retry.max_attempts = 2;
+  spec.retry.initial_backoff = ms(10);
+  const TaskId id = h.spawn(spec, ms(0));
+  h.fail(id, 1, ms(1), "crashed");
+  h.drain();
+  ASSERT_TRUE(h.kernel.send(id, "alice", "are you there", ms(2)).has_value());
+  EXPECT_TRUE(delivers(h.drain()).empty());
+  h.tick(ms(11));
+  EXPECT_EQ(delivers(h.drain()), (std::vector<command::Deliver>{{id, 2, "alice", "are you there"}}));
+}
+
+TEST(KernelSend, ErrorsComeInTheSeedsOrder) {
+  Harness h;
+  // Not found beats everything.
+  EXPECT_EQ(send_error(h, TaskId{5}, "alice", ms(0)), SendErrorCode::TaskNotFound);
+
+  // Not owner is checked before terminated and before no-inbox.
+  const TaskId plain = h.spawn(task("work", "alice"), ms(0));
+  h.succeed(plain, 1, ms(1));
+  EXPECT_EQ(send_error(h, plain, "mallory", ms(2)), SendErrorCode::NotOwner);
+  // Terminated is checked before no-inbox.
+  EXPECT_EQ(send_error(h, plain, "alice", ms(2)), SendErrorCode::TaskTerminated);
+  const TaskId live_plain = h.spawn(task("work", "alice"), ms(3));
+  EXPECT_EQ(send_error(h, live_plain, "alice", ms(3)), SendErrorCode::NoInbox);
+  // No-inbox is checked before closed.
+  EXPECT_TRUE(h.kernel.cancel(live_plain, ms(3)));
+  EXPECT_EQ(send_error(h, live_plain, "alice", ms(3)), SendErrorCode::NoInbox);
+
+  // Closed: the sub-agent is being cancelled.
+  const TaskId agent = h.spawn(sub_agent(), ms(4));
+  EXPECT_TRUE(h.kernel.cancel(agent, ms(5)));
+  EXPECT_EQ(send_error(h, agent, "mallory", ms(6)), SendErrorCode::NotOwner);
+  EXPECT_EQ(send_error(h, agent, "alice", ms(6)), SendErrorCode::InboxClosed);
+}
+
+TEST(KernelSend, MessagesNameTheProblem) {
+  Harness h;
+  auto message = [&](TaskId to, std::string from) {
+    const auto r = h.kernel.send(to, std::move(from), "x", ms(10));
+    return r ? std::string("<delivered>") : r.error().message;
+  };
+  EXPECT_EQ(message(TaskId{3}, "alice"), "task not found");
+  const TaskId done = h.spawn(sub_agent(), ms(0));
+  EXPECT_EQ(message(done, "bob"), "caller does not own this task");
+  h.succeed(done, 1, ms(1));
+  EXPECT_EQ(message(done, "alice"), "task already completed");
+  const TaskId failed = h.spawn(sub_agent(), ms(2));
+  h.fail(failed, 1, ms(3), "x");
+  EXPECT_EQ(message(failed, "alice"), "task already failed");
+  TaskSpec delayed = sub_agent();
+  delayed.run_after = seconds(1);
+  const TaskId cancelled = h.spawn(delayed, ms(4));
+  EXPECT_TRUE(h.kernel.cancel(cancelled, ms(5)));
+  EXPECT_EQ(message(cancelled, "alice"), "task already cancelled");
+  const TaskId plain = h.spawn(task(), ms(6));
+  EXPECT_EQ(message(plain, "alice"), "task has no inbox (not a sub-agent)");
+  const TaskId closing = h.spawn(sub_agent(), ms(7));
+  EXPECT_TRUE(h.kernel.cancel(closing, ms(8)));
+  EXPECT_EQ(message(closing, "alice"), "sub-agent inbox closed");
+}
+
+TEST(KernelSend, TheInboxClosesWhenTheKernelStops) {
+  Harness h;
+  const TaskId agent = h.spawn(sub_agent(), ms(0));
+  h.kernel.shutdown(ShutdownMode::Drain, ms(1));
+  h.drain();
+  const auto r = h.kernel.send(agent, "alice", "late", ms(2));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, SendErrorCode::InboxClosed);
+  EXPECT_TRUE(h.drain().empty());
+}
+
+TEST(KernelSend, AFailedSendEmitsNothing) {
+  Harness h;
+  const TaskId plain = h.spawn(task(), ms(0));
+  h.drain();
+  (void)h.kernel.send(plain, "alice", "x", ms(1));
+  (void)h.kernel.send(plain, "bob", "x", ms(1));
+  EXPECT_TRUE(h.drain().empty());
+}
+
+}  // namespace
+}  // namespace tasklane
