@@ -1,8 +1,14 @@
 // The Asio shell around RuntimeCore: a strand, one steady_timer, a worker pool.
+//
+// Everything that touches the core runs through impl::guarded(), on the strand and under one
+// recursive mutex. The strand alone would serialise the core, but the destructor runs on the
+// caller's thread while the strand may be running a report from the pool: the mutex lets it take
+// the core away without racing that handler, and every later handler finds no core and does nothing.
 #include "tasklane/asio/runtime.hpp"
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 
 #include <boost/asio/execution.hpp>
 
@@ -23,7 +29,24 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
     return std::chrono::duration_cast<Time>(std::chrono::system_clock::now().time_since_epoch());
   }
 
-  // On the strand. Re-arms the one timer only when the deadline moved.
+  // On the strand: runs `f` on the core unless the runtime is gone, then keeps the owner's
+  // context busy exactly while the core has work out (sync work on the pool, a coroutine on some
+  // other executor, a commit to come), so that io_context::run() returns only once it all came back.
+  template <class F>
+  void guarded(F&& f) {
+    std::lock_guard lock(mutex);
+    if (!core) return;
+    f();
+    if (!core) return;  // a user callback destroyed the runtime
+    if (core->idle()) {
+      busy.reset();
+    } else if (!busy) {
+      busy.emplace(net::prefer(strand.get_inner_executor(), net::execution::outstanding_work.tracked));
+    }
+  }
+
+  // Called by the core, hence on the strand under the mutex. Re-arms the one timer only when the
+  // deadline moved.
   void arm(std::optional<Time> at) {
     if (at == armed) return;
     armed = at;
@@ -37,9 +60,12 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
     timer.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
       if (ec) return;
       auto self = weak.lock();
-      if (!self || !self->core || generation != self->timer_generation) return;
-      self->armed.reset();
-      self->core->on_timer();
+      if (!self) return;
+      self->guarded([&] {
+        if (generation != self->timer_generation) return;
+        self->armed.reset();
+        self->core->on_timer();
+      });
     });
   }
 
@@ -47,7 +73,9 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
   net::steady_timer timer;
   std::optional<net::thread_pool> own_pool;
   net::any_io_executor work;
+  std::recursive_mutex mutex;  // recursive: a user callback on the strand may call back in, or destroy the runtime
   std::unique_ptr<drivers::RuntimeCore> core;
+  std::optional<net::any_io_executor> busy;  // tracked executor: outstanding work while the core is not idle
   std::optional<Time> armed;
   std::uint64_t timer_generation = 0;
 };
@@ -58,13 +86,12 @@ runtime::runtime(executor_type executor, runtime_options options, drivers::Handl
   auto strand = impl_->strand;
   auto work = impl_->work;
   drivers::RuntimeHooks hooks;
-  hooks.run_work = [work, strand](std::function<void()> f) {
-    // Each piece of work keeps the owner's context busy until its outcome is posted back, so that
-    // io_context::run() does not return while work is out on the pool.
-    auto busy = net::prefer(strand.get_inner_executor(), net::execution::outstanding_work.tracked);
-    net::post(work, [f = std::move(f), busy]() { f(); });
+  hooks.run_work = [work](std::function<void()> f) { net::post(work, std::move(f)); };
+  hooks.to_owner = [weak, strand](std::function<void()> f) {
+    net::post(strand, [weak, f = std::move(f)]() {
+      if (auto self = weak.lock()) self->guarded(f);
+    });
   };
-  hooks.to_owner = [strand](std::function<void()> f) { net::post(strand, std::move(f)); };
   hooks.arm_timer = [weak](std::optional<Time> at) {
     if (auto self = weak.lock()) self->arm(at);
   };
@@ -73,17 +100,22 @@ runtime::runtime(executor_type executor, runtime_options options, drivers::Handl
 }
 
 runtime::~runtime() {
-  impl_->core.reset();  // fires every running attempt's cancellation token
-  impl_->timer.cancel();
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->core.reset();  // fires every running attempt's cancellation token
+    impl_->busy.reset();
+    impl_->armed.reset();
+    ++impl_->timer_generation;
+    impl_->timer.cancel();
+  }
+  // Outside the lock: the workers' last reports are posted to the strand, where they find no core.
   if (impl_->own_pool) impl_->own_pool->join();
 }
 
 runtime::executor_type runtime::get_executor() const { return impl_->strand; }
 
 void runtime::run_on_strand(const std::shared_ptr<impl>& i, std::function<void()> f) {
-  net::dispatch(i->strand, [i, f = std::move(f)]() {
-    if (i->core) f();
-  });
+  net::dispatch(i->strand, [i, f = std::move(f)]() { i->guarded(f); });
 }
 
 const net::strand<net::any_io_executor>& runtime::strand_of(const std::shared_ptr<impl>& i) { return i->strand; }

@@ -280,9 +280,9 @@ struct Kernel::State {
       default: break;
     }
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
-    flushes.on_terminal(info.id, is_error ? info.error : std::nullopt, out);
     out.emplace_back(command::Notify{info.spec.owner, info.id, status, info.result,
                                      is_error ? info.error : std::nullopt});
+    flushes.on_terminal(info.id, is_error ? info.error : std::nullopt, out);  // after the Notify it waited for
     persist(e);
     const TaskId id = info.id;
     if (info.spec.key) {
@@ -441,11 +441,14 @@ Kernel& Kernel::operator=(Kernel&&) noexcept = default;
 Result<TaskId, SpawnError> Kernel::spawn(TaskSpec spec, Time now) {
   State& s = *state_;
   s.observe(now);
-  const detail::SpawnContext context{s.config,   s.next_id, s.unfinished,
-                                     s.stopping, [&](const std::string& owner, const std::string& name) {
-                                       return s.live_names.count({owner, name}) != 0;
-                                     },
-                                     s.quotas};
+  const detail::SpawnContext context{
+      s.config,
+      s.next_id,
+      s.unfinished,
+      s.stopping,
+      [&](const std::string& owner, const std::string& name) { return s.live_names.count({owner, name}) != 0; },
+      [&](TaskId id) { return s.tasks.count(id) != 0 || s.forgotten_parents.count(id) != 0; },
+      s.quotas};
   if (auto refusal = detail::check_spawn(spec, context)) {
     ++s.stats.refused;
     s.settle();

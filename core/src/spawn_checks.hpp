@@ -39,6 +39,7 @@ struct SpawnContext {
   std::size_t unfinished;
   bool stopping;
   std::function<bool(const std::string& owner, const std::string& name)> name_is_live;
+  std::function<bool(TaskId)> task_is_known;  // in the table, or forgotten but still linking a tree
   const QuotaBook& quotas;
 };
 
@@ -84,8 +85,10 @@ inline std::optional<SpawnError> check_spawn(const TaskSpec& spec, const SpawnCo
                                                          std::to_string(c.config.max_payload_bytes));
     }
   }
-  if (spec.parent.task && spec.parent.task->value >= c.next_id) {
-    return refuse(SpawnErrorCode::UnknownParent, "parent task " + to_string(*spec.parent.task) + " does not exist");
+  if (spec.parent.task && !c.task_is_known(*spec.parent.task)) {
+    return refuse(SpawnErrorCode::UnknownParent,
+                  "parent task " + to_string(*spec.parent.task) +
+                      (spec.parent.task->value >= c.next_id ? " does not exist" : " finished long ago and is forgotten"));
   }
   if (c.unfinished >= c.config.capacity) {
     return refuse(SpawnErrorCode::QueueFull, "queue is full (limit " + std::to_string(c.config.capacity) + ")");

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -237,6 +239,7 @@ void InvariantChecker::on_restart(const Snapshot& restored) {
     ++it;
   }
   live_attempts_.clear();
+  flushes_done_.clear();  // flush ids are the old kernel's; the fresh one counts from 1 again
 
   for (const auto& [id, info] : records) {
     if (tasks_.count(id)) continue;

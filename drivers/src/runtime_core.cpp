@@ -195,7 +195,23 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     stopped = true;
     for (auto& done : shutdown_waiters) call_user(std::move(done));
     shutdown_waiters.clear();
+    // Nothing starts after a stop, so a task still pending now will never end here: its waiters
+    // get the task as it is (not terminal) rather than waiting forever.
+    for (auto& [id, done] : waiters) {
+      std::optional<TaskInfo> copy;
+      if (const TaskInfo* info = kernel.get(id)) copy = *info;
+      call_user([done = std::move(done), copy] { done(copy); });
+    }
+    waiters.clear();
+    for (auto& [id, done] : flushes) answer_stopped_flush(std::move(done));
+    flushes.clear();
   }
+
+  // A flush still waiting at the stop waits for pending tasks that will never run here.
+  void answer_stopped_flush(std::function<void(std::optional<std::string>)> done) {
+    call_user([done = std::move(done)] { done(std::string(stopped_flush_error)); });
+  }
+  static constexpr const char* stopped_flush_error = "runtime stopped before every flushed task ended";
 
   void on(command::RunQueuedWork& r) {
     std::optional<std::string> submitted;
@@ -237,6 +253,9 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
     auto opened = FileJournal::open(*s.options.data_dir);
     if (!opened) {
       s.log({{"level", "error"}, {"msg", "cannot open the data directory"}, {"error", opened.error().message}});
+      // Stopped, not merely unstarted: otherwise it would accept durable tasks it cannot persist.
+      s.kernel.shutdown(ShutdownMode::Drain, s.now());
+      s.drain();
       return Failure{opened.error()};
     }
     s.journal = std::move(opened.value().journal);
@@ -283,6 +302,10 @@ void RuntimeCore::flush(const FlushSelector& which, std::function<void(std::opti
   const FlushId id = s.kernel.flush(which, s.now());
   s.flushes[id] = std::move(done);
   s.drain();
+  if (const auto it = s.flushes.find(id); s.stopped && it != s.flushes.end()) {
+    s.answer_stopped_flush(std::move(it->second));
+    s.flushes.erase(it);
+  }
 }
 
 Result<void, SendError> RuntimeCore::send(TaskId to, std::string from, Json message) {
@@ -304,7 +327,7 @@ void RuntimeCore::complete_session(std::string session, std::string reason) {
 void RuntimeCore::wait(TaskId id, std::function<void(std::optional<TaskInfo>)> done) {
   Impl& s = *impl_;
   const TaskInfo* info = s.kernel.get(id);
-  if (!info || is_terminal(info->status)) {
+  if (!info || is_terminal(info->status) || s.stopped) {
     std::optional<TaskInfo> copy;
     if (info) copy = *info;
     s.call_user([done = std::move(done), copy] { done(copy); });

@@ -156,7 +156,7 @@ struct Simulation::Impl {
   void carry_out_one(const command::PersistSnapshot& snapshot) { persisted_snapshot = snapshot.snapshot; }
   void carry_out_one(const command::Notify& notify) { notifications.push_back(notify); }
   void carry_out_one(const command::Deliver& deliver) { deliveries.push_back(deliver); }
-  void carry_out_one(const command::FlushDone& done) { flushes.emplace(done.flush, done); }
+  void carry_out_one(const command::FlushDone& done) { flushes.insert_or_assign(done.flush, done); }
   void carry_out_one(const command::Stopped&) {}
 
   // The answer is its own input, fed while the outer drain goes on: its commands queue up behind
@@ -257,6 +257,7 @@ Snapshot Simulation::crash() {
   s.kernel = Kernel(s.config);
   s.flight.clear();
   s.due.clear();
+  s.flushes.clear();  // flush ids belong to the dead kernel; the fresh one counts from 1 again
   s.restarts.push_back(s.trace.size());
   return snapshot;
 }

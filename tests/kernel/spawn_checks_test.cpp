@@ -68,7 +68,12 @@ std::vector<Case> invalid_specs() {
 TEST(SpawnChecks, EveryInvalidSpecIsRefusedWithItsCodeAndMessage) {
   const Config config;
   const detail::QuotaBook quotas;
-  const detail::SpawnContext context{config, 0, 0, false, [](const std::string&, const std::string&) { return false; },
+  const detail::SpawnContext context{config,
+                                     0,
+                                     0,
+                                     false,
+                                     [](const std::string&, const std::string&) { return false; },
+                                     [](TaskId) { return false; },
                                      quotas};
   for (const Case& c : invalid_specs()) {
     const auto refusal = detail::check_spawn(c.spec, context);
@@ -94,7 +99,12 @@ TEST(SpawnChecks, TheKernelAnswersTheSameRefusalsCountsThemAndConsumesNoId) {
 TEST(SpawnChecks, AValidDefaultSpecIsAccepted) {
   const Config config;
   const detail::QuotaBook quotas;
-  const detail::SpawnContext context{config, 0, 0, false, [](const std::string&, const std::string&) { return false; },
+  const detail::SpawnContext context{config,
+                                     0,
+                                     0,
+                                     false,
+                                     [](const std::string&, const std::string&) { return false; },
+                                     [](TaskId) { return false; },
                                      quotas};
   EXPECT_EQ(detail::check_spawn(task(), context), std::nullopt);
   TaskSpec edge = task();

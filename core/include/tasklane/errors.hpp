@@ -16,7 +16,7 @@ enum class SpawnErrorCode : std::uint8_t {
   InvalidRetry,       // max_attempts 0, negative backoff, multiplier < 1, jitter outside 0..1
   InvalidDelay,       // negative run_after or cooldown
   PayloadTooLarge,    // over Config::max_payload_bytes
-  UnknownParent,      // parent.task names no task the kernel knows
+  UnknownParent,      // parent.task names no task the kernel knows (never spawned, or forgotten)
   QueueFull,          // "queue is full (limit N)": unfinished tasks reached Config::capacity
   QuotaExhausted,     // the quota key's max_attempts are used up
   SingleFlightBusy,   // another task of the single-flight quota key is unfinished

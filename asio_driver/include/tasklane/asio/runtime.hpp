@@ -98,14 +98,17 @@ class runtime {
         token, std::move(spec));
   }
 
-  // Completes when the task is terminal: void(error_code, TaskInfo); unknown_task if it is unknown.
+  // Completes when the task is terminal: void(error_code, TaskInfo); unknown_task if it is unknown;
+  // stopped (with the task as it was) when the runtime stopped before the task could end.
   template <class Token>
   auto async_wait(TaskId id, Token&& token) {
     return net::async_initiate<Token, void(std::error_code, TaskInfo)>(
         [impl = impl_](auto handler, TaskId task) {
           run_on_strand(impl, [impl, h = share(std::move(handler)), task]() {
             core_of(impl).wait(task, [impl, h](std::optional<TaskInfo> info) {
-              if (info) {
+              if (info && !is_terminal(info->status)) {
+                complete(impl, h, make_error_code(drivers::errc::stopped), std::move(*info));
+              } else if (info) {
                 complete(impl, h, std::error_code{}, std::move(*info));
               } else {
                 complete(impl, h, make_error_code(drivers::errc::unknown_task), TaskInfo{});
@@ -117,7 +120,7 @@ class runtime {
   }
 
   // Completes when every selected task is terminal: void(error_code, std::string first_error);
-  // errc::task_failed when one of them failed.
+  // errc::task_failed when one of them failed, or when the runtime stopped before they all ended.
   template <class Token>
   auto async_flush(FlushSelector which, Token&& token) {
     return net::async_initiate<Token, void(std::error_code, std::string)>(

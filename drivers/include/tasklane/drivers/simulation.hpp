@@ -98,6 +98,7 @@ class Simulation {
   // place and drops every piece of work in flight (it died with the process; its completions never
   // arrive). Not an input: nothing is recorded in the trace but a restart mark (restarts()). Follow
   // it with restore(snapshot) for a restart, or not, for a total loss. kernel() stays the same object.
+  // Flush results are forgotten (flush ids start again at 1); the other records are kept.
   Snapshot crash();
 
   // Time: processes, in time order, every work completion and kernel deadline up to `until`, then
@@ -132,7 +133,8 @@ class Simulation {
   // Observers are called in the order they were added and must not feed the simulation inputs.
   void on_command(std::function<void(Time, const Command&)> observer);
   // Called after every input (spawn, abort, a tick, a completion, ...) once every command it caused
-  // has been carried out, with the input as recorded in the trace.
+  // has been carried out, with the input as recorded in the trace. The answers to RunQueuedWork are
+  // part of the input that asked for them: they are in the trace but not reported on their own.
   void on_input(std::function<void(const TimedEvent&)> observer);
 
  private:
