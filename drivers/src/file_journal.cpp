@@ -166,6 +166,13 @@ Result<FileJournal::Opened, JournalError> FileJournal::open(const std::filesyste
     if (auto s = fs->sync(journal_file); !s) return Failure{io_error(s.error(), journal_file)};
     journal->journal_bytes_ = keep;
   }
+  if (!fs->exists(journal_file)) {
+    // The journal's directory entry must be durable before any record in it is acknowledged:
+    // fdatasync on the file does not promise that; fsync of the directory does.
+    if (auto c = fs->append(journal_file, {}); !c) return Failure{io_error(c.error(), journal_file)};
+    if (auto s = fs->sync(journal_file); !s) return Failure{io_error(s.error(), journal_file)};
+    if (auto d = fs->sync_dir(dir); !d) return Failure{io_error(d.error(), dir)};
+  }
   return Opened{std::move(journal), std::move(state).value().recovery};
 }
 
