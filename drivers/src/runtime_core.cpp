@@ -3,6 +3,8 @@
 // inside a kernel drain and a callback may call back into the runtime freely.
 #include "tasklane/drivers/runtime_core.hpp"
 
+#include "tasklane/drivers/trace.hpp"
+
 #include <utility>
 #include <vector>
 
@@ -10,7 +12,15 @@ namespace tasklane::drivers {
 
 struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   Impl(RuntimeOptions o, HandlerRegistry h, RuntimeHooks k)
-      : options(std::move(o)), handlers(std::move(h)), hooks(std::move(k)), kernel(options.config) {}
+      : options(std::move(o)), handlers(std::move(h)), hooks(std::move(k)), kernel(options.config) {
+    if (options.trace_file) {
+      trace.emplace(*options.trace_file, options.config);
+      if (!trace->ok()) {
+        log({{"level", "error"}, {"msg", "cannot write the trace file"}, {"file", options.trace_file->string()}});
+        trace.reset();
+      }
+    }
+  }
 
   struct Running {
     std::uint32_t attempt = 0;
@@ -33,6 +43,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   RuntimeHooks hooks;
   Kernel kernel;
   std::unique_ptr<FileJournal> journal;
+  std::optional<TraceWriter> trace;
   std::map<TaskId, Running> running;
   std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
   std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
@@ -44,6 +55,14 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   bool commit_scheduled = false;
 
   Time now() const { return hooks.now(); }
+
+  // Reads the clock for one kernel input and, when tracing, records the input as an event.
+  template <class MakeEvent>
+  Time input(MakeEvent&& make_event) {
+    const Time t = now();
+    if (trace) trace->event(TimedEvent{t, make_event()});
+    return t;
+  }
 
   void log(Json line) {
     if (options.log) options.log(line);
@@ -60,7 +79,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void drain() {
-    while (auto c = kernel.poll()) carry_out(std::move(*c));
+    while (auto c = kernel.poll()) {
+      if (trace) trace->command(*c);
+      carry_out(std::move(*c));
+    }
+    if (trace) trace->flush();
     if (journal && journal->buffered() > 0 && !commit_scheduled) {
       commit_scheduled = true;  // group commit: every record buffered before this runs shares one sync
       later([](Impl& self) { self.commit(); });
@@ -216,7 +239,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void on(command::RunQueuedWork& r) {
     std::optional<std::string> submitted;
     if (options.queued_work) submitted = options.queued_work(r);
-    kernel.answer_queued_work(r.request, std::move(submitted), now());
+    const Time t = input([&] { return Event{event::QueuedWorkAnswer{r.request, submitted}}; });
+    kernel.answer_queued_work(r.request, std::move(submitted), t);
   }
 
   void on_work_done(TaskId id, std::uint32_t attempt, Outcome outcome) {
@@ -224,7 +248,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       if (it->second.inbox) it->second.inbox->close();
       running.erase(it);
     }
-    kernel.complete(id, attempt, std::move(outcome), now());
+    const Time t = input([&] { return Event{event::Complete{id, attempt, outcome}}; });
+    kernel.complete(id, attempt, std::move(outcome), t);
     drain();
   }
 
@@ -254,7 +279,7 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
     if (!opened) {
       s.log({{"level", "error"}, {"msg", "cannot open the data directory"}, {"error", opened.error().message}});
       // Stopped, not merely unstarted: otherwise it would accept durable tasks it cannot persist.
-      s.kernel.shutdown(ShutdownMode::Drain, s.now());
+      s.kernel.shutdown(ShutdownMode::Drain, s.input([] { return Event{event::Shutdown{ShutdownMode::Drain}}; }));
       s.drain();
       return Failure{opened.error()};
     }
@@ -264,9 +289,9 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
       s.log({{"level", "warn"}, {"msg", "journal had a torn tail; cut off"}, {"offset", *recovery.torn_tail_at},
              {"bytes", recovery.torn_bytes}});
     }
-    s.kernel.restore(recovery.snapshot, s.now());
+    s.kernel.restore(recovery.snapshot, s.input([&] { return Event{event::Restore{recovery.snapshot}}; }));
   } else {
-    s.kernel.tick(s.now());
+    s.kernel.tick(s.input([] { return Event{event::Tick{}}; }));
   }
   s.drain();
   return recovery;
@@ -275,7 +300,8 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
 void RuntimeCore::spawn(TaskSpec spec, SpawnDone done) {
   Impl& s = *impl_;
   const bool durable = spec.durable && s.journal;
-  auto result = s.kernel.spawn(std::move(spec), s.now());
+  const Time t = s.input([&] { return Event{event::Spawn{spec}}; });
+  auto result = s.kernel.spawn(std::move(spec), t);
   if (result) {
     const TaskInfo* info = s.kernel.get(result.value());
     s.publish(TaskEvent{TaskEventKind::Spawned, result.value(), info->spec.owner, info->spec.kind, 0, TaskStatus::Pending, 0,
@@ -290,7 +316,7 @@ void RuntimeCore::spawn(TaskSpec spec, SpawnDone done) {
 }
 
 std::size_t RuntimeCore::abort(const AbortSelector& which) {
-  const std::size_t n = impl_->kernel.abort(which, impl_->now());
+  const std::size_t n = impl_->kernel.abort(which, impl_->input([&] { return Event{event::Abort{which}}; }));
   impl_->drain();
   return n;
 }
@@ -299,7 +325,7 @@ bool RuntimeCore::cancel(TaskId id) { return abort(abort_selector::Task{id}) == 
 
 void RuntimeCore::flush(const FlushSelector& which, std::function<void(std::optional<std::string>)> done) {
   Impl& s = *impl_;
-  const FlushId id = s.kernel.flush(which, s.now());
+  const FlushId id = s.kernel.flush(which, s.input([&] { return Event{event::Flush{which}}; }));
   s.flushes[id] = std::move(done);
   s.drain();
   if (const auto it = s.flushes.find(id); s.stopped && it != s.flushes.end()) {
@@ -309,18 +335,21 @@ void RuntimeCore::flush(const FlushSelector& which, std::function<void(std::opti
 }
 
 Result<void, SendError> RuntimeCore::send(TaskId to, std::string from, Json message) {
-  auto result = impl_->kernel.send(to, std::move(from), std::move(message), impl_->now());
+  const Time t = impl_->input([&] { return Event{event::Send{to, from, message}}; });
+  auto result = impl_->kernel.send(to, std::move(from), std::move(message), t);
   impl_->drain();
   return result;
 }
 
 void RuntimeCore::poke(std::optional<std::string> session, std::string reason) {
-  impl_->kernel.poke(std::move(session), std::move(reason), impl_->now());
+  const Time t = impl_->input([&] { return Event{event::Poke{session, reason}}; });
+  impl_->kernel.poke(std::move(session), std::move(reason), t);
   impl_->drain();
 }
 
 void RuntimeCore::complete_session(std::string session, std::string reason) {
-  impl_->kernel.complete_session(std::move(session), std::move(reason), impl_->now());
+  const Time t = impl_->input([&] { return Event{event::SessionComplete{session, reason}}; });
+  impl_->kernel.complete_session(std::move(session), std::move(reason), t);
   impl_->drain();
 }
 
@@ -343,12 +372,12 @@ void RuntimeCore::shutdown(ShutdownMode mode, std::function<void()> done) {
     return;
   }
   s.shutdown_waiters.push_back(std::move(done));
-  s.kernel.shutdown(mode, s.now());
+  s.kernel.shutdown(mode, s.input([&] { return Event{event::Shutdown{mode}}; }));
   s.drain();
 }
 
 void RuntimeCore::on_timer() {
-  impl_->kernel.tick(impl_->now());
+  impl_->kernel.tick(impl_->input([] { return Event{event::Tick{}}; }));
   impl_->drain();
 }
 

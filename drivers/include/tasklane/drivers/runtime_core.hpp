@@ -30,6 +30,8 @@ struct RuntimeOptions {
   std::function<std::optional<std::string>(const command::RunQueuedWork&)> queued_work;
   // Structured log lines (JSON objects), for example journal recovery and commit failures.
   std::function<void(const Json&)> log;
+  // Records every input and command to this file (see trace.hpp); off when unset.
+  std::optional<std::filesystem::path> trace_file;
 };
 
 struct RuntimeHooks {
