@@ -73,12 +73,17 @@ struct Kernel::State {
 
   void observe(Time t) {
     now = seen_input ? std::max(now, t) : t;  // time never goes backwards inside the kernel
-    if (seen_input) return;
-    seen_input = true;
-    if (config.queued_work_runner) {
-      runner.startup(out);
-      arm_poll();
+    if (!seen_input) {
+      seen_input = true;
+      if (config.queued_work_runner) {
+        runner.startup(out);
+        arm_poll();
+      }
     }
+    // An input that arrives after a deadline acts as if the driver had ticked first: a timer that is
+    // due wins over whatever this input would do, however late the driver's timer callback runs.
+    fire_due_timers();
+    schedule();
   }
 
   void arm_poll() { timers.arm(now + config.queued_work_poll, TimerKind::QueuedWorkPoll, TaskId{}, ++poll_generation); }
@@ -470,8 +475,7 @@ Result<TaskId, SpawnError> Kernel::spawn(TaskSpec spec, Time now) {
 
 void Kernel::complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time now) {
   State& s = *state_;
-  s.observe(now);
-  s.fire_due_timers();  // a deadline that passed before this completion arrived wins
+  s.observe(now);  // a deadline that passed before this completion arrived wins
   const auto it = s.tasks.find(id);
   if (it == s.tasks.end() || it->second.info.status != TaskStatus::Running || it->second.info.attempt != attempt) {
     ++s.stats.ignored_completions;
@@ -483,8 +487,7 @@ void Kernel::complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time no
 
 void Kernel::tick(Time now) {
   State& s = *state_;
-  s.observe(now);
-  s.fire_due_timers();
+  s.observe(now);  // fires every timer due at or before now
   s.settle();
 }
 
@@ -498,7 +501,7 @@ void Kernel::poke(std::optional<std::string> session, std::string reason, Time n
 void Kernel::answer_queued_work(std::uint64_t request, std::optional<std::string> submitted, Time now) {
   State& s = *state_;
   s.observe(now);
-  if (!s.runner.answer(request, std::move(submitted), s.out)) ++s.stats.ignored_completions;
+  if (s.config.queued_work_runner && !s.runner.answer(request, std::move(submitted), s.out)) ++s.stats.ignored_completions;
   s.settle();
 }
 

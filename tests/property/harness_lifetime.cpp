@@ -1,0 +1,167 @@
+// KernelHarness across kernel lifetimes: restart (snapshot -> new Kernel -> restore, with the
+// round-trip identity of invariant 8), the end of a case (everything runs to its end: invariant
+// 1), and the replay of every lifetime's trace through apply() (invariant 9).
+#include <algorithm>
+
+#include "describe.hpp"
+#include "harness.hpp"
+
+namespace tasklane::property {
+
+// What a restore must make of a snapshot: records that were running are orphaned, cancelled (they
+// were asked to stop) or re-queued (their policy says so and attempts remain); all else is kept,
+// but for the finished tasks beyond config.retained_terminal: the oldest are forgotten, those
+// that were finished already first, then those the restore ended, each by id.
+Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
+  Snapshot after = before;
+  std::vector<TaskId> finished;
+  for (const TaskInfo& r : after.tasks) {
+    if (is_terminal(r.status)) finished.push_back(r.id);
+  }
+  for (TaskInfo& r : after.tasks) {
+    if (r.status != TaskStatus::Running) continue;
+    if (r.cancel_requested) {
+      r.status = TaskStatus::Cancelled;
+      r.finished_at = now_;
+      r.cancel_requested = false;
+    } else if (r.spec.retry.requeue_on_restart && r.attempt < r.spec.retry.max_attempts) {
+      r.status = TaskStatus::Pending;
+      r.due = now_;
+    } else {
+      r.status = TaskStatus::Failed;
+      r.finished_at = now_;
+      r.error = orphan_error;
+    }
+    if (is_terminal(r.status)) finished.push_back(r.id);
+  }
+  if (finished.size() > config_.retained_terminal) {
+    const std::set<TaskId> forgotten(finished.begin(), finished.end() - static_cast<std::ptrdiff_t>(config_.retained_terminal));
+    std::erase_if(after.tasks, [&](const TaskInfo& r) { return forgotten.count(r.id) != 0; });
+  }
+  return after;
+}
+
+void KernelHarness::restart(Duration skew) {
+  now_ += skew;
+  const Snapshot snapshot = kernel_.snapshot();
+
+  std::vector<TaskInfo> durable;
+  for (const auto& [id, f] : tasks_) {
+    if (f.in_kernel && f.spec.durable) durable.push_back(journal_.at(id));
+  }
+  HARNESS_EXPECT(snapshot.tasks == durable, "the snapshot must hold exactly the durable tasks, as last persisted");
+  HARNESS_EXPECT(snapshot.next_id == next_id_, "the snapshot's next_id must be the next id to give");
+  std::vector<QuotaUsage> quotas;
+  for (const auto& [key, starts] : quota_starts_) quotas.push_back(QuotaUsage{key, starts, quota_last_start_.at(key)});
+  HARNESS_EXPECT(snapshot.quotas == quotas, "the snapshot must hold every quota key's attempts and last start");
+
+  {  // invariant 8, in a kernel that starts nothing so the restored records stay as restored
+    Config probe_config = config_;
+    probe_config.max_running = 0;
+    probe_config.queued_work_runner = false;
+    Kernel probe(probe_config);
+    probe.restore(snapshot, now_);
+    const Snapshot again = probe.snapshot();
+    const bool any_running = std::any_of(snapshot.tasks.begin(), snapshot.tasks.end(),
+                                         [](const TaskInfo& r) { return r.status == TaskStatus::Running; });
+    Coverage::instance().hit(any_running ? "restart with running attempts" : "restart with nothing running");
+    if (!any_running) {
+      HARNESS_EXPECT(again == snapshot, "snapshot -> restore -> snapshot must be the identity when nothing runs");
+    }
+    HARNESS_EXPECT(again == expected_restore(snapshot),
+                   "restore must keep every durable record, and orphan, cancel or re-queue only what was running");
+  }
+
+  lifetimes_.emplace_back();
+  kernel_ = Kernel(config_);
+  expected_stats_ = KernelStats{};
+  stopping_ = false;
+  stopped_ = false;
+  seen_input_ = false;
+  next_poll_.reset();
+  runner_ = RunnerModel{};
+  flushes_.clear();  // a flush does not survive its kernel: its waiter must be failed by the host
+  claimed_by_.clear();
+  unflushed_.clear();
+  next_flush_ = 1;
+  terminal_order_.clear();
+  for (auto& [id, f] : tasks_) {
+    f.undelivered.clear();  // messages waiting for a start live in memory only
+    if (!f.in_kernel || !f.spec.durable) {
+      f.lost = f.lost || (f.in_kernel && f.phase != Phase::Terminal);
+      f.in_kernel = false;
+      f.indexed = false;
+      continue;
+    }
+    if (f.phase == Phase::Terminal) terminal_order_.push_back(id);  // restore indexes these first, by id
+    if (f.phase == Phase::Running) {
+      f.phase = Phase::AttemptEnded;
+      f.ended_by = EndedBy::Restore;
+      f.deadline.reset();
+    }
+    if (f.phase != Phase::Terminal) unflushed_[id] = UnflushedFacts{f.spec.key, false, std::nullopt};
+    f.considered_at = now_;
+  }
+
+  begin_input(Input::Restore, Duration{0}, false);
+  scope_.restoring = true;
+  record(event::Restore{snapshot});
+  kernel_.restore(snapshot, now_);
+  process(drain());
+  end_input();
+}
+
+void KernelHarness::finish_case() {
+  for (int round = 0; round < 4000; ++round) {
+    if (kernel_.unfinished() == 0) break;
+    if (kernel_.stopped()) {  // a stopped kernel starts nothing: bring the durable work back
+      restart(Duration{0});
+      continue;
+    }
+    std::vector<TaskId> running;
+    for (const auto& [id, f] : tasks_) {
+      if (f.in_kernel && f.phase == Phase::Running) running.push_back(id);
+    }
+    if (!running.empty()) {
+      for (const TaskId id : running) {
+        const TaskFacts& f = tasks_.at(id);
+        if (f.phase == Phase::Running) {
+          complete_attempt(id, f.attempt, Outcome::success(Json{{"done", id.value}}), Duration{0});
+        }
+      }
+      continue;
+    }
+    const auto wake = kernel_.next_deadline();
+    HARNESS_EXPECT(wake.has_value(), std::to_string(kernel_.unfinished()) +
+                                         " tasks are unfinished, nothing runs and no timer is armed: they never end");
+    tick_by(std::max(Duration{0}, *wake - now_));
+  }
+  HARNESS_EXPECT(kernel_.unfinished() == 0, "the kernel did not bring every task to an end");
+  for (const auto& [id, f] : tasks_) {  // invariant 1
+    HARNESS_EXPECT(f.lost || f.notifies == 1, to_string(id) + " had " + std::to_string(f.notifies) + " Notify commands");
+  }
+  check_owners();
+  check_replay();
+}
+
+void KernelHarness::check_replay() {
+  for (std::size_t l = 0; l < lifetimes_.size(); ++l) {
+    const Lifetime& life = lifetimes_[l];
+    Kernel replay(config_);
+    for (std::size_t i = 0; i < life.events.size(); ++i) {
+      apply(replay, life.events[i]);
+      std::vector<Command> out;
+      while (auto c = replay.poll()) out.push_back(std::move(*c));
+      HARNESS_EXPECT(out == life.outputs[i], "replaying lifetime " + std::to_string(l) + " through apply(): event " +
+                                                 std::to_string(i) + " (" + describe(life.events[i].event) +
+                                                 ") gave other commands");
+    }
+    if (l + 1 < lifetimes_.size()) {
+      const auto& restore = std::get<event::Restore>(lifetimes_[l + 1].events.front().event);
+      HARNESS_EXPECT(replay.snapshot() == restore.snapshot, "the replay of lifetime " + std::to_string(l) +
+                                                                " must reach the snapshot its restart took");
+    }
+  }
+}
+
+}  // namespace tasklane::property
