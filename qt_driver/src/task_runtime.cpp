@@ -1,0 +1,321 @@
+// The Qt shell around RuntimeCore: the owner thread, one QTimer, a QThreadPool, and the Qt facade
+// (signals, properties, QFutures). Everything else happens in drivers::RuntimeCore.
+#include "tasklane/qt/task_runtime.hpp"
+
+#include <QFutureWatcher>
+#include <QPromise>
+#include <QThread>
+#include <QTimer>
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <utility>
+
+#include "pool_work.hpp"
+#include "tasklane/qt/json_variant.hpp"
+#include "tasklane/qt/owner_mailbox.hpp"
+
+// Chromium's sequence_checker, for a Qt thread: debug builds stop at the first call from a thread
+// that does not own the runtime, which would otherwise be a silent data race on the kernel.
+#ifndef NDEBUG
+#define TASKLANE_QT_ON_OWNER_THREAD()                                                                        \
+  (QThread::currentThread() == thread()                                                                     \
+       ? void()                                                                                              \
+       : qt_assert_x("tasklane::qt::TaskRuntime", "called from a thread other than the one it lives in", \
+                     __FILE__, __LINE__))
+#else
+#define TASKLANE_QT_ON_OWNER_THREAD() void()
+#endif
+
+namespace tasklane::qt {
+namespace {
+
+constexpr int progress_scale = 1000;
+
+QString qstr(const std::string& s) { return QString::fromStdString(s); }
+
+Time system_now() { return std::chrono::duration_cast<Time>(std::chrono::system_clock::now().time_since_epoch()); }
+
+// One spawnWithFuture() call: the promise behind its future, until the task is terminal.
+struct FutureTask {
+  QPromise<TaskInfo> promise;
+  std::optional<TaskId> id;  // once the spawn is answered
+  bool settled = false;      // the runtime finished the future: a cancel seen now is Qt's, not the user's
+};
+
+}  // namespace
+
+QString idString(TaskId id) { return qstr(tasklane::to_string(id)); }
+
+struct TaskRuntime::Private {
+  Private(TaskRuntime* owner, QThreadPool* p)
+      : pool(p ? p : QThreadPool::globalInstance()),
+        mailbox(std::make_shared<OwnerMailbox>(owner, "drainMailbox")),
+        work(std::make_shared<PoolWork>(pool)),
+        timer(owner) {}
+
+  QThreadPool* pool;
+  std::shared_ptr<OwnerMailbox> mailbox;
+  std::shared_ptr<PoolWork> work;
+  QTimer timer;
+  std::optional<Time> armed;
+  std::unique_ptr<drivers::RuntimeCore> core;
+  std::map<TaskId, std::shared_ptr<FutureTask>> futures;
+  quint64 next_flush = 1;
+  int running = 0;  // the counts last announced by the NOTIFY signals
+  int pending = 0;
+  int posted_running = 0;  // the counts last handed to the mailbox for announcing
+  int posted_pending = 0;
+
+  // Re-arms the one timer only when the deadline moved. A timer that fires early just finds
+  // nothing due and is armed again for the same deadline; that is also how a deadline further
+  // away than a QTimer's int milliseconds can reach is followed, a day at a time.
+  void arm(std::optional<Time> at) {
+    if (at == armed) return;
+    armed = at;
+    if (!at) {
+      timer.stop();
+      return;
+    }
+    const Duration delay = std::clamp(*at - system_now(), Duration{0}, Duration{std::chrono::hours(24)});
+    timer.start(std::chrono::ceil<std::chrono::milliseconds>(delay));
+  }
+};
+
+TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegistry handlers, QThreadPool* pool,
+                         QObject* parent)
+    : QObject(parent), d_(std::make_unique<Private>(this, pool)) {
+  d_->timer.setSingleShot(true);
+  d_->timer.setTimerType(Qt::PreciseTimer);
+  connect(&d_->timer, &QTimer::timeout, this, [this] {
+    d_->armed.reset();
+    d_->core->on_timer();
+  });
+
+  drivers::RuntimeHooks hooks;
+  hooks.run_work = [work = d_->work](std::function<void()> f) { work->start(std::move(f)); };
+  hooks.to_owner = [mailbox = d_->mailbox](std::function<void()> f) { mailbox->post(std::move(f)); };
+  hooks.arm_timer = [this](std::optional<Time> at) {
+    d_->arm(at);
+    // Called at the end of every drain. The counts are taken now, so that their signals follow the
+    // task events of this drain, and emitted later, because no signal may fire inside a drain.
+    const int running = runningCount();
+    const int pending = pendingCount();
+    if (running == d_->posted_running && pending == d_->posted_pending) return;
+    d_->posted_running = running;
+    d_->posted_pending = pending;
+    d_->mailbox->post([this, running, pending] {
+      if (running != d_->running) Q_EMIT runningCountChanged(d_->running = running);
+      if (pending != d_->pending) Q_EMIT pendingCountChanged(d_->pending = pending);
+    });
+  };
+  hooks.now = &system_now;
+  d_->core = std::make_unique<drivers::RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
+
+  d_->core->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) {
+    Q_EMIT taskEvent(e);
+    const QString id = idString(e.id);
+    switch (e.kind) {
+      case drivers::TaskEventKind::Spawned:
+        Q_EMIT taskSpawned(id, qstr(e.task_kind), qstr(e.owner));
+        break;
+      case drivers::TaskEventKind::Started:
+        Q_EMIT taskStarted(id, qstr(e.task_kind), static_cast<int>(e.attempt));
+        break;
+      case drivers::TaskEventKind::Progress:
+        if (const auto it = d_->futures.find(e.id); it != d_->futures.end()) {
+          it->second->promise.setProgressValueAndText(static_cast<int>(e.progress * progress_scale), qstr(e.message));
+        }
+        Q_EMIT taskProgress(id, e.progress, qstr(e.message));
+        break;
+      case drivers::TaskEventKind::Finished:
+        Q_EMIT taskFinished(id, QString::fromUtf8(tasklane::to_string(e.status)), toVariant(e.data),
+                            e.error ? qstr(*e.error) : QString());
+        break;
+      case drivers::TaskEventKind::Inbox:
+        Q_EMIT inboxMessage(id, qstr(e.message), toVariant(e.data));
+        break;
+    }
+  });
+}
+
+TaskRuntime::~TaskRuntime() {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  d_->mailbox->close();  // from here on nothing posted back runs, and late posts are dropped
+  d_->timer.stop();
+  d_->core.reset();  // fires every running attempt's cancellation token
+  d_->futures.clear();  // an unfinished QPromise cancels its future when destroyed
+  d_->work->close_and_wait();
+}
+
+bool TaskRuntime::start(QString* error) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  auto recovered = d_->core->start();
+  if (!recovered && error) *error = qstr(recovered.error().message);
+  return static_cast<bool>(recovered);
+}
+
+void TaskRuntime::spawn(const TaskSpec& spec, SpawnCallback done) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  d_->core->spawn(spec, [done = std::move(done)](Result<TaskId, SpawnError> result) {
+    if (!done) return;
+    SpawnReply reply;
+    if (result) {
+      reply.id = result.value();
+    } else {
+      reply.error = drivers::make_error_code(result.error().code);
+      reply.message = qstr(result.error().message);
+    }
+    done(reply);
+  });
+}
+
+QFuture<TaskInfo> TaskRuntime::spawnWithFuture(const TaskSpec& spec) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  auto task = std::make_shared<FutureTask>();
+  task->promise.start();
+  task->promise.setProgressRange(0, progress_scale);
+  QFuture<TaskInfo> future = task->promise.future();
+
+  // The future's consumer may cancel it from any thread; the watcher brings that here.
+  auto* watcher = new QFutureWatcher<TaskInfo>(this);
+  connect(watcher, &QFutureWatcherBase::canceled, this, [this, weak = std::weak_ptr<FutureTask>(task)] {
+    // Qt also reports a future that got an exception as canceled: only a user's cancel counts.
+    if (auto t = weak.lock(); t && t->id && !t->settled) cancel(*t->id);
+  });
+  connect(watcher, &QFutureWatcherBase::finished, watcher, &QObject::deleteLater);
+  watcher->setFuture(future);
+
+  auto settle = [this, task](const std::optional<TaskInfo>& info) {
+    task->settled = true;
+    if (task->id) d_->futures.erase(*task->id);
+    if (!info) {
+      task->promise.setException(std::make_exception_ptr(
+          TaskError(drivers::make_error_code(drivers::errc::unknown_task), "the runtime no longer knows the task")));
+    } else if (info->status == TaskStatus::Completed) {
+      task->promise.setProgressValue(progress_scale);
+      task->promise.addResult(*info);
+    } else if (info->status == TaskStatus::Cancelled) {
+      task->promise.future().cancel();
+    } else if (!is_terminal(info->status)) {  // the runtime stopped first: this task will not end here
+      task->promise.setException(std::make_exception_ptr(TaskError(
+          drivers::make_error_code(drivers::errc::stopped), "the runtime stopped before the task ended", *info)));
+    } else {
+      task->promise.setException(std::make_exception_ptr(
+          TaskError(drivers::make_error_code(drivers::errc::task_failed), info->error.value_or("task failed"), *info)));
+    }
+    task->promise.finish();
+  };
+
+  spawn(spec, [this, task, settle](const SpawnReply& reply) {
+    if (!reply.ok()) {
+      task->settled = true;
+      task->promise.setException(std::make_exception_ptr(TaskError(reply.error, reply.message.toStdString())));
+      task->promise.finish();
+      return;
+    }
+    task->id = reply.id;
+    d_->futures[reply.id] = task;
+    // Cancelled before the spawn was answered (a durable spawn waits for its sync).
+    if (task->promise.isCanceled()) cancel(reply.id);
+    d_->core->wait(reply.id, settle);
+  });
+  return future;
+}
+
+void TaskRuntime::wait(TaskId id, WaitCallback done) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  d_->core->wait(id, [done = std::move(done)](std::optional<TaskInfo> info) { done(info); });
+}
+
+bool TaskRuntime::cancel(const QString& id) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  const auto parsed = parse_task_id(id.toStdString());
+  return parsed && cancel(*parsed);
+}
+
+bool TaskRuntime::cancel(TaskId id) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  return d_->core->cancel(id);
+}
+
+int TaskRuntime::cancelTree(const QString& id) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  const auto parsed = parse_task_id(id.toStdString());
+  return parsed ? cancelTree(*parsed) : 0;
+}
+
+int TaskRuntime::cancelTree(TaskId id) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  return static_cast<int>(d_->core->abort(abort_selector::Tree{id}));
+}
+
+std::size_t TaskRuntime::abort(const AbortSelector& which) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  return d_->core->abort(which);
+}
+
+quint64 TaskRuntime::flush(const FlushSelector& which, FlushCallback done) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  const quint64 number = d_->next_flush++;
+  d_->core->flush(which, [this, number, done = std::move(done)](std::optional<std::string> first_error) {
+    const QString error = first_error ? qstr(*first_error) : QString();
+    if (done) done(!first_error, error);
+    Q_EMIT flushFinished(number, !first_error, error);
+  });
+  return number;
+}
+
+QString TaskRuntime::send(const QString& to, const QString& from, const QVariant& message) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  const auto parsed = parse_task_id(to.toStdString());
+  if (!parsed) return qstr(drivers::make_error_code(drivers::errc::task_not_found).message());
+  auto result = d_->core->send(*parsed, from.toStdString(), toJson(message));
+  return result ? QString() : qstr(result.error().message);
+}
+
+std::error_code TaskRuntime::send(TaskId to, const QString& from, const Json& message) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  auto result = d_->core->send(to, from.toStdString(), message);
+  return result ? std::error_code{} : drivers::make_error_code(result.error().code);
+}
+
+void TaskRuntime::poke(const std::optional<QString>& session, const QString& reason) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  d_->core->poke(session ? std::optional<std::string>(session->toStdString()) : std::nullopt, reason.toStdString());
+}
+
+void TaskRuntime::completeSession(const QString& session, const QString& reason) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  d_->core->complete_session(session.toStdString(), reason.toStdString());
+}
+
+void TaskRuntime::shutdown(ShutdownMode mode, DoneCallback done) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  d_->core->shutdown(mode, [this, done = std::move(done)] {
+    if (done) done();
+    Q_EMIT stopped();
+  });
+}
+
+int TaskRuntime::runningCount() const {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  return static_cast<int>(d_->core->kernel().running());
+}
+
+int TaskRuntime::pendingCount() const {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  return static_cast<int>(d_->core->kernel().unfinished() - d_->core->kernel().running());
+}
+
+const Kernel& TaskRuntime::kernel() const {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  return d_->core->kernel();
+}
+
+void TaskRuntime::drainMailbox() {
+  const std::shared_ptr<OwnerMailbox> keep = d_->mailbox;  // a closure may destroy this runtime
+  keep->run_posted();
+}
+
+}  // namespace tasklane::qt

@@ -1,0 +1,9 @@
+// The driver conformance suite (tests/conformance/conformance_suite.hpp) run against the Qt driver.
+#include "conformance/conformance_suite.hpp"
+#include "qt/qt_harness.hpp"
+
+namespace tasklane::conformance {
+
+INSTANTIATE_TYPED_TEST_SUITE_P(qt, DriverConformance, ::testing::Types<QtHarness>, HarnessName);
+
+}  // namespace tasklane::conformance
