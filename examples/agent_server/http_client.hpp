@@ -70,10 +70,15 @@ inline Reply call(unsigned short port, http::verb method, const std::string& tar
     request.body() = body.dump();
   }
   request.prepare_payload();
-  http::write(stream, request);
+  // A server may answer (413, say) and close before reading the whole body: the write then fails
+  // with a broken pipe, and the answer is still there to read.
+  beast::error_code write_error;
+  http::write(stream, request, write_error);
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
-  http::read(stream, buffer, response);
+  beast::error_code read_error;
+  http::read(stream, buffer, response, read_error);
+  if (read_error) throw beast::system_error(write_error ? write_error : read_error);
   beast::error_code ignored;
   stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
   return Reply{response.result_int(), Json::parse(response.body(), nullptr, false)};
