@@ -43,8 +43,15 @@ struct Run {
     checker.after_input(at);
     if (!checker.ok()) {
       for (const auto& v : checker.violations()) std::fprintf(stderr, "invariant violated: %s\n", v.c_str());
+      dump();
       std::abort();
     }
+  }
+
+  // The trace of this kernel's life, as `tasklane replay` reads it, so a failure can be replayed.
+  void dump() const {
+    std::fprintf(stderr, "trace of the failing kernel (since its start or last restore):\n");
+    for (const auto& e : trace) std::fprintf(stderr, "%s\n", to_json(e).dump().c_str());
   }
 
   void feed(Event e) {

@@ -94,7 +94,7 @@ class InvariantChecker {
   std::set<FlushId> flushes_done_;
   std::vector<std::string> violations_;
   std::size_t violation_count_ = 0;
-  Time last_at_{0};
+  Time last_at_ = Time::min();  // the driver's clock may start below zero
 };
 
 // Hooks the checker to a simulation: every command, and the counting checks after every input.
