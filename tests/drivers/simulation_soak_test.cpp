@@ -721,6 +721,28 @@ SeedResult run_seed(std::uint64_t seed, std::size_t events) {
   return a;
 }
 
+// Pinned command hashes of a few short soak runs (faults included): any change to what the kernel,
+// the simulation or the soak's workload does moves them, so it cannot go unnoticed. When the change
+// is meant, run
+//   build/release/tests/tasklane_driver_tests --gtest_filter='SimulationSoak.PinnedCommandHashes'
+// copy the "now" hashes its failures print into `pinned`, and say in the commit message why they moved.
+TEST(SimulationSoak, PinnedCommandHashes) {
+  constexpr std::size_t events = 2000;
+  const std::pair<std::uint64_t, std::uint64_t> pinned[] = {
+      {1, 0x53d699cfbbea7c63ULL},
+      {2, 0x40dd0ad72a2ace28ULL},
+      {3, 0x25b82b669f3c199dULL},
+      {4, 0xb5f38a8b3c2e6287ULL},
+  };
+  for (const auto& [seed, expected] : pinned) {
+    const SeedResult r = Workload(seed, events).run();
+    EXPECT_TRUE(r.problems.empty()) << "seed " << seed << ": " << r.problems.front();
+    char now[32];
+    std::snprintf(now, sizeof now, "0x%016llxULL", static_cast<unsigned long long>(r.hash));
+    EXPECT_EQ(r.hash, expected) << "seed " << seed << " now hashes to " << now;
+  }
+}
+
 TEST(SimulationSoak, RandomAgentWorkloadsKeepEveryInvariant) {
   const std::uint64_t seeds = env_number("TASKLANE_SIM_SEEDS", 200);
   const std::uint64_t events = env_number("TASKLANE_SIM_EVENTS", 10000);
