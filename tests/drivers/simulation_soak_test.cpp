@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iterator>
 #include <map>
 #include <set>
@@ -34,6 +35,7 @@
 #include "tasklane/drivers/invariants.hpp"
 #include "tasklane/drivers/simulation.hpp"
 #include "tasklane/drivers/splitmix64.hpp"
+#include "tasklane/drivers/trace.hpp"
 
 namespace tasklane::sim {
 namespace {
@@ -140,6 +142,7 @@ class Workload {
     if (seed_ % 25 == 0 && replay(sim_.kernel().config(), sim_.trace(), sim_.restarts()) != sim_.commands()) {
       problem("replaying the trace did not reproduce the commands");
     }
+    if (!result_.problems.empty()) write_last_life();
     return std::move(result_);
   }
 
@@ -156,6 +159,17 @@ class Workload {
   }
 
   void problem(std::string what) { result_.problems.push_back(std::move(what)); }
+
+  // A failing seed leaves the trace of its last kernel (since the last restart) for `tasklane replay`.
+  void write_last_life() {
+    const std::size_t from = sim_.restarts().empty() ? 0 : sim_.restarts().back();
+    const std::vector<TimedEvent> life(sim_.trace().begin() + static_cast<long>(from), sim_.trace().end());
+    const std::filesystem::path file =
+        std::filesystem::temp_directory_path() / ("tasklane-soak-seed-" + std::to_string(seed_) + ".trace");
+    if (drivers::write_trace(file, sim_.kernel().config(), life)) {
+      problem("the last kernel's life replays from " + file.string() + " (tasklane replay " + file.string() + ")");
+    }
+  }
 
   // Faults on with rates of the seed's choosing (each site on or off), or all off.
   void switch_faults() {

@@ -1,5 +1,6 @@
-// write_failure_trace (see failure_trace.hpp): the commands are recomputed by a fresh kernel rather
-// than copied from the harness, so the file also covers an input that failed before it was drained.
+// write_failure_trace (see failure_trace.hpp): drivers::write_trace recomputes the commands with a
+// fresh kernel rather than copying the harness's, so the file also covers an input that failed
+// before it was drained.
 #include "failure_trace.hpp"
 
 #include <cstdlib>
@@ -21,16 +22,7 @@ std::filesystem::path failure_trace_path() {
 
 std::filesystem::path write_failure_trace(const Config& config, const std::vector<TimedEvent>& events) {
   const std::filesystem::path file = failure_trace_path();
-  drivers::TraceWriter writer(file, config);
-  if (!writer.ok()) return {};
-  Kernel kernel(config);
-  for (const TimedEvent& e : events) {
-    writer.event(e);
-    apply(kernel, e);
-    while (auto c = kernel.poll()) writer.command(*c);
-  }
-  writer.flush();
-  return writer.ok() ? file : std::filesystem::path();
+  return drivers::write_trace(file, config, events) ? file : std::filesystem::path();
 }
 
 }  // namespace tasklane::property
