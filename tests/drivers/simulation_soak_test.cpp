@@ -69,6 +69,8 @@ struct SeedResult {
 // most 20 ms) stays well under it.
 constexpr Duration liveness_per_task = seconds(1);
 
+constexpr std::size_t min_seeds_for_scenarios = 20;
+
 void add(KernelStats& total, const KernelStats& s) {
   total.spawned += s.spawned;
   total.refused += s.refused;
@@ -827,17 +829,21 @@ TEST(SimulationSoak, RandomAgentWorkloadsKeepEveryInvariant) {
   std::printf("simulation faults: %s\n", fault_text.c_str());
   std::printf("simulation liveness: slowest %s of virtual time from faults stopping to the last task ending (its bound %s)\n",
               format_time(slowest_liveness).c_str(), format_time(its_bound).c_str());
+  // Every scenario must be reached by a run of the default seeds (and of the sanitizer run's 20);
+  // a rerun of one or a few seeds is not judged on them.
+  const bool judge_scenarios = seeds >= min_seeds_for_scenarios;
+  if (!judge_scenarios) std::printf("scenarios not judged: fewer than %zu seeds\n", min_seeds_for_scenarios);
   std::size_t never_hit = 0;
   for (std::size_t k = 0; k < scenario_count; ++k) {
     const auto scenario = static_cast<Scenario>(k);
     const std::size_t n = scenarios.count(scenario) ? scenarios.at(scenario) : 0;
     std::printf("scenario %-36s %zu\n", (std::string(to_string(scenario)) + ":").c_str(), n);
-    if (n == 0) {
+    if (n == 0 && judge_scenarios) {
       ++never_hit;
       ADD_FAILURE() << "scenario '" << to_string(scenario) << "' was never hit in " << seeds << " seeds";
     }
   }
-  std::printf("simulation scenarios: %zu passed, %zu failed\n", scenario_count - never_hit, never_hit);
+  if (judge_scenarios) std::printf("simulation scenarios: %zu passed, %zu failed\n", scenario_count - never_hit, never_hit);
   std::printf("simulation: %zu passed, %zu failed\n", passed, failed);
   EXPECT_EQ(failed, 0u);
   EXPECT_GT(total.completed, 0u);
