@@ -97,7 +97,7 @@ void kill_loop(const char* child, const std::string& name) {
   int passed = 0, failed = 0, runs_started = 0;
   std::uint64_t recovered_total = 0, finishes_total = 0;
   for (int i = 0; i < iterations; ++i) {
-    const ChildRun run = run_and_kill(child, dir, std::chrono::milliseconds(5 + random() % 60));
+    const ChildRun run = run_and_kill(child, dir, std::chrono::milliseconds(10 + random() % 140));
     runs_started += run.started ? 1 : 0;
     acknowledged_ever.insert(run.acknowledged.begin(), run.acknowledged.end());
     submitted_ever += static_cast<std::uint64_t>(run.submitted);
