@@ -22,7 +22,8 @@ class FlushTracker {
   void on_accepted(TaskId id, const std::optional<SequenceKey>& key) { unflushed_[id] = Entry{key, false, {}}; }
 
   // A task reached a terminal state with `error` (nullopt when it is not an error).
-  void on_terminal(TaskId id, std::optional<std::string> error, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void on_terminal(TaskId id, std::optional<std::string> error, Out& out) {
     if (const auto claimed = claimed_by_.find(id); claimed != claimed_by_.end()) {
       const FlushId flush = claimed->second;
       claimed_by_.erase(claimed);
@@ -42,7 +43,8 @@ class FlushTracker {
     it->second.error = std::move(error);
   }
 
-  FlushId flush(const FlushSelector& which, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  FlushId flush(const FlushSelector& which, Out& out) {
     const FlushId id = next_flush_++;
     Waiting waiting;
     for (auto it = unflushed_.begin(); it != unflushed_.end();) {
@@ -103,7 +105,8 @@ class FlushTracker {
         which);
   }
 
-  void finish(FlushId id, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void finish(FlushId id, Out& out) {
     auto node = active_.extract(id);
     auto& waiting = node.mapped();
     std::optional<std::string> error;
