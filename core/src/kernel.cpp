@@ -9,6 +9,7 @@
 #include <set>
 #include <utility>
 
+#include "command_queue.hpp"
 #include "flush_tracker.hpp"
 #include "queued_work_runner.hpp"
 #include "quota_book.hpp"
@@ -27,7 +28,7 @@ namespace {
 struct Entry {
   TaskInfo info;
   std::uint64_t due_generation = 0;  // invalidates TaskDue timers armed before the last change
-  std::deque<std::pair<std::string, Json>> inbox_backlog;  // messages sent before the attempt started
+  std::vector<std::pair<std::string, Json>> inbox_backlog;  // messages sent before the attempt started (no allocation while empty)
 };
 
 std::string timed_out_message(Duration timeout) {
@@ -62,7 +63,7 @@ struct Kernel::State {
   detail::QueuedWorkRunner runner;
   std::uint64_t poll_generation = 0;
 
-  std::deque<Command> out;
+  detail::CommandQueue out;
   std::size_t unfinished = 0;
   std::size_t running = 0;
   bool stopping = false;
