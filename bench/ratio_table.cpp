@@ -51,8 +51,12 @@ std::string size_text(std::int64_t n) {
 void RatioTable::ReportRuns(const std::vector<Run>& reports) {
   ConsoleReporter::ReportRuns(reports);
   for (const Run& r : reports) {
-    if (r.error_occurred) continue;
     const std::string name = r.run_name.function_name;
+    ran_[name] = true;
+    if (r.error_occurred) {
+      failed_[name] = r.error_message;
+      continue;
+    }
     auto ips = r.counters.find("items_per_second");
     const double value = ips == r.counters.end() ? 0.0 : static_cast<double>(ips->second);
     if (r.run_type == Run::RT_Iteration) {
@@ -134,6 +138,7 @@ int RatioTable::finish(std::ostream& out) const {
   for (const Comparison& c : comparisons_) {
     if (!c.what.empty()) out << (&c == &comparisons_.front() ? "\nPer item:\n" : "") << "- " << c.family << ": " << c.what << "\n";
   }
+  for (const auto& [name, error] : failed_) out << "\nFAILED " << name << ": " << error << "\n";
   out << "\nratio-table: " << missed << " targets missed\n";
   return missed;
 }

@@ -51,11 +51,16 @@ class RatioTable : public benchmark::ConsoleReporter {
   // Prints the ratio table (markdown) to `out`; answers how many targets were missed.
   int finish(std::ostream& out) const;
 
+  int benchmarks_run() const { return static_cast<int>(ran_.size()); }
+  int benchmarks_failed() const { return static_cast<int>(failed_.size()); }
+
  private:
   std::vector<Comparison> comparisons_;
   std::vector<AbsoluteTarget> absolutes_;
   std::map<std::string, Figure> figures_;            // by full benchmark name (median when repeated)
   std::map<std::string, std::vector<double>> reps_;  // items_per_second of each repetition
+  std::map<std::string, std::string> failed_;        // benchmark -> its error
+  std::map<std::string, bool> ran_;
 };
 
 }  // namespace tasklane::bench
