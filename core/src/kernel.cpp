@@ -11,6 +11,7 @@
 
 #include "command_queue.hpp"
 #include "flush_tracker.hpp"
+#include "id_table.hpp"
 #include "queued_work_runner.hpp"
 #include "quota_book.hpp"
 #include "ready_queue.hpp"
@@ -46,7 +47,7 @@ struct Kernel::State {
   std::uint64_t next_id = 0;
   detail::SplitMix64 rng;
 
-  std::map<TaskId, Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
+  detail::IdTable<Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
   std::map<std::string, std::set<TaskId>, std::less<>> by_owner;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
   std::map<TaskId, std::vector<TaskId>> children;
