@@ -11,6 +11,7 @@
 
 #include "command_queue.hpp"
 #include "flush_tracker.hpp"
+#include "id_set.hpp"
 #include "id_table.hpp"
 #include "queued_work_runner.hpp"
 #include "quota_book.hpp"
@@ -48,7 +49,7 @@ struct Kernel::State {
   detail::SplitMix64 rng;
 
   detail::IdTable<Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
-  std::map<std::string, std::set<TaskId>, std::less<>> by_owner;
+  std::map<std::string, detail::IdSet, std::less<>> by_owner;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
   std::map<TaskId, std::vector<TaskId>> children;
   std::map<std::string, std::vector<TaskId>> run_roots;
