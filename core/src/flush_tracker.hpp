@@ -12,6 +12,7 @@
 #include <string>
 #include <variant>
 
+#include "id_set.hpp"
 #include "tasklane/command.hpp"
 #include "tasklane/selectors.hpp"
 
@@ -19,7 +20,17 @@ namespace tasklane::detail {
 
 class FlushTracker {
  public:
-  void on_accepted(TaskId id, const std::optional<SequenceKey>& key) { unflushed_[id] = Entry{key, false, {}}; }
+  // Keyless tasks (only All selects them) are one bit each in plain_, with no allocation; tasks
+  // with a key, and failed tasks waiting to surface their error, have an entry in unflushed_.
+  void on_accepted(TaskId id, const std::optional<SequenceKey>& key) {
+    if (key) {
+      plain_.erase(id);
+      unflushed_[id] = Entry{key, false, {}};
+    } else {
+      if (!unflushed_.empty()) unflushed_.erase(id);
+      plain_.insert(id);
+    }
+  }
 
   // A task reached a terminal state with `error` (nullopt when it is not an error).
   template <class Out>  // std::deque<Command> or the kernel's CommandQueue
@@ -31,6 +42,10 @@ class FlushTracker {
       waiting.live.erase(id);
       if (error) waiting.note_error(id, *error);
       if (waiting.live.empty()) finish(flush, out);
+      return;
+    }
+    if (plain_.erase(id)) {
+      if (error) unflushed_[id] = Entry{std::nullopt, true, std::move(error)};  // keep it to surface
       return;
     }
     const auto it = unflushed_.find(id);
@@ -60,6 +75,13 @@ class FlushTracker {
       }
       it = unflushed_.erase(it);
     }
+    if (std::holds_alternative<flush_selector::All>(which)) {
+      for (const TaskId task : plain_) {
+        waiting.live.insert(task);
+        claimed_by_[task] = id;
+      }
+      plain_ = IdSet{};
+    }
     const bool done = waiting.live.empty();
     active_.emplace(id, std::move(waiting));
     if (done) finish(id, out);
@@ -67,7 +89,7 @@ class FlushTracker {
   }
 
   // Forget a task entirely (restore of a task that is already terminal has nothing to flush).
-  std::size_t unflushed() const { return unflushed_.size(); }
+  std::size_t unflushed() const { return plain_.size() + unflushed_.size(); }
   std::size_t active() const { return active_.size(); }
 
  private:
@@ -114,7 +136,8 @@ class FlushTracker {
     out.emplace_back(command::FlushDone{id, std::move(error)});
   }
 
-  std::map<TaskId, Entry> unflushed_;
+  IdSet plain_;                        // unflushed, live, without a key
+  std::map<TaskId, Entry> unflushed_;  // unflushed with a key, or terminal with an error
   std::map<TaskId, FlushId> claimed_by_;
   std::map<FlushId, Waiting> active_;
   FlushId next_flush_ = 1;
