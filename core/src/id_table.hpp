@@ -50,10 +50,6 @@ class IdTable {
       return *this;
     }
     friend bool operator==(const Iter& a, const Iter& b) { return a.page_ == b.page_ && (!a.page_ || a.slot_ == b.slot_); }
-    template <bool C = Const, class = std::enable_if_t<!C>>
-    operator Iter<true>() const {  // NOLINT(google-explicit-constructor): iterator -> const_iterator, as std::map's
-      return Iter<true>(table_, page_, page_no_, slot_);
-    }
 
    private:
     friend class IdTable;
