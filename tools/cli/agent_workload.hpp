@@ -1,0 +1,42 @@
+// A random agent workload for `tasklane sim`: sessions that spawn post-turn maintenance
+// (summaries, memory writes in a sequence lane, compaction under a quota), sub-agents that get
+// messages, low-priority embeddings with retries; users who cancel and flush. Each step is one
+// user action or a jump of virtual time; a seed gives the same run everywhere (SplitMix64).
+//
+// With faults, work also fails (retryable or not), runs past its timeout, hangs until its timeout
+// cancels it, and is slow to honour cancellation; sometimes a durable workload crashes and restores.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tasklane/drivers/simulation.hpp"
+
+namespace tasklane::cli {
+
+struct WorkloadOptions {
+  std::uint64_t seed = 1;
+  std::uint64_t steps = 1000;
+  bool faults = false;
+  std::size_t max_running = 4;
+};
+
+struct WorkloadRun {
+  Config config;
+  std::vector<TimedEvent> trace;     // every input, as the simulation recorded it
+  std::vector<std::size_t> restarts; // where crash() put in a fresh kernel
+  std::vector<std::string> violations;
+  std::size_t violation_count = 0;
+  std::vector<TaskId> unnotified;    // accepted tasks that never got their Notify
+  KernelStats stats;
+  std::size_t commands = 0;
+  std::uint64_t command_hash = 0;
+  Time end{0};
+};
+
+WorkloadRun run_agent_workload(const WorkloadOptions& options,
+                               const std::function<void(std::uint64_t step, std::uint64_t steps)>& progress = {});
+
+}  // namespace tasklane::cli
