@@ -1,5 +1,6 @@
 // tasklane inspect DIR: a data directory's tasks, read without changing or locking anything.
 #include <cstdio>
+#include <filesystem>
 #include <ostream>
 
 #include "command.hpp"
@@ -46,11 +47,16 @@ int inspect_command(const Args& args, Console& console) {
     return bad_usage(console, "inspect", "no status '" + *status_filter + "'", usage);
   }
 
+  const std::filesystem::path dir = options->positional[0];
+  if (!std::filesystem::is_directory(dir)) {
+    console.err << "tasklane inspect: no data directory at " << dir.string() << "\n";
+    return exit_bad_usage;
+  }
   drivers::PosixFileSystem posix;
   Result<drivers::JournalRecovery, drivers::JournalError> recovery = Failure{drivers::JournalError{}};
   {
     ProgressBar bar(console, options->progress, "reading journal", 0);
-    recovery = drivers::read_data_dir(options->positional[0], posix, [&](std::uint64_t done, std::uint64_t total) {
+    recovery = drivers::read_data_dir(dir, posix, [&](std::uint64_t done, std::uint64_t total) {
       bar.set_total(total);
       bar.update(done);
     });
