@@ -119,6 +119,7 @@ class AsioHarness {
   }
 
   asio::runtime& runtime() { return *runtime_; }
+  drivers::MetricsSnapshot metrics() const { return runtime_->metrics(); }
 
  private:
   static std::error_code timed_out() { return std::make_error_code(std::errc::timed_out); }

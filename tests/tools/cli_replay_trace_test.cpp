@@ -96,3 +96,28 @@ TEST_F(CliTrace, TraceNeedsAnOutput) {
 
 }  // namespace
 }  // namespace tasklane::tools_test
+
+namespace tasklane::tools_test {
+namespace {
+
+// The shape check itself must be able to fail, or the tests above prove nothing.
+TEST(ChromeTraceShape, CatchesUnbalancedSlicesMissingFieldsAndOpenSpans) {
+  auto events = [](Json list) { return Json{{"traceEvents", std::move(list)}}; };
+  const Json b{{"ph", "B"}, {"ts", 1}, {"pid", 1}, {"tid", 1}, {"name", "summarize"}};
+  const Json e{{"ph", "E"}, {"ts", 2}, {"pid", 1}, {"tid", 1}, {"name", "summarize"}};
+  EXPECT_TRUE(check_chrome_trace_shape(events({b, e})).problems.empty());
+  EXPECT_FALSE(check_chrome_trace_shape(events({b})).problems.empty()) << "never closed";
+  EXPECT_FALSE(check_chrome_trace_shape(events({e})).problems.empty()) << "E without B";
+  Json early = e;
+  early["ts"] = 0;
+  EXPECT_FALSE(check_chrome_trace_shape(events({b, early})).problems.empty()) << "E before B";
+  Json nameless = b;
+  nameless.erase("name");
+  EXPECT_FALSE(check_chrome_trace_shape(events({nameless})).problems.empty());
+  const Json open_flush{{"ph", "b"}, {"ts", 1}, {"pid", 3}, {"tid", 2}, {"name", "flush"}, {"cat", "flush"}, {"id", 1}};
+  EXPECT_FALSE(check_chrome_trace_shape(events({open_flush})).problems.empty());
+  EXPECT_FALSE(check_chrome_trace_shape(Json::array()).problems.empty()) << "not an object with traceEvents";
+}
+
+}  // namespace
+}  // namespace tasklane::tools_test

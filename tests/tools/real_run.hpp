@@ -13,6 +13,8 @@
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <tuple>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -41,6 +43,15 @@ struct TempDir {
   fs::path path;
 };
 
+// Boost 1.74's use_future hands a std::error_code through as a value: (error_code, T) arrives as a
+// tuple. The value, once the error code is checked.
+template <class Tuple>
+auto answer(std::future<Tuple> f) {
+  auto t = f.get();
+  EXPECT_FALSE(std::get<0>(t)) << std::get<0>(t).message();
+  return std::get<1>(t);
+}
+
 // Alice's two summaries complete; bob's flaky memory write fails once and succeeds on its second
 // attempt (a retry); carol's export waits an hour (still pending when the runtime goes away).
 // Durable, journaled, traced.
@@ -59,7 +70,7 @@ inline void record_real_run(const fs::path& data_dir, const fs::path& trace_file
     options.runtime.trace_file = trace_file;
     options.runtime.config.max_running = 2;
     asio::runtime rt(io.get_executor(), options, std::move(handlers));
-    rt.async_start(net::use_future).get();
+    answer(rt.async_start(net::use_future));
     std::vector<TaskId> ids;
     for (int i = 0; i < 2; ++i) {
       TaskSpec s;
@@ -67,7 +78,7 @@ inline void record_real_run(const fs::path& data_dir, const fs::path& trace_file
       s.owner = "alice";
       s.durable = true;
       s.name = "turn-" + std::to_string(i);
-      ids.push_back(rt.async_spawn(s, net::use_future).get());
+      ids.push_back(answer(rt.async_spawn(s, net::use_future)));
     }
     TaskSpec flaky;
     flaky.kind = "memory_write";
@@ -76,15 +87,15 @@ inline void record_real_run(const fs::path& data_dir, const fs::path& trace_file
     flaky.key = SequenceKey{"agent", "bob", "facts"};
     flaky.retry.max_attempts = 3;
     flaky.retry.initial_backoff = milliseconds(1);
-    ids.push_back(rt.async_spawn(flaky, net::use_future).get());
+    ids.push_back(answer(rt.async_spawn(flaky, net::use_future)));
     TaskSpec later;
     later.kind = "export";
     later.owner = "carol";
     later.durable = true;
     later.run_after = seconds(3600);
-    rt.async_spawn(later, net::use_future).get();
-    for (const TaskId id : ids) rt.async_wait(id, net::use_future).get();
-    rt.async_flush(flush_selector::Scope{"bob"}, net::use_future).get();
+    answer(rt.async_spawn(later, net::use_future));
+    for (const TaskId id : ids) answer(rt.async_wait(id, net::use_future));
+    answer(rt.async_flush(flush_selector::Scope{"bob"}, net::use_future));
   }  // no shutdown: the process "dies" with carol's export pending, and the journal keeps every record
   guard.reset();
   loop.join();
