@@ -12,7 +12,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "conformance/driver_harness.hpp"
+#include "conformance/blocking_call.hpp"
 #include "tasklane/asio/runtime.hpp"
 
 namespace tasklane::conformance {
@@ -30,6 +29,7 @@ namespace tasklane::conformance {
 class AsioHarness {
  public:
   static constexpr const char* name = "asio";
+  static constexpr bool real_clock = true;  // the suite checks real elapsed time too
 
   AsioHarness(drivers::HandlerRegistry handlers, drivers::RuntimeOptions options)
       : guard_(io_.get_executor()),
@@ -122,19 +122,9 @@ class AsioHarness {
   drivers::MetricsSnapshot metrics() const { return runtime_->metrics(); }
 
  private:
-  static std::error_code timed_out() { return std::make_error_code(std::errc::timed_out); }
-
-  // Starts an operation whose completion calls `done(value)`, and waits for it.
   template <class T, class Start>
   std::optional<T> call(const std::string& what, Start start) {
-    auto promise = std::make_shared<std::promise<T>>();
-    auto future = promise->get_future();
-    start([promise](T value) { promise->set_value(std::move(value)); });
-    if (future.wait_for(harness_timeout) != std::future_status::ready) {
-      ADD_FAILURE() << "the asio runtime did not answer " << what << " within " << harness_timeout.count() << " s";
-      return std::nullopt;
-    }
-    return future.get();
+    return blocking_call<T>(name, what, std::move(start));
   }
 
   boost::asio::io_context io_;

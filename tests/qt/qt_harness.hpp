@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "conformance/driver_harness.hpp"
+#include "conformance/blocking_call.hpp"
 #include "tasklane/qt/owner_mailbox.hpp"
 #include "tasklane/qt/task_runtime.hpp"
 
@@ -46,6 +46,7 @@ class HarnessContext : public QObject {
 class QtHarness {
  public:
   static constexpr const char* name = "qt";
+  static constexpr bool real_clock = true;  // the suite checks real elapsed time too
 
   QtHarness(drivers::HandlerRegistry handlers, drivers::RuntimeOptions options, QThreadPool* pool = nullptr)
       : context_(std::make_unique<HarnessContext>()),
@@ -167,21 +168,12 @@ class QtHarness {
   drivers::MetricsSnapshot metrics() const { return runtime_->metrics(); }
 
  private:
-  static std::error_code timed_out() { return std::make_error_code(std::errc::timed_out); }
-
   // Runs start(done) on the runtime's thread; start or a callback it registers calls done(value).
   template <class T, class Start>
   std::optional<T> call(const std::string& what, Start start) {
-    auto promise = std::make_shared<std::promise<T>>();
-    auto future = promise->get_future();
-    context_->post([start = std::move(start), promise]() mutable {
-      start([promise](T value) { promise->set_value(std::move(value)); });
+    return blocking_call<T>(name, what, [this, start = std::move(start)](auto done) mutable {
+      context_->post([start = std::move(start), done]() mutable { start(done); });
     });
-    if (future.wait_for(harness_timeout) != std::future_status::ready) {
-      ADD_FAILURE() << "the qt runtime did not answer " << what << " within " << harness_timeout.count() << " s";
-      return std::nullopt;
-    }
-    return future.get();
   }
 
   QThread thread_;
