@@ -53,6 +53,22 @@ TEST(CliProgress, ABarIsDrawnWithProgressOrOnATerminalOnly) {
   EXPECT_EQ(asked.out, quiet.out) << "the bar goes to stderr only";
 }
 
+TEST(CliProgress, ReplayTraceAndInspectDrawOneToo) {
+  TempDir dir("tasklane-cli-progress");
+  record_real_run(dir.path / "data", dir.path / "run.trace");
+  const std::string trace = (dir.path / "run.trace").string();
+  const std::vector<std::vector<std::string>> runs{
+      {"replay", trace, "--progress"},
+      {"trace", trace, "-o", (dir.path / "out.json").string(), "--progress"},
+      {"inspect", (dir.path / "data").string(), "--progress"}};
+  for (const auto& args : runs) {
+    const auto r = tasklane_cli(args, /*err_is_tty=*/false, std::chrono::milliseconds(0));
+    EXPECT_EQ(r.exit_code, cli::exit_ok) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("] "), std::string::npos) << args[0] << " drew no bar: " << r.err;
+    EXPECT_EQ(r.err.back(), '\r') << args[0] << ": the bar's line is cleared when it ends";
+  }
+}
+
 TEST(CliProgress, QuickWorkGetsNoBarEvenOnATerminal) {
   const auto r = tasklane_cli({"sim", "--steps", "20"}, /*err_is_tty=*/true, std::chrono::milliseconds(60'000));
   EXPECT_EQ(r.err, "");
