@@ -101,6 +101,7 @@ WorkloadRun run_agent_workload(const WorkloadOptions& options,
   WorkloadRun run;
   run.config.max_running = options.max_running;
   run.config.capacity = 512;
+  run.config.retained_terminal = 256;  // an agent host keeps a window of finished tasks, not all of them
   run.config.seed = options.seed;
   sim::Simulation simulation(run.config, options.seed);
   for (const auto& k : kinds) {
@@ -140,7 +141,7 @@ WorkloadRun run_agent_workload(const WorkloadOptions& options,
       }
     } else if (roll < 92) {
       simulation.abort(abort_selector::Owner{sessions[rng.below(sessions.size())]});
-    } else if (options.faults && roll == 99 && rng.chance(25)) {
+    } else if (options.faults && roll == 99 && rng.chance(10)) {  // about one crash in a thousand steps
       const Snapshot durable = simulation.crash();  // the process dies; durable tasks come back
       checker.on_restart(durable);
       simulation.restore(durable);
