@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "conformance/blocking_call.hpp"
+#include "conformance/event_log.hpp"
 #include "tasklane/asio/runtime.hpp"
 
 namespace tasklane::conformance {
@@ -55,10 +56,7 @@ class AsioHarness {
   AsioHarness& operator=(const AsioHarness&) = delete;
 
   std::error_code start() {
-    runtime_->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) {
-      std::lock_guard lock(events_mutex_);
-      events_.push_back(e);
-    });
+    runtime_->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) { events_.record(e); });
     auto r = call<std::error_code>(
         "start", [&](auto done) { runtime_->async_start([done](std::error_code ec, const std::string&) { done(ec); }); });
     return r.value_or(timed_out());
@@ -106,10 +104,7 @@ class AsioHarness {
     return r.value_or(timed_out());
   }
 
-  std::vector<drivers::TaskEvent> events() const {
-    std::lock_guard lock(events_mutex_);
-    return events_;
-  }
+  std::vector<drivers::TaskEvent> events() const { return events_.all(); }
 
   template <class F>
   auto read(F f) {
@@ -130,8 +125,7 @@ class AsioHarness {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
   std::unique_ptr<asio::runtime> runtime_;
-  mutable std::mutex events_mutex_;
-  std::vector<drivers::TaskEvent> events_;
+  EventLog events_;
   std::thread loop_;
 };
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "conformance/blocking_call.hpp"
+#include "conformance/event_log.hpp"
 #include "tasklane/drivers/error_code.hpp"
 #include "tasklane/drivers/virtual_time_runtime.hpp"
 
@@ -36,10 +37,7 @@ class VirtualTimeHarness {
   VirtualTimeHarness& operator=(const VirtualTimeHarness&) = delete;
 
   std::error_code start() {
-    runtime_->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) {
-      std::lock_guard lock(events_mutex_);
-      events_.push_back(e);
-    });
+    runtime_->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) { events_.record(e); });
     auto r = call<std::error_code>("start", [&](auto done) {
       runtime_->start([done](auto recovery) {
         done(recovery ? std::error_code{} : drivers::make_error_code(drivers::errc::stopped));
@@ -106,10 +104,7 @@ class VirtualTimeHarness {
     return r.value_or(timed_out());
   }
 
-  std::vector<drivers::TaskEvent> events() const {
-    std::lock_guard lock(events_mutex_);
-    return events_;
-  }
+  std::vector<drivers::TaskEvent> events() const { return events_.all(); }
 
   template <class F>
   auto read(F f) {
@@ -131,8 +126,7 @@ class VirtualTimeHarness {
   static inline std::atomic<Time::rep> clock_{1'000'000};
 
   std::unique_ptr<sim::VirtualTimeRuntime> runtime_;
-  mutable std::mutex events_mutex_;
-  std::vector<drivers::TaskEvent> events_;
+  EventLog events_;
 };
 
 }  // namespace tasklane::conformance

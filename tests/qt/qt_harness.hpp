@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "conformance/blocking_call.hpp"
+#include "conformance/event_log.hpp"
 #include "tasklane/qt/owner_mailbox.hpp"
 #include "tasklane/qt/task_runtime.hpp"
 
@@ -53,10 +54,7 @@ class QtHarness {
         runtime_(new qt::TaskRuntime(std::move(options), std::move(handlers), pool)) {
     QObject::connect(
         runtime_, &qt::TaskRuntime::taskEvent, runtime_,
-        [this](const drivers::TaskEvent& e) {
-          std::lock_guard lock(events_mutex_);
-          events_.push_back(e);
-        },
+        [this](const drivers::TaskEvent& e) { events_.record(e); },
         Qt::DirectConnection);
     thread_.setObjectName("tasklane-qt-harness");
     context_->moveToThread(&thread_);
@@ -141,10 +139,7 @@ class QtHarness {
     return r.value_or(timed_out());
   }
 
-  std::vector<drivers::TaskEvent> events() const {
-    std::lock_guard lock(events_mutex_);
-    return events_;
-  }
+  std::vector<drivers::TaskEvent> events() const { return events_.all(); }
 
   template <class F>
   auto read(F f) {
@@ -179,8 +174,7 @@ class QtHarness {
   QThread thread_;
   std::unique_ptr<HarnessContext> context_;  // runs every call; deleted after the thread ends
   qt::TaskRuntime* runtime_;          // lives in thread_, deleted there
-  mutable std::mutex events_mutex_;
-  std::vector<drivers::TaskEvent> events_;
+  EventLog events_;
 };
 
 }  // namespace tasklane::conformance
