@@ -1,6 +1,7 @@
 #include "agent_workload.hpp"
 
 #include <array>
+#include <set>
 
 #include "tasklane/drivers/invariants.hpp"
 #include "tasklane/drivers/splitmix64.hpp"
@@ -94,6 +95,19 @@ TaskSpec make_spec(sim::SplitMix64& rng, std::uint64_t number) {
   return spec;
 }
 
+// Per thousand chances at each site (sim_faults.hpp); hangs only where the workload can end them.
+sim::Faults fault_rates() {
+  sim::Faults f;
+  f.late_timer = 50;
+  f.early_timer = 20;
+  f.duplicate_completion = 20;
+  f.stale_completion = 20;
+  f.persist_error = 20;
+  f.crash = 1;
+  f.hang = 10;
+  return f;
+}
+
 }  // namespace
 
 WorkloadRun run_agent_workload(const WorkloadOptions& options,
@@ -109,6 +123,15 @@ WorkloadRun run_agent_workload(const WorkloadOptions& options,
   }
   sim::InvariantChecker checker(simulation.kernel());
   sim::watch(simulation, checker);
+  // A crash fault restarts the process from what the store kept (Simulation::durable_state()).
+  simulation.on_restart([&checker](const Snapshot& restored) {
+    checker.on_restart(restored, sim::InvariantChecker::Restart::FromJournal);
+  });
+  std::set<TaskId> hanging;  // hang faults: work that will never return
+  simulation.on_fault([&hanging](const sim::FaultRecord& f) {
+    if (f.kind == sim::FaultKind::Hang && f.task) hanging.insert(*f.task);
+  });
+  if (options.faults) simulation.set_faults(fault_rates());
 
   sim::SplitMix64 rng(options.seed ^ 0x7461736b6c616e65ULL);  // the workload's own draws, apart from the simulation's
   std::vector<TaskId> spawned;
@@ -117,8 +140,11 @@ WorkloadRun run_agent_workload(const WorkloadOptions& options,
     if (progress && step % 64 == 0) progress(step, options.steps);
     const std::uint64_t roll = rng.below(100);
     if (roll < 55) {
+      const std::size_t restarts_before = simulation.restarts().size();
       auto id = simulation.spawn(make_spec(rng, step));
-      if (id) {
+      // A crash fault during the spawn: the task lives on only if its record reached the store,
+      // and the checker learns that from the restart.
+      if (id && simulation.restarts().size() == restarts_before) {
         checker.on_spawned(id.value());
         spawned.push_back(id.value());
         if (const TaskInfo* info = simulation.kernel().get(id.value()); info && info->spec.inbox) sub_agents.push_back(id.value());
@@ -141,15 +167,14 @@ WorkloadRun run_agent_workload(const WorkloadOptions& options,
       }
     } else if (roll < 92) {
       simulation.abort(abort_selector::Owner{sessions[rng.below(sessions.size())]});
-    } else if (options.faults && roll == 99 && rng.chance(10)) {  // about one crash in a thousand steps
-      const Snapshot durable = simulation.crash();  // the process dies; durable tasks come back
-      checker.on_restart(durable);
-      simulation.restore(durable);
     } else {
       simulation.advance_by(milliseconds(1));
     }
   }
   if (progress) progress(options.steps, options.steps);
+  // Faults stop; work that hangs is cancelled, as a user cancels a stuck job; the rest must end.
+  simulation.set_faults(sim::Faults{});
+  for (const TaskId id : hanging) (void)simulation.abort(abort_selector::Task{id});
   simulation.run_until_idle(seconds(3600));
   run.unnotified = checker.unnotified();
   simulation.shutdown(ShutdownMode::Drain);
@@ -159,6 +184,8 @@ WorkloadRun run_agent_workload(const WorkloadOptions& options,
   run.restarts = simulation.restarts();
   run.violations = checker.violations();
   run.violation_count = checker.violation_count();
+  run.fault_findings = simulation.fault_findings();
+  for (const auto& f : simulation.fault_log()) ++run.faults_used[sim::to_string(f.kind)];
   run.stats = simulation.kernel().stats();
   run.commands = simulation.commands().size();
   run.command_hash = simulation.command_hash();

@@ -4,11 +4,15 @@
 // user action or a jump of virtual time; a seed gives the same run everywhere (SplitMix64).
 //
 // With faults, work also fails (retryable or not), runs past its timeout, hangs until its timeout
-// cancels it, and is slow to honour cancellation; sometimes a durable workload crashes and restores.
+// cancels it, and is slow to honour cancellation; and the simulation's fault sites (sim_faults.hpp)
+// are on: late and early timers, duplicated and stale completions, failing commits, hangs, and a
+// crash about once in a thousand inputs that restarts from what the store kept. At the end faults
+// stop, hanging work is cancelled, and every accepted task must end.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +34,8 @@ struct WorkloadRun {
   std::vector<std::string> violations;
   std::size_t violation_count = 0;
   std::vector<TaskId> unnotified;    // accepted tasks that never got their Notify
+  std::vector<std::string> fault_findings;        // what a fault site saw the kernel do wrongly
+  std::map<std::string, std::size_t> faults_used; // by fault kind
   KernelStats stats;
   std::size_t commands = 0;
   std::uint64_t command_hash = 0;

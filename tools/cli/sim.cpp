@@ -20,8 +20,10 @@ const char* const usage =
     "  prints every violation. The same seed gives the same run.\n"
     "  --seed N         the run's seed (default 1)\n"
     "  --steps M        user actions and time jumps (default 1000)\n"
-    "  --faults         work also fails, runs past its timeout, hangs, is slow to cancel, and the\n"
-    "                   process sometimes crashes and restores its durable tasks\n"
+    "  --faults         work also fails, runs past its timeout, hangs, is slow to cancel; and the\n"
+    "                   simulation's fault sites are on: late and early timers, duplicated and\n"
+    "                   stale completions, failing commits, and crashes that restart from what\n"
+    "                   the store kept. At the end faults stop and every task must end\n"
     "  --max-running K  Config::max_running (default 4)\n"
     "  -o, --output F   write the run as a trace (tasklane replay F shows the same violations,\n"
     "                   tasklane trace F -o out.json draws it). Without -o, a run with violations is\n"
@@ -63,18 +65,24 @@ int sim_command(const Args& raw, Console& console) {
               << "  last kernel: " << s.spawned << " spawned, " << s.refused << " refused, " << s.started << " started, "
               << s.completed << " completed, " << s.failed << " failed, " << s.cancelled << " cancelled, " << s.timed_out
               << " timed out, " << s.retried << " retried, " << s.ignored_completions << " stale completions ignored\n";
+  if (!run.faults_used.empty()) {
+    console.out << "  faults:";
+    for (const auto& [kind, n] : run.faults_used) console.out << " " << kind << " " << n;
+    console.out << "\n";
+  }
   for (const auto& v : run.violations) console.out << "  violation: " << v << "\n";
   if (run.violation_count > run.violations.size()) {
     console.out << "  ... and " << run.violation_count - run.violations.size() << " more\n";
   }
   for (const TaskId id : run.unnotified) console.out << "  violation: " << to_string(id) << " was accepted and never ended\n";
-  const std::size_t failures = run.violation_count + run.unnotified.size();
+  for (const auto& f : run.fault_findings) console.out << "  violation: fault site: " << f << "\n";
+  const std::size_t failures = run.violation_count + run.unnotified.size() + run.fault_findings.size();
 
   auto output = options->value("--output");
   if (!output && failures > 0) output = "tasklane-sim-" + std::to_string(workload.seed) + ".trace";
   if (output) {
-    if (auto written = drivers::write_trace(*output, run.config, run.trace, run.restarts); !written) {
-      console.err << "tasklane sim: " << written.error() << "\n";
+    if (!drivers::write_trace(*output, run.config, run.trace, run.restarts)) {
+      console.err << "tasklane sim: cannot write " << *output << "\n";
       return exit_bad_usage;
     }
     // Prove the file reproduces the run: it replays, and breaks exactly as many invariants.

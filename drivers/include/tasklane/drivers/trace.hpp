@@ -45,6 +45,15 @@ struct TraceRestart {
   friend bool operator==(const TraceRestart&, const TraceRestart&) = default;
 };
 
+// Writes `events` (one kernel's life: from a fresh kernel, or from its Restore) with the commands a
+// fresh kernel answers to each, as `tasklane replay` reads it: how a failing test case leaves a
+// trace that reproduces it. False when the file cannot be written.
+bool write_trace(const std::filesystem::path& file, const Config& config, const std::vector<TimedEvent>& events);
+// The same over several lives (a simulation's trace() and restarts()): a restart mark at each index
+// in `restarts`, where a fresh kernel takes over.
+bool write_trace(const std::filesystem::path& file, const Config& config, const std::vector<TimedEvent>& events,
+                 const std::vector<std::size_t>& restarts);
+
 using TraceEntry = std::variant<TimedEvent, Command, TraceRestart>;
 
 struct Trace {
@@ -71,9 +80,5 @@ struct ReplayReport {
 
 ReplayReport replay_trace(const Trace& trace, const TraceProgress& progress = {});
 
-// Writes a run given as its inputs (a simulation's trace() and restarts()) as a trace file: each
-// event followed by the commands a fresh kernel answers to it, a restart mark at each restart.
-Result<void, std::string> write_trace(const std::filesystem::path& file, const Config& config,
-                                      const std::vector<TimedEvent>& events, const std::vector<std::size_t>& restarts = {});
 
 }  // namespace tasklane::drivers
