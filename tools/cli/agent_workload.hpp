@@ -36,7 +36,7 @@ struct WorkloadRun {
   std::vector<TaskId> unnotified;    // accepted tasks that never got their Notify
   std::vector<std::string> fault_findings;        // what a fault site saw the kernel do wrongly
   std::map<std::string, std::size_t> faults_used; // by fault kind
-  KernelStats stats;
+  KernelStats stats;                 // summed over every kernel the run had (one per restart)
   std::size_t commands = 0;
   std::uint64_t command_hash = 0;
   Time end{0};

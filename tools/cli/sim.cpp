@@ -62,9 +62,10 @@ int sim_command(const Args& raw, Console& console) {
   console.out << "sim: seed " << workload.seed << ", " << workload.steps << " steps" << (workload.faults ? " with faults" : "")
               << ", " << run.trace.size() << " inputs, " << run.commands << " commands, " << run.restarts.size()
               << " restarts, virtual time " << sim::format_time(run.end) << "\n"
-              << "  last kernel: " << s.spawned << " spawned, " << s.refused << " refused, " << s.started << " started, "
+              << "  tasks: " << s.spawned << " spawned, " << s.refused << " refused, " << s.started << " started, "
               << s.completed << " completed, " << s.failed << " failed, " << s.cancelled << " cancelled, " << s.timed_out
-              << " timed out, " << s.retried << " retried, " << s.ignored_completions << " stale completions ignored\n";
+              << " timed out, " << s.retried << " retried, " << s.ignored_completions << " stale completions ignored, " << s.orphaned
+              << " orphaned by a crash\n";
   if (!run.faults_used.empty()) {
     console.out << "  faults:";
     for (const auto& [kind, n] : run.faults_used) console.out << " " << kind << " " << n;
