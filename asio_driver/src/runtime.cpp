@@ -75,6 +75,7 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
   net::any_io_executor work;
   std::recursive_mutex mutex;  // recursive: a user callback on the strand may call back in, or destroy the runtime
   std::unique_ptr<drivers::RuntimeCore> core;
+  std::shared_ptr<const drivers::Metrics> metrics;  // the core's; outlives it for late readers
   std::optional<net::any_io_executor> busy;  // tracked executor: outstanding work while the core is not idle
   std::optional<Time> armed;
   std::uint64_t timer_generation = 0;
@@ -97,6 +98,7 @@ runtime::runtime(executor_type executor, runtime_options options, drivers::Handl
   };
   hooks.now = &impl::clock_now;
   impl_->core = std::make_unique<drivers::RuntimeCore>(std::move(options.runtime), std::move(handlers), std::move(hooks));
+  impl_->metrics = impl_->core->metrics();
 }
 
 runtime::~runtime() {
@@ -121,6 +123,8 @@ void runtime::run_on_strand(const std::shared_ptr<impl>& i, std::function<void()
 const net::strand<net::any_io_executor>& runtime::strand_of(const std::shared_ptr<impl>& i) { return i->strand; }
 
 drivers::RuntimeCore& runtime::core_of(const std::shared_ptr<impl>& i) { return *i->core; }
+
+drivers::MetricsSnapshot runtime::metrics() const { return impl_->metrics->snapshot(); }
 
 void runtime::cancel(TaskId id) {
   run_on_strand(impl_, [i = impl_, id]() { (void)i->core->cancel(id); });

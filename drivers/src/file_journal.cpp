@@ -80,7 +80,8 @@ struct DirState {
   bool journal_stale_only = false;  // every record predates the snapshot
 };
 
-Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, FileSystem& fs) {
+Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, FileSystem& fs,
+                                             const ReadProgress& progress = {}) {
   DirState state;
   const auto snapshot_path = dir / "snapshot";
   const auto journal_path = dir / "journal.log";
@@ -106,7 +107,9 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
       return Failure{corrupt(journal_path, *scan.damage_at, scan.damage + "; intact records follow, so this is not a torn write")};
     }
     bool seen_current = false;
+    std::uint64_t frames_read = 0;
     for (const auto& frame : scan.frames) {
+      if (progress) progress(frames_read++, scan.frames.size());
       if (frame.seq < journal_seq) continue;  // written before the snapshot; the snapshot holds it
       if (!seen_current && frame.seq != journal_seq) {
         return Failure{corrupt(journal_path, frame.offset,
@@ -156,8 +159,9 @@ std::filesystem::path move_aside(FileSystem& fs, const std::filesystem::path& fi
 
 }  // namespace
 
-Result<JournalRecovery, JournalError> read_data_dir(const std::filesystem::path& dir, FileSystem& fs) {
-  auto state = read_dir_state(dir, fs);
+Result<JournalRecovery, JournalError> read_data_dir(const std::filesystem::path& dir, FileSystem& fs,
+                                                    const ReadProgress& progress) {
+  auto state = read_dir_state(dir, fs, progress);
   if (!state) return Failure{state.error()};
   return std::move(state).value().recovery;
 }

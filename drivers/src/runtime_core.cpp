@@ -6,6 +6,7 @@
 #include "tasklane/drivers/trace.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -17,7 +18,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     if (options.trace_file) {
       trace.emplace(*options.trace_file, options.config);
       if (!trace->ok()) {
-        log({{"level", "error"}, {"msg", "cannot write the trace file"}, {"file", options.trace_file->string()}});
+        log(LogLevel::Error, "trace_file_unwritable", {{"file", options.trace_file->string()}});
         trace.reset();
       }
     }
@@ -46,6 +47,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   Kernel kernel;
   std::unique_ptr<FileJournal> journal;
   std::optional<TraceWriter> trace;
+  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::map<TaskId, Running> running;
   std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
   std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
@@ -89,8 +91,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     return t;
   }
 
-  void log(Json line) {
-    if (options.log) options.log(line);
+  void log(LogLevel level, std::string event, Json fields) {
+    if (options.log) options.log(LogRecord{level, std::chrono::system_clock::now(), std::move(event), std::move(fields)});
   }
 
   // Posts to the owner, to run only while this runtime is alive.
@@ -106,8 +108,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void drain() {
     while (auto c = kernel.poll()) {
       if (trace) trace->command(*c);
+      metrics->on_command(*c, kernel);
       carry_out(std::move(*c));
     }
+    metrics->after_input(kernel);
     if (trace) trace->flush();
     if (journal && journal->buffered() > 0 && !commit_scheduled) {
       commit_scheduled = true;  // group commit: every record buffered before this runs shares one sync
@@ -124,10 +128,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     done.swap(acks);
     if (result) ids_synced_below = reserving;
     if (!result) {
-      log({{"level", "error"}, {"msg", "journal commit failed"}, {"error", result.error().message}});
+      log(LogLevel::Error, "journal_commit_failed", {{"error", result.error().message}});
     } else if (journal->journal_bytes() > options.snapshot_after_bytes) {
       if (auto s = journal->write_snapshot(with_reserved_ids(kernel.snapshot())); !s) {
-        log({{"level", "error"}, {"msg", "snapshot failed"}, {"error", s.error().message}});
+        log(LogLevel::Error, "snapshot_failed", {{"error", s.error().message}});
       }
     }
     for (auto& ack : done) {
@@ -211,12 +215,13 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void on(command::PersistSnapshot& p) {
     if (!journal) return;
     if (auto s = journal->write_snapshot(with_reserved_ids(p.snapshot)); !s) {
-      log({{"level", "error"}, {"msg", "snapshot at shutdown failed"}, {"error", s.error().message}});
+      log(LogLevel::Error, "shutdown_snapshot_failed", {{"error", s.error().message}});
     }
   }
 
   void on(command::Notify& n) {
     const TaskInfo* info = kernel.get(n.id);
+    log_finished(n, info);
     publish(TaskEvent{TaskEventKind::Finished, n.id, n.owner, info ? info->spec.kind : std::string(),
                       info ? info->attempt : 0, n.status, 1, {}, n.result, n.error});
     const auto [first, last] = waiters.equal_range(n.id);
@@ -224,6 +229,18 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     if (info) copy = *info;
     for (auto it = first; it != last; ++it) call_user([done = std::move(it->second), copy] { done(copy); });
     waiters.erase(first, last);
+  }
+
+  void log_finished(const command::Notify& n, const TaskInfo* info) {
+    if (!options.log) return;
+    Json fields{{"id", tasklane::to_string(n.id)}, {"owner", n.owner}, {"status", tasklane::to_string(n.status)}};
+    if (info) {
+      fields["kind"] = info->spec.kind;
+      fields["attempt"] = info->attempt;
+    }
+    if (n.error) fields["error"] = *n.error;
+    const bool bad = n.status == TaskStatus::Failed || n.status == TaskStatus::TimedOut;
+    log(bad ? LogLevel::Warn : LogLevel::Info, "task_finished", std::move(fields));
   }
 
   void on(command::Deliver& d) {
@@ -243,6 +260,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 
   void on(command::Stopped&) {
     stopped = true;
+    log(LogLevel::Info, "runtime_stopped", Json::object());
     for (auto& done : shutdown_waiters) call_user(std::move(done));
     shutdown_waiters.clear();
     // Nothing starts after a stop, so a task still pending now will never end here: its waiters
@@ -275,6 +293,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       if (it->second.inbox) it->second.inbox->close();
       running.erase(it);
     }
+    metrics->touch(id);
     const Time t = input([&] { return Event{event::Complete{id, attempt, outcome}}; });
     kernel.complete(id, attempt, std::move(outcome), t);
     drain();
@@ -304,7 +323,7 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
   if (s.options.data_dir) {
     auto opened = FileJournal::open(*s.options.data_dir);
     if (!opened) {
-      s.log({{"level", "error"}, {"msg", "cannot open the data directory"}, {"error", opened.error().message}});
+      s.log(LogLevel::Error, "data_dir_unopenable", {{"error", opened.error().message}});
       // Stopped, not merely unstarted: otherwise it would accept durable tasks it cannot persist.
       s.kernel.shutdown(ShutdownMode::Drain, s.input([] { return Event{event::Shutdown{ShutdownMode::Drain}}; }));
       s.drain();
@@ -313,14 +332,17 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
     s.journal = std::move(opened.value().journal);
     recovery = std::move(opened.value().recovery);
     if (recovery.torn_tail_at) {
-      s.log({{"level", "warn"}, {"msg", "journal had a torn tail; cut off"}, {"offset", *recovery.torn_tail_at},
-             {"bytes", recovery.torn_bytes}});
+      s.log(LogLevel::Warn, "journal_torn_tail_cut", {{"offset", *recovery.torn_tail_at}, {"bytes", recovery.torn_bytes}});
     }
+    for (const TaskInfo& t : recovery.snapshot.tasks) s.metrics->touch(t.id);
     s.kernel.restore(recovery.snapshot, s.input([&] { return Event{event::Restore{recovery.snapshot}}; }));
   } else {
     s.kernel.tick(s.input([] { return Event{event::Tick{}}; }));
   }
   s.drain();
+  s.log(LogLevel::Info, "runtime_started",
+        {{"data_dir", s.options.data_dir ? s.options.data_dir->string() : std::string()},
+         {"tasks_restored", recovery.snapshot.tasks.size()}, {"records_replayed", recovery.records_replayed}});
   return recovery;
 }
 
@@ -330,6 +352,7 @@ void RuntimeCore::spawn(TaskSpec spec, SpawnDone done) {
   const Time t = s.input([&] { return Event{event::Spawn{spec}}; });
   auto result = s.kernel.spawn(std::move(spec), t);
   if (result) {
+    s.metrics->touch(result.value());
     const TaskInfo* info = s.kernel.get(result.value());
     s.publish(TaskEvent{TaskEventKind::Spawned, result.value(), info->spec.owner, info->spec.kind, 0, TaskStatus::Pending, 0,
                         {}, nullptr, {}});
@@ -424,6 +447,8 @@ void RuntimeCore::subscribe_as(std::uint64_t id, std::optional<std::string> owne
 void RuntimeCore::unsubscribe(std::uint64_t subscription) { impl_->subscribers.erase(subscription); }
 
 const Kernel& RuntimeCore::kernel() const { return impl_->kernel; }
+
+std::shared_ptr<const Metrics> RuntimeCore::metrics() const { return impl_->metrics; }
 
 bool RuntimeCore::idle() const { return impl_->running.empty() && !impl_->commit_scheduled; }
 

@@ -45,27 +45,25 @@ void TraceWriter::event(const TimedEvent& e) { out_ << line_of(to_json(e)) << '\
 
 void TraceWriter::command(const Command& c) { out_ << line_of(Json{{"command", to_json(c)}}) << '\n'; }
 
+void TraceWriter::restart() { out_ << line_of(Json{{"restart", true}}) << '\n'; }
+
 bool write_trace(const std::filesystem::path& file, const Config& config, const std::vector<TimedEvent>& events) {
-  TraceWriter writer(file, config);
-  if (!writer.ok()) return false;
-  Kernel kernel(config);
-  for (const TimedEvent& e : events) {
-    writer.event(e);
-    apply(kernel, e);
-    while (auto c = kernel.poll()) writer.command(*c);
-  }
-  writer.flush();
-  return writer.ok();
+  return write_trace(file, config, events, {});
 }
 
-Result<Trace, std::string> read_trace(const std::filesystem::path& file) {
+Result<Trace, std::string> read_trace(const std::filesystem::path& file, const TraceProgress& progress) {
   std::ifstream in(file);
   if (!in) return Failure{"cannot open " + file.string()};
+  std::error_code size_error;
+  const std::uint64_t size = progress ? std::filesystem::file_size(file, size_error) : 0;
+  std::uint64_t bytes_read = 0;
   Trace trace;
   std::string line;
   std::size_t number = 0;
   while (std::getline(in, line)) {
     ++number;
+    bytes_read += line.size() + 1;
+    if (progress && number % 256 == 0) progress(bytes_read, size);
     if (line.empty()) continue;
     const auto json = parse_json(line);
     const std::string where = file.string() + ":" + std::to_string(number) + ": ";
@@ -78,7 +76,9 @@ Result<Trace, std::string> read_trace(const std::filesystem::path& file) {
       trace.config = config.value();
       continue;
     }
-    if (j.is_object() && j.contains("command")) {
+    if (j.is_object() && j.contains("restart")) {
+      trace.entries.emplace_back(TraceRestart{});
+    } else if (j.is_object() && j.contains("command")) {
       auto c = command_from_json(j.at("command"));
       if (!c) return Failure{where + c.error().message};
       trace.entries.emplace_back(std::move(c).value());
@@ -92,14 +92,25 @@ Result<Trace, std::string> read_trace(const std::filesystem::path& file) {
   return trace;
 }
 
-ReplayReport replay_trace(const Trace& trace) {
+ReplayReport replay_trace(const Trace& trace, const TraceProgress& progress) {
   ReplayReport report;
   Kernel kernel(trace.config);
   auto describe = [](const Command& c) { return line_of(to_json(c)); };
   for (std::size_t i = 0; i < trace.entries.size(); ++i) {
+    if (progress && i % 256 == 0) progress(i, trace.entries.size());
     if (const auto* e = std::get_if<TimedEvent>(&trace.entries[i])) {
       ++report.events;
       apply(kernel, *e);
+      continue;
+    }
+    if (std::holds_alternative<TraceRestart>(trace.entries[i])) {
+      if (auto extra = kernel.poll()) {
+        report.mismatch_at = i;
+        report.recorded = "a restart";
+        report.replayed = describe(*extra);
+        return report;
+      }
+      kernel = Kernel(trace.config);
       continue;
     }
     const Command& recorded = std::get<Command>(trace.entries[i]);
@@ -118,6 +129,27 @@ ReplayReport replay_trace(const Trace& trace) {
     report.replayed = describe(*extra);
   }
   return report;
+}
+
+bool write_trace(const std::filesystem::path& file, const Config& config, const std::vector<TimedEvent>& events,
+                 const std::vector<std::size_t>& restarts) {
+  TraceWriter writer(file, config);
+  if (!writer.ok()) return false;
+  Kernel kernel(config);
+  std::size_t next_restart = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    while (next_restart < restarts.size() && restarts[next_restart] == i) {
+      writer.restart();
+      kernel = Kernel(config);
+      ++next_restart;
+    }
+    writer.event(events[i]);
+    apply(kernel, events[i]);
+    while (auto c = kernel.poll()) writer.command(*c);
+  }
+  for (; next_restart < restarts.size(); ++next_restart) writer.restart();  // a crash with nothing after it
+  writer.flush();
+  return writer.ok();
 }
 
 }  // namespace tasklane::drivers

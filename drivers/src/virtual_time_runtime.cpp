@@ -24,6 +24,7 @@ struct VirtualTimeRuntime::Impl {
 
   // Owner thread only.
   std::unique_ptr<drivers::RuntimeCore> core;
+  std::shared_ptr<const drivers::Metrics> metrics;  // the core's; outlives it for late readers
   std::optional<Time> deadline;
   std::multimap<Time, std::function<void()>> alarms;  // sleep_for
   int waiting = 0;                                    // outstanding waiting calls
@@ -141,6 +142,7 @@ VirtualTimeRuntime::VirtualTimeRuntime(drivers::RuntimeOptions options, drivers:
   hooks.arm_timer = [&s](std::optional<Time> at) { s.deadline = at; };
   hooks.now = [&s] { return s.now(); };
   s.core = std::make_unique<drivers::RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
+  s.metrics = s.core->metrics();
   s.owner = std::thread([&s] { s.loop(); });
 }
 
@@ -219,5 +221,6 @@ void VirtualTimeRuntime::sleep_for(Duration d, std::function<void()> done) {
 }
 
 Time VirtualTimeRuntime::now() const { return impl_->now(); }
+drivers::MetricsSnapshot VirtualTimeRuntime::metrics() const { return impl_->metrics->snapshot(); }
 
 }  // namespace tasklane::sim

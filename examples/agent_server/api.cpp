@@ -91,6 +91,15 @@ Response json_response(const Request& request, http::status status, const Json& 
   return response;
 }
 
+Response metrics_response(const Request& request, const tasklane::drivers::MetricsSnapshot& metrics) {
+  Response response{http::status::ok, request.version()};
+  response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  response.keep_alive(request.keep_alive());
+  response.body() = tasklane::drivers::prometheus_text(metrics);
+  response.prepare_payload();
+  return response;
+}
+
 Response error_response(const Request& request, http::status status, const std::string& message) {
   return json_response(request, status, Json{{"error", message}});
 }
@@ -99,6 +108,7 @@ net::awaitable<Response> Api::handle(const Request& request) {
   const Target target = split_target(std::string_view(request.target().data(), request.target().size()));
   const auto method = request.method();
   if (target.path == "/health" && method == http::verb::get) co_return json_response(request, http::status::ok, {{"ok", true}});
+  if (target.path == "/metrics" && method == http::verb::get) co_return metrics_response(request, runtime_.metrics());
   if (target.path == "/tasks" && method == http::verb::post) co_return co_await spawn(request);
   if (target.path == "/tasks" && method == http::verb::get) {
     const auto owner = target.query.find("owner");

@@ -7,6 +7,7 @@
 //   POST   /tasks/{id}/inbox      {"from": O, "message": ...}; 202
 //   GET    /events                server-sent events of the task life cycle (see http_server.hpp)
 //   GET    /health                {"ok": true}
+//   GET    /metrics               the runtime's metrics in the Prometheus text format (drivers/metrics.hpp)
 // Bad requests answer 4xx with {"error": "..."} saying what is wrong.
 #pragma once
 
@@ -45,5 +46,6 @@ class Api {
 
 Response json_response(const Request& request, http::status status, const tasklane::Json& body);
 Response error_response(const Request& request, http::status status, const std::string& message);
+Response metrics_response(const Request& request, const tasklane::drivers::MetricsSnapshot& metrics);
 
 }  // namespace agent_server

@@ -134,7 +134,9 @@ int main(int argc, char** argv) {
   int failures = 0;
 
   say("starting the agent server on a fresh data directory " + data.string());
-  Server server = start_server(server_binary, data);
+  // The server's JSON-lines log goes to its stderr; the demo shows only its warnings and errors.
+  const std::vector<std::string> quiet_log{"--log-level", "warn"};
+  Server server = start_server(server_binary, data, quiet_log);
   say("server listening on 127.0.0.1:" + std::to_string(server.port));
   std::optional<EventPrinter> events(std::in_place, server.port);
   pause_ms(200);
@@ -179,7 +181,7 @@ int main(int argc, char** argv) {
   events.reset();
 
   say("restart on the same data directory");
-  server = start_server(server_binary, data);
+  server = start_server(server_binary, data, quiet_log);
   events.emplace(server.port);
   const Reply survived = call(server.port, http::verb::get, "/tasks/" + later["id"].get<std::string>());
   check(survived.body.value("status", "") == "pending" && survived.body.value("priority", "") == "critical",
@@ -200,7 +202,7 @@ int main(int argc, char** argv) {
   check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the server exited cleanly", failures);
 
   std::map<std::string, int> by_status;
-  server = start_server(server_binary, data);
+  server = start_server(server_binary, data, quiet_log);
   for (const char* owner : {"alice", "bob", "carol", "dave"}) {
     const Reply r = call(server.port, http::verb::get, std::string("/tasks?owner=") + owner);
     for (const auto& t : r.body["tasks"]) ++by_status[t.value("status", "?")];

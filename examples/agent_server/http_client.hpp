@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,7 +29,9 @@ struct Server {
   unsigned short port = 0;
 };
 
-inline Server start_server(const std::filesystem::path& binary, const std::filesystem::path& data) {
+// `extra` arguments follow the standard ones (for example {"--log", file}).
+inline Server start_server(const std::filesystem::path& binary, const std::filesystem::path& data,
+                           const std::vector<std::string>& extra = {}) {
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = fork();
@@ -36,8 +39,12 @@ inline Server start_server(const std::filesystem::path& binary, const std::files
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);
-    execl(binary.c_str(), binary.c_str(), "--port", "0", "--data", data.c_str(), "--max-running", "3",
-          static_cast<char*>(nullptr));
+    std::vector<std::string> args{binary.string(), "--port", "0", "--data", data.string(), "--max-running", "3"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
     _exit(127);
   }
   close(out[1]);
@@ -52,7 +59,8 @@ inline Server start_server(const std::filesystem::path& binary, const std::files
 
 struct Reply {
   unsigned status = 0;
-  Json body;
+  Json body;         // discarded when the body is not JSON
+  std::string text;  // the body as it came
 };
 
 // One request on its own connection; `raw_body` is sent as it is when given (for malformed bodies).
@@ -81,7 +89,7 @@ inline Reply call(unsigned short port, http::verb method, const std::string& tar
   if (read_error) throw beast::system_error(write_error ? write_error : read_error);
   beast::error_code ignored;
   stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  return Reply{response.result_int(), Json::parse(response.body(), nullptr, false)};
+  return Reply{response.result_int(), Json::parse(response.body(), nullptr, false), response.body()};
 }
 
 }  // namespace agent_server::client

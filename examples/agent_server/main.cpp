@@ -1,5 +1,7 @@
 // tasklane_agent_server: an HTTP JSON API over tasklane on 127.0.0.1, with the embedded file store.
-//   tasklane_agent_server [--port N] [--data DIR] [--max-running N] [--capacity N]
+//   tasklane_agent_server [--port N] [--data DIR] [--max-running N] [--capacity N] [--log FILE]
+//                         [--log-level debug|info|warn|error]
+// Structured logs go to stderr as JSON lines (drivers/log.hpp), or appended to --log FILE.
 // --port 0 picks a free port. The first line on stdout is "listening on 127.0.0.1:PORT".
 // SIGINT/SIGTERM: stop accepting, let running work finish (a second signal cancels it), persist
 // what is pending, exit 0.
@@ -10,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
+#include <optional>
 
 #include "demo_kinds.hpp"
 #include "http_server.hpp"
@@ -22,12 +25,15 @@ namespace net = boost::asio;
 struct Options {
   unsigned short port = 8080;
   std::string data = "tasklane-data";
+  std::optional<std::string> log_file;
+  tasklane::drivers::LogLevel log_level = tasklane::drivers::LogLevel::Info;
   tasklane::Config config;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "tasklane_agent_server: " << problem << "\n"
-            << "usage: tasklane_agent_server [--port N] [--data DIR] [--max-running N] [--capacity N]\n";
+            << "usage: tasklane_agent_server [--port N] [--data DIR] [--max-running N] [--capacity N] [--log FILE]\n"
+            << "                             [--log-level debug|info|warn|error]\n";
   std::exit(2);
 }
 
@@ -48,6 +54,12 @@ Options parse(int argc, char** argv) {
         o.data = value;
       } else if (arg == "--max-running") {
         o.config.max_running = std::stoul(value);
+      } else if (arg == "--log") {
+        o.log_file = value;
+      } else if (arg == "--log-level") {
+        const auto level = tasklane::drivers::parse_log_level(value);
+        if (!level) usage("--log-level must be debug, info, warn or error");
+        o.log_level = *level;
       } else if (arg == "--capacity") {
         o.config.capacity = std::stoul(value);
       } else {
@@ -70,7 +82,13 @@ int main(int argc, char** argv) {
   tasklane::asio::runtime_options runtime_options;
   runtime_options.runtime.config = options.config;
   runtime_options.runtime.data_dir = options.data;
-  runtime_options.runtime.log = [](const tasklane::Json& line) { std::cerr << line.dump() << "\n"; };
+  if (options.log_file) {
+    auto sink = tasklane::drivers::json_lines_file_sink(*options.log_file, options.log_level);
+    if (!sink) usage(sink.error());
+    runtime_options.runtime.log = std::move(sink).value();
+  } else {
+    runtime_options.runtime.log = tasklane::drivers::json_lines_sink(std::cerr, options.log_level);
+  }
   tasklane::asio::runtime runtime(io.get_executor(), runtime_options, kinds);
 
   int exit_code = 0;

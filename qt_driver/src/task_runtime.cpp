@@ -60,6 +60,7 @@ struct TaskRuntime::Private {
   QTimer timer;
   std::optional<Time> armed;
   std::unique_ptr<drivers::RuntimeCore> core;
+  std::shared_ptr<const drivers::Metrics> metrics;  // the core's; read from any thread
   std::map<TaskId, std::shared_ptr<FutureTask>> futures;
   quint64 next_flush = 1;
   int running = 0;  // the counts last announced by the NOTIFY signals
@@ -111,6 +112,7 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
   };
   hooks.now = &system_now;
   d_->core = std::make_unique<drivers::RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
+  d_->metrics = d_->core->metrics();
 
   d_->core->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) {
     Q_EMIT taskEvent(e);
@@ -312,6 +314,8 @@ const Kernel& TaskRuntime::kernel() const {
   TASKLANE_QT_ON_OWNER_THREAD();
   return d_->core->kernel();
 }
+
+drivers::MetricsSnapshot TaskRuntime::metrics() const { return d_->metrics->snapshot(); }
 
 void TaskRuntime::drainMailbox() {
   const std::shared_ptr<OwnerMailbox> keep = d_->mailbox;  // a closure may destroy this runtime

@@ -114,6 +114,7 @@ class AsioHarness {
   }
 
   asio::runtime& runtime() { return *runtime_; }
+  drivers::MetricsSnapshot metrics() const { return runtime_->metrics(); }
 
  private:
   template <class T, class Start>

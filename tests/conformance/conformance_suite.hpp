@@ -34,6 +34,8 @@
 #include "tasklane/drivers/error_code.hpp"
 #include "tasklane/drivers/file_journal.hpp"
 #include "tasklane/drivers/handler_registry.hpp"
+#include "tasklane/drivers/log.hpp"
+#include "tasklane/drivers/metrics.hpp"
 #include "tasklane/drivers/runtime_core.hpp"
 #include "tasklane/drivers/task_event.hpp"
 #include "tasklane/drivers/virtual_time_runtime.hpp"
@@ -763,6 +765,71 @@ TYPED_TEST_P(DriverConformance, SpawnAfterShutdownIsRefused) {
   EXPECT_FALSE(h->shutdown(ShutdownMode::Drain)) << "a second shutdown answers at once";
 }
 
+
+// ---- metrics and logs -------------------------------------------------------------------------
+
+TYPED_TEST_P(DriverConformance, MetricsCountWhatTheRuntimeDid) {
+  HandlerRegistry handlers;
+  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
+  handlers.add("flaky", [](WorkContext& ctx) { return ctx.attempt < 2 ? Outcome::failure("busy") : Outcome::success(); });
+  auto h = this->open(std::move(handlers));
+  TaskSpec ok = task("ok");
+  ok.priority = Priority::High;
+  TaskSpec flaky = task("flaky");
+  flaky.retry.max_attempts = 2;
+  flaky.retry.initial_backoff = 1ms;
+  this->wait_ok(*h, this->spawn_ok(*h, ok));
+  this->wait_ok(*h, this->spawn_ok(*h, flaky));
+  TaskSpec later = task("ok");
+  later.priority = Priority::Low;
+  later.run_after = seconds(3600);
+  this->spawn_ok(*h, later);
+  const drivers::MetricsSnapshot m = h->metrics();
+  EXPECT_EQ(m.counters.spawned, 3u);
+  EXPECT_EQ(m.counters.started, 3u);
+  EXPECT_EQ(m.counters.completed, 2u);
+  EXPECT_EQ(m.counters.retried, 1u);
+  EXPECT_EQ(m.by_priority[static_cast<int>(Priority::Low)].delayed, 1u);
+  EXPECT_EQ(m.running(), 0u);
+  EXPECT_EQ(m.pending(), 0u);
+  EXPECT_EQ(m.start_lag.count, 3u);
+  EXPECT_NE(drivers::prometheus_text(m).find("tasklane_retries_total 1\n"), std::string::npos);
+}
+
+TYPED_TEST_P(DriverConformance, LogSinkHearsTheStartAndEveryTaskThatEnds) {
+  struct Heard {
+    std::mutex mutex;
+    std::vector<drivers::LogRecord> records;
+  };
+  auto heard = std::make_shared<Heard>();
+  RuntimeOptions options;
+  options.log = [heard](const drivers::LogRecord& r) {
+    std::lock_guard lock(heard->mutex);
+    heard->records.push_back(r);
+  };
+  HandlerRegistry handlers;
+  handlers.add("fails", [](WorkContext&) { return Outcome::failure("no quota left"); });
+  auto h = this->open(std::move(handlers), std::move(options));
+  const TaskId id = this->spawn_ok(*h, task("fails"));
+  this->wait_ok(*h, id);
+  std::lock_guard lock(heard->mutex);
+  auto find = [&](const std::string& event) -> const drivers::LogRecord* {
+    for (const auto& r : heard->records) {
+      if (r.event == event) return &r;
+    }
+    return nullptr;
+  };
+  ASSERT_NE(find("runtime_started"), nullptr);
+  const drivers::LogRecord* finished = find("task_finished");
+  ASSERT_NE(finished, nullptr);
+  EXPECT_EQ(finished->level, drivers::LogLevel::Warn);
+  EXPECT_EQ(finished->fields.value("id", ""), to_string(id));
+  EXPECT_EQ(finished->fields.value("status", ""), "failed");
+  EXPECT_EQ(finished->fields.value("error", ""), "no quota left");
+  const std::string line = drivers::to_json_line(*finished);
+  EXPECT_EQ(line.rfind("{\"time\":\"", 0), 0u) << line;
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverConformance, SpawnAndWaitReturnsTheHandlersResult,
                             ThrowingHandlerFailsItsAttemptAndNothingElse, KindWithoutHandlerFailsAtOnceWithoutRetry,
                             FailedAttemptIsRetriedAndTheRetrySucceeds, AttemptTimeoutFiresTheTokenAndEndsTimedOut,
@@ -775,6 +842,7 @@ REGISTER_TYPED_TEST_SUITE_P(DriverConformance, SpawnAndWaitReturnsTheHandlersRes
                             DurableSpawnAnswersOnlyOnceItsRecordIsOnDisk, DurablePendingTaskSurvivesRestart, DurableRunningTaskIsOrphanedAfterACrash,
                             IdsContinuePastEveryIdGivenBeforeARestart, IdsNeverRepeatAfterACrashNotEvenOfTasksThatWereNotDurable,
                             DrainShutdownWaitsForRunningWork,
-                            CancelShutdownCancelsRunningWork, SpawnAfterShutdownIsRefused);
+                            CancelShutdownCancelsRunningWork, SpawnAfterShutdownIsRefused,
+                            MetricsCountWhatTheRuntimeDid, LogSinkHearsTheStartAndEveryTaskThatEnds);
 
 }  // namespace tasklane::conformance

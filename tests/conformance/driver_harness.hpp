@@ -18,6 +18,7 @@
 //     { h.shutdown(mode) } -> std::same_as<std::error_code>;      // returns when Stopped
 //     { h.events() } -> std::same_as<std::vector<tasklane::drivers::TaskEvent>>;  // all, in order, since start
 //     { h.read(fn) } -> runs fn(const tasklane::Kernel&) on the owner thread, returns its value
+//     { h.metrics() } -> std::same_as<tasklane::drivers::MetricsSnapshot>;  // the driver's metrics(), from the test thread
 //     { H::name } -> a const char* for test names ("asio", "qt", "virtual_time")
 //     { H::real_clock } -> a constexpr bool: the driver's clock is the real one (the suite then
 //                          also checks elapsed real time; on a virtual clock only the driver's times)

@@ -159,6 +159,8 @@ class QtHarness {
 
   // The runtime, for connecting to its signals (connect is thread-safe; call nothing else on it).
   qt::TaskRuntime* runtime() const { return runtime_; }
+  // The runtime's metrics, read from the test's thread (metrics() is safe from any thread).
+  drivers::MetricsSnapshot metrics() const { return runtime_->metrics(); }
 
  private:
   // Runs start(done) on the runtime's thread; start or a callback it registers calls done(value).

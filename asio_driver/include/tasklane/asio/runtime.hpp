@@ -181,6 +181,10 @@ class runtime {
   void poke(std::optional<std::string> session, std::string reason);
   void complete_session(std::string session, std::string reason);
 
+  // Counters, gauges and the start-lag histogram (see drivers/metrics.hpp); safe from any thread,
+  // also after the runtime stopped.
+  drivers::MetricsSnapshot metrics() const;
+
   // Task events of one owner (or all). The listener runs on the strand. Returns a subscription id.
   std::uint64_t subscribe(std::optional<std::string> owner, std::function<void(const drivers::TaskEvent&)> listener);
   void unsubscribe(std::uint64_t subscription);

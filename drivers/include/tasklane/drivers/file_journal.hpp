@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,7 +80,10 @@ struct FileJournal::Opened {
   JournalRecovery recovery;
 };
 
-// Reads a data directory without changing or locking it (for inspection tools).
-Result<JournalRecovery, JournalError> read_data_dir(const std::filesystem::path& dir, FileSystem& fs);
+// Reads a data directory without changing or locking it (for inspection tools). `progress` hears
+// (records read, records in the journal) before each journal record it replays.
+using ReadProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+Result<JournalRecovery, JournalError> read_data_dir(const std::filesystem::path& dir, FileSystem& fs,
+                                                    const ReadProgress& progress = {});
 
 }  // namespace tasklane::drivers

@@ -16,6 +16,8 @@
 
 #include "tasklane/drivers/file_journal.hpp"
 #include "tasklane/drivers/handler_registry.hpp"
+#include "tasklane/drivers/log.hpp"
+#include "tasklane/drivers/metrics.hpp"
 #include "tasklane/drivers/task_event.hpp"
 #include "tasklane/kernel.hpp"
 
@@ -28,8 +30,9 @@ struct RuntimeOptions {
   std::uint64_t snapshot_after_bytes = 64u << 20;  // compact the journal once it grows past this
   // The host's answer to the queued-work runner (seed 001); default: idle.
   std::function<std::optional<std::string>(const command::RunQueuedWork&)> queued_work;
-  // Structured log lines (JSON objects), for example journal recovery and commit failures.
-  std::function<void(const Json&)> log;
+  // Structured logs (see log.hpp): start and recovery, journal trouble, every task that ends.
+  // json_lines_sink(std::cerr) writes them as JSON lines; unset: nothing is logged.
+  LogSink log;
   // Records every input and command to this file (see trace.hpp); off when unset.
   std::optional<std::filesystem::path> trace_file;
 };
@@ -72,6 +75,9 @@ class RuntimeCore {
   void unsubscribe(std::uint64_t subscription);
 
   const Kernel& kernel() const;
+  // Fed from every command and kernel read; its snapshot() may be taken from any thread, and the
+  // object outlives the core for whoever holds it.
+  std::shared_ptr<const Metrics> metrics() const;
   bool idle() const;  // nothing unfinished, nobody waiting: a driver may let its loop end
 
  private:

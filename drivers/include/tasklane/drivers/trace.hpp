@@ -4,6 +4,7 @@
 //   {"trace":"tasklane","version":1,"config":{...}}
 //   {"at_us":1795612901817152,"event":{"type":"spawn","spec":{...}}}
 //   {"command":{"type":"start","id":"bg_0",...}}
+//   {"restart":true}        a fresh kernel takes over here (a simulated crash); a restore follows
 //
 // RuntimeOptions::trace_file switches recording on in both real drivers; `tasklane replay TRACE`
 // checks a trace with replay_trace().
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -31,26 +33,39 @@ class TraceWriter {
   bool ok() const { return static_cast<bool>(out_); }
   void event(const TimedEvent& e);
   void command(const Command& c);
+  void restart();
   void flush() { out_.flush(); }
 
  private:
   std::ofstream out_;
 };
 
+// The process died here: what follows goes to a fresh kernel with the same config.
+struct TraceRestart {
+  friend bool operator==(const TraceRestart&, const TraceRestart&) = default;
+};
+
 // Writes `events` (one kernel's life: from a fresh kernel, or from its Restore) with the commands a
 // fresh kernel answers to each, as `tasklane replay` reads it: how a failing test case leaves a
 // trace that reproduces it. False when the file cannot be written.
 bool write_trace(const std::filesystem::path& file, const Config& config, const std::vector<TimedEvent>& events);
+// The same over several lives (a simulation's trace() and restarts()): a restart mark at each index
+// in `restarts`, where a fresh kernel takes over.
+bool write_trace(const std::filesystem::path& file, const Config& config, const std::vector<TimedEvent>& events,
+                 const std::vector<std::size_t>& restarts);
 
-using TraceEntry = std::variant<TimedEvent, Command>;
+using TraceEntry = std::variant<TimedEvent, Command, TraceRestart>;
 
 struct Trace {
   Config config;
   std::vector<TraceEntry> entries;
 };
 
+// How far a long read or replay got: (done, total), in bytes for read_trace, entries for replay_trace.
+using TraceProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
 // Reads a trace; the error names the line at fault.
-Result<Trace, std::string> read_trace(const std::filesystem::path& file);
+Result<Trace, std::string> read_trace(const std::filesystem::path& file, const TraceProgress& progress = {});
 
 struct ReplayReport {
   std::size_t events = 0;
@@ -63,6 +78,7 @@ struct ReplayReport {
   bool ok() const { return !mismatch_at; }
 };
 
-ReplayReport replay_trace(const Trace& trace);
+ReplayReport replay_trace(const Trace& trace, const TraceProgress& progress = {});
+
 
 }  // namespace tasklane::drivers

@@ -70,6 +70,7 @@ class VirtualTimeRuntime {
   void sleep_for(Duration d, std::function<void()> done);
 
   Time now() const;  // the virtual clock, from any thread
+  drivers::MetricsSnapshot metrics() const;  // see drivers/metrics.hpp; from any thread
 
  private:
   friend class OutsideWait;

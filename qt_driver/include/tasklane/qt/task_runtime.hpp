@@ -133,6 +133,8 @@ class TaskRuntime : public QObject {
   int runningCount() const;  // attempts running now
   int pendingCount() const;  // accepted tasks waiting to start (or to retry)
   const tasklane::Kernel& kernel() const;  // for reads: get, list, stats
+  // Counters, gauges and the start-lag histogram (see drivers/metrics.hpp); safe from any thread.
+  tasklane::drivers::MetricsSnapshot metrics() const;
 
  Q_SIGNALS:
   // Every task event, as every driver reports it (spawned, started, progress, finished, inbox).

@@ -1,0 +1,95 @@
+#include "tasklane/drivers/metrics.hpp"
+
+#include <algorithm>
+
+namespace tasklane::drivers {
+
+void LagHistogram::observe(Duration lag) {
+  const std::int64_t us = std::max<std::int64_t>(0, lag.count());
+  const auto bound = std::lower_bound(bounds_us.begin(), bounds_us.end(), us);  // le: us <= bound
+  ++buckets[static_cast<std::size_t>(bound - bounds_us.begin())];
+  ++count;
+  sum_us += us;
+}
+
+std::uint64_t MetricsSnapshot::pending() const {
+  std::uint64_t n = 0;
+  for (const auto& g : by_priority) n += g.pending;
+  return n;
+}
+std::uint64_t MetricsSnapshot::delayed() const {
+  std::uint64_t n = 0;
+  for (const auto& g : by_priority) n += g.delayed;
+  return n;
+}
+std::uint64_t MetricsSnapshot::running() const {
+  std::uint64_t n = 0;
+  for (const auto& g : by_priority) n += g.running;
+  return n;
+}
+
+const char* priority_label(Priority p) {
+  switch (p) {
+    case Priority::Low: return "low";
+    case Priority::Normal: return "normal";
+    case Priority::High: return "high";
+    case Priority::Critical: return "critical";
+  }
+  return "normal";
+}
+
+void Metrics::touch(TaskId id) { touched_.push_back(id); }
+
+void Metrics::on_command(const Command& command, const Kernel& kernel) {
+  if (const auto* start = std::get_if<command::Start>(&command)) {
+    touched_.push_back(start->id);
+    // The record still describes this attempt unless a later command of the same input moved it on.
+    const TaskInfo* info = kernel.get(start->id);
+    if (info && info->attempt == start->attempt) {
+      std::lock_guard lock(mutex_);
+      lag_.observe(kernel.last_time() - info->due);
+    }
+  } else if (const auto* cancel = std::get_if<command::Cancel>(&command)) {
+    touched_.push_back(cancel->id);
+  } else if (const auto* notify = std::get_if<command::Notify>(&command)) {
+    touched_.push_back(notify->id);
+  } else if (const auto* persist = std::get_if<command::Persist>(&command)) {
+    touched_.push_back(persist->record.id);
+  }
+}
+
+void Metrics::after_input(const Kernel& kernel) {
+  std::lock_guard lock(mutex_);
+  for (const TaskId id : touched_) {
+    const TaskInfo* info = kernel.get(id);
+    if (!info || is_terminal(info->status)) {
+      live_.erase(id);
+    } else {
+      live_[id] = Live{info->spec.priority, info->status, info->due};
+    }
+  }
+  touched_.clear();
+  counters_ = kernel.stats();
+  at_ = kernel.last_time();
+}
+
+MetricsSnapshot Metrics::snapshot() const {
+  std::lock_guard lock(mutex_);
+  MetricsSnapshot s;
+  s.counters = counters_;
+  s.start_lag = lag_;
+  s.at = at_;
+  for (const auto& [id, live] : live_) {
+    PriorityGauges& g = s.by_priority[static_cast<std::size_t>(live.priority)];
+    if (live.status == TaskStatus::Running) {
+      ++g.running;
+    } else if (live.due > at_) {
+      ++g.delayed;
+    } else {
+      ++g.pending;
+    }
+  }
+  return s;
+}
+
+}  // namespace tasklane::drivers

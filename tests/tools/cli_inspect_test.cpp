@@ -1,0 +1,102 @@
+// tasklane inspect on a journal from a real run: the table, the filters, --json, and damage.
+#include <gtest/gtest.h>
+
+#include "real_run.hpp"
+#include "tasklane/json.hpp"
+
+namespace tasklane::tools_test {
+namespace {
+
+class CliInspect : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("tasklane-cli-inspect");
+    record_real_run(dir_->path / "data", dir_->path / "run.trace");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path data() { return dir_->path / "data"; }
+  static TempDir* dir_;
+};
+TempDir* CliInspect::dir_ = nullptr;
+
+TEST_F(CliInspect, PrintsEveryTaskOfARealRunAsATable) {
+  const auto r = tasklane_cli({"inspect", data().string()});
+  ASSERT_EQ(r.exit_code, cli::exit_ok) << r.err;
+  EXPECT_NE(r.out.find("ID"), std::string::npos);
+  EXPECT_NE(r.out.find("LAST ERROR"), std::string::npos);
+  EXPECT_NE(r.out.find("turn-0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("memory_write"), std::string::npos);
+  EXPECT_NE(r.out.find("export"), std::string::npos);
+  EXPECT_NE(r.out.find("4 of 4 tasks"), std::string::npos) << r.out;
+}
+
+TEST_F(CliInspect, FiltersByOwnerStatusAndKind) {
+  auto r = tasklane_cli({"inspect", data().string(), "--owner", "alice"});
+  ASSERT_EQ(r.exit_code, cli::exit_ok);
+  EXPECT_NE(r.out.find("2 of 4 tasks"), std::string::npos) << r.out;
+  r = tasklane_cli({"inspect", data().string(), "--status", "pending"});
+  EXPECT_NE(r.out.find("1 of 4 tasks"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("carol"), std::string::npos);
+  r = tasklane_cli({"inspect", data().string(), "--kind=memory_write", "--status", "completed"});
+  EXPECT_NE(r.out.find("1 of 4 tasks"), std::string::npos) << r.out;
+}
+
+TEST_F(CliInspect, JsonHasEveryRecordWithItsAttemptAndError) {
+  const auto r = tasklane_cli({"inspect", data().string(), "--json", "--owner", "bob"});
+  ASSERT_EQ(r.exit_code, cli::exit_ok) << r.err;
+  const Json j = Json::parse(r.out);
+  ASSERT_EQ(j.at("tasks").size(), 1u);
+  const Json& task = j.at("tasks")[0];
+  EXPECT_EQ(task.value("status", ""), "completed");
+  EXPECT_EQ(task.value("attempt", 0), 2) << "the first attempt failed and was retried";
+  EXPECT_GT(j.value("records_replayed", 0), 0);
+  EXPECT_TRUE(j.at("torn_tail_at").is_null());
+}
+
+TEST_F(CliInspect, ATornTailIsShownAndIsNotAnError) {
+  TempDir copy("tasklane-cli-torn");
+  fs::copy(data(), copy.path / "data");
+  const fs::path journal = copy.path / "data" / "journal.log";
+  const auto size = fs::file_size(journal);
+  ASSERT_GT(size, 0u);
+  std::ofstream(journal, std::ios::binary | std::ios::app) << std::string("\x40\x00\x00\x00garbage", 11);
+  const auto r = tasklane_cli({"inspect", (copy.path / "data").string()});
+  EXPECT_EQ(r.exit_code, cli::exit_ok) << r.err;
+  EXPECT_NE(r.out.find("torn tail at offset " + std::to_string(size)), std::string::npos) << r.out;
+}
+
+TEST_F(CliInspect, ADamagedJournalNamesTheFileAndOffsetAndExits1) {
+  TempDir copy("tasklane-cli-damaged");
+  fs::copy(data(), copy.path / "data");
+  const fs::path journal = copy.path / "data" / "journal.log";
+  std::string bytes = read_file(journal);
+  ASSERT_GT(bytes.size(), 40u);
+  bytes[20] = static_cast<char>(bytes[20] ^ 0x5a);  // inside the first record's JSON: its CRC no longer matches
+  write_file(journal, bytes);
+  const auto r = tasklane_cli({"inspect", (copy.path / "data").string()});
+  EXPECT_EQ(r.exit_code, cli::exit_check_failed) << r.out << r.err;
+  EXPECT_NE(r.err.find("journal.log"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("offset 0"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(journal), bytes) << "inspect changes nothing";
+}
+
+TEST_F(CliInspect, BadUsageExits2AndSaysWhy) {
+  auto r = tasklane_cli({"inspect"});
+  EXPECT_EQ(r.exit_code, cli::exit_bad_usage);
+  EXPECT_NE(r.err.find("needs exactly one data directory"), std::string::npos) << r.err;
+  r = tasklane_cli({"inspect", data().string(), "--status", "sleeping"});
+  EXPECT_EQ(r.exit_code, cli::exit_bad_usage);
+  EXPECT_NE(r.err.find("no status 'sleeping'"), std::string::npos) << r.err;
+  r = tasklane_cli({"inspect", data().string(), "--colour"});
+  EXPECT_EQ(r.exit_code, cli::exit_bad_usage);
+  EXPECT_NE(r.err.find("unknown option --colour"), std::string::npos) << r.err;
+  r = tasklane_cli({"inspect", (dir_->path / "nowhere").string()});
+  EXPECT_EQ(r.exit_code, cli::exit_bad_usage);
+  EXPECT_NE(r.err.find("no data directory"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace tasklane::tools_test
