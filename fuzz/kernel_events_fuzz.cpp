@@ -97,6 +97,9 @@ TaskSpec make_spec(FuzzedDataProvider& in, std::uint64_t next_id) {
   s.inbox = in.ConsumeBool();
   s.durable = in.ConsumeBool();
   if (in.ConsumeBool()) s.payload = {{"n", in.ConsumeIntegral<int>()}};
+  if (in.ConsumeBool()) {
+    s.dedup = DedupSpec{pick(in, {"d1", "d2", ""}), in.ConsumeBool() ? DedupMode::KeepExisting : DedupMode::ReplacePending};
+  }
   return s;
 }
 

@@ -12,11 +12,12 @@
 //     parent), taking the struct's default, so {"kind":"sleep","owner":"alice","payload":{"ms":5}}
 //     is a whole spawn body. Every other struct requires its non-optional, non-Json fields.
 //       spec   {"kind","payload","owner","name","description","priority","key","run_after_us",
-//               "timeout_us","retry","quota","parent","inbox","durable"}
+//               "timeout_us","retry","quota","dedup","parent","inbox","durable"}
 //       key    {"agent","scope","purpose"}
 //       retry  {"max_attempts","initial_backoff_us","multiplier","max_backoff_us","jitter",
 //               "non_retryable_errors":[..],"requeue_on_restart"}
 //       quota  {"key","cooldown_us","max_attempts","single_flight"}
+//       dedup  {"key","mode":"keep_existing"|"replace_pending"}
 //       parent {"task":"bg_1","run","call","agent"}
 //       task   {"id","spec","status","attempt","created_at_us","due_us","finished_at_us","error",
 //               "result","cancel_requested"}
@@ -139,6 +140,8 @@ Json write(const QuotaSpec& quota) {
           {"single_flight", quota.single_flight}};
 }
 
+Json write(const DedupSpec& dedup) { return {{"key", dedup.key}, {"mode", to_string(dedup.mode)}}; }
+
 Json write(const ParentContext& parent) {
   Json j = Json::object();
   put(j, "task", parent.task);
@@ -163,6 +166,7 @@ Json write(const TaskSpec& spec) {
   if (spec.key) j["key"] = write(*spec.key);
   put(j, "timeout_us", spec.timeout);
   if (spec.quota) j["quota"] = write(*spec.quota);
+  if (spec.dedup) j["dedup"] = write(*spec.dedup);
   return j;
 }
 
@@ -453,6 +457,7 @@ void read_enum(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::str
   out = *value;
 }
 void read(const Reader& r, Priority& out) { read_enum(r, out, parse_priority, "priority"); }
+void read(const Reader& r, DedupMode& out) { read_enum(r, out, parse_dedup_mode, "dedup mode"); }
 void read(const Reader& r, TaskStatus& out) { read_enum(r, out, parse_task_status, "task status"); }
 void read(const Reader& r, CancelReason& out) { read_enum(r, out, parse_cancel_reason, "cancel reason"); }
 void read(const Reader& r, ShutdownMode& out) { read_enum(r, out, parse_shutdown_mode, "shutdown mode"); }
@@ -506,6 +511,12 @@ void read(const Reader& r, QuotaSpec& out) {
   r.defaulted("single_flight", out.single_flight);
 }
 
+void read(const Reader& r, DedupSpec& out) {
+  if (!r.object()) return;
+  r.defaulted("key", out.key);
+  r.defaulted("mode", out.mode);
+}
+
 void read(const Reader& r, ParentContext& out) {
   if (!r.object()) return;
   r.optional("task", out.task);
@@ -527,6 +538,7 @@ void read(const Reader& r, TaskSpec& out) {
   r.optional("timeout_us", out.timeout);
   r.defaulted("retry", out.retry);
   r.optional("quota", out.quota);
+  r.optional("dedup", out.dedup);
   r.defaulted("parent", out.parent);
   r.defaulted("inbox", out.inbox);
   r.defaulted("durable", out.durable);

@@ -48,6 +48,7 @@ struct Kernel::State {
   std::map<TaskId, Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
   std::map<std::string, std::set<TaskId>, std::less<>> by_owner;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
+  std::map<std::pair<std::string, std::string>, std::set<TaskId>> dedup_holders;  // (owner, key): unfinished tasks
   std::map<TaskId, std::vector<TaskId>> children;
   std::map<std::string, std::vector<TaskId>> run_roots;
   std::map<TaskId, ParentContext> forgotten_parents;  // forgotten tasks that still link a tree
@@ -277,6 +278,7 @@ struct Kernel::State {
     --unfinished;
     if (info.spec.name) live_names.erase({info.spec.owner, *info.spec.name});
     if (info.spec.quota) quotas.release(*info.spec.quota);
+    if (info.spec.dedup) release_dedup(info);
     switch (status) {
       case TaskStatus::Completed: ++stats.completed; break;
       case TaskStatus::Failed: ++stats.failed; break;
@@ -295,6 +297,20 @@ struct Kernel::State {
     }
     terminal_order.push_back(id);
     forget_oldest_terminal();
+  }
+
+  void release_dedup(const TaskInfo& info) {
+    const auto it = dedup_holders.find({info.spec.owner, info.spec.dedup->key});
+    if (it == dedup_holders.end()) return;
+    it->second.erase(info.id);
+    if (it->second.empty()) dedup_holders.erase(it);
+  }
+
+  // The newest unfinished task of the owner that holds the dedup key.
+  std::optional<TaskId> dedup_holder(const TaskSpec& spec) const {
+    const auto it = dedup_holders.find({spec.owner, spec.dedup->key});
+    if (it == dedup_holders.end() || it->second.empty()) return std::nullopt;
+    return *it->second.rbegin();
   }
 
   void forget_oldest_terminal() {
@@ -421,6 +437,7 @@ struct Kernel::State {
     if (info.spec.name) live_names[{info.spec.owner, *info.spec.name}] = info.id;
     if (info.spec.key) lanes.push(*info.spec.key, info.id);
     if (info.spec.quota) quotas.hold(*info.spec.quota);
+    if (info.spec.dedup) dedup_holders[{info.spec.owner, info.spec.dedup->key}].insert(info.id);
     flushes.on_accepted(info.id, info.spec.key);
   }
 
@@ -444,22 +461,55 @@ Kernel::Kernel(Kernel&&) noexcept = default;
 Kernel& Kernel::operator=(Kernel&&) noexcept = default;
 
 Result<TaskId, SpawnError> Kernel::spawn(TaskSpec spec, Time now) {
+  auto admitted = admit(std::move(spec), now);
+  if (!admitted) return Failure{admitted.error()};
+  return admitted.value().id;
+}
+
+Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
   State& s = *state_;
   s.observe(now);
+  auto refused = [&](SpawnError refusal) -> Result<Admission, SpawnError> {
+    ++s.stats.refused;
+    s.settle();
+    return Failure{std::move(refusal)};
+  };
+  if (auto refusal = detail::check_spec(spec, s.config, s.stopping)) return refused(std::move(*refusal));
+  // Deduplication: keep the live holder, or replace it while it is still pending.
+  const Entry* replacing = nullptr;
+  if (spec.dedup) {
+    if (const auto holder = s.dedup_holder(spec)) {
+      const Entry& held = s.tasks.at(*holder);
+      if (spec.dedup->mode == DedupMode::KeepExisting) {
+        ++s.stats.deduplicated;
+        s.settle();
+        return Admission{*holder, true, std::nullopt};
+      }
+      if (held.info.status == TaskStatus::Pending) replacing = &held;
+    }
+  }
+  const auto replaced_id = replacing ? std::optional<TaskId>(replacing->info.id) : std::nullopt;
   const detail::SpawnContext context{
       s.config,
       s.next_id,
-      s.unfinished,
+      s.unfinished - (replacing ? 1 : 0),
       s.stopping,
-      [&](const std::string& owner, const std::string& name) { return s.live_names.count({owner, name}) != 0; },
+      [&](const std::string& owner, const std::string& name) {
+        const auto it = s.live_names.find({owner, name});
+        return it != s.live_names.end() && it->second != replaced_id;
+      },
       [&](TaskId id) { return s.tasks.count(id) != 0 || s.forgotten_parents.count(id) != 0; },
-      s.quotas};
-  if (auto refusal = detail::check_spawn(spec, context)) {
-    ++s.stats.refused;
-    s.settle();
-    return Failure{std::move(*refusal)};
-  }
+      s.quotas,
+      [&](const QuotaSpec& q) {
+        const bool replaced_holds = replacing && replacing->info.spec.quota && replacing->info.spec.quota->key == q.key;
+        return s.quotas.holders(q) > (replaced_holds ? 1u : 0u);
+      }};
+  if (auto refusal = detail::check_admission(spec, context)) return refused(std::move(*refusal));
   const TaskId id{s.next_id++};
+  if (replaced_id) {
+    s.finish(s.tasks.at(*replaced_id), TaskStatus::Cancelled,
+             "replaced by " + to_string(id) + " (dedup key '" + spec.dedup->key + "')");
+  }
   Entry& e = s.tasks[id];
   e.info.id = id;
   e.info.created_at = s.now;
@@ -470,7 +520,7 @@ Result<TaskId, SpawnError> Kernel::spawn(TaskSpec spec, Time now) {
   s.persist(e);
   s.consider(e);
   s.settle();
-  return id;
+  return Admission{id, false, replaced_id};
 }
 
 void Kernel::complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time now) {

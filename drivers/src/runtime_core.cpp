@@ -34,8 +34,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     std::function<void(const TaskEvent&)> listener;
   };
   struct Ack {
-    TaskId id;
-    SpawnDone done;
+    Admission admission;
+    AdmitDone done;
   };
 
   RuntimeOptions options;
@@ -105,9 +105,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
     for (auto& ack : done) {
       if (result) {
-        call_user([ack = std::move(ack)] { ack.done(ack.id); });
+        call_user([ack = std::move(ack)] { ack.done(ack.admission); });
       } else {
-        const std::string message = "task " + tasklane::to_string(ack.id) +
+        const std::string message = "task " + tasklane::to_string(ack.admission.id) +
                                     " was accepted but could not be persisted: " + result.error().message;
         call_user([ack = std::move(ack), message] { ack.done(Failure{SpawnError{SpawnErrorCode::NotPersisted, message}}); });
       }
@@ -298,16 +298,27 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
 }
 
 void RuntimeCore::spawn(TaskSpec spec, SpawnDone done) {
+  admit(std::move(spec), [done = std::move(done)](Result<Admission, SpawnError> r) {
+    if (r) {
+      done(r.value().id);
+    } else {
+      done(Failure{r.error()});
+    }
+  });
+}
+
+void RuntimeCore::admit(TaskSpec spec, AdmitDone done) {
   Impl& s = *impl_;
   const bool durable = spec.durable && s.journal;
   const Time t = s.input([&] { return Event{event::Spawn{spec}}; });
-  auto result = s.kernel.spawn(std::move(spec), t);
-  if (result) {
-    const TaskInfo* info = s.kernel.get(result.value());
-    s.publish(TaskEvent{TaskEventKind::Spawned, result.value(), info->spec.owner, info->spec.kind, 0, TaskStatus::Pending, 0,
-                        {}, nullptr, {}});
+  auto result = s.kernel.admit(std::move(spec), t);
+  const bool created = result && !result.value().deduplicated;
+  if (created) {
+    const TaskInfo* info = s.kernel.get(result.value().id);
+    s.publish(TaskEvent{TaskEventKind::Spawned, result.value().id, info->spec.owner, info->spec.kind, 0,
+                        TaskStatus::Pending, 0, {}, nullptr, {}});
   }
-  if (result && durable) {
+  if (created && durable) {
     s.acks.push_back(Impl::Ack{result.value(), std::move(done)});
   } else {
     s.call_user([done = std::move(done), result] { done(result); });

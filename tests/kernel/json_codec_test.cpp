@@ -36,6 +36,7 @@ TaskSpec full_spec() {
   spec.retry.non_retryable_errors = {"bad_request", "forbidden"};
   spec.retry.requeue_on_restart = true;
   spec.quota = QuotaSpec{"session-7/compaction", seconds(5), 3, true};
+  spec.dedup = DedupSpec{"refresh-index", DedupMode::ReplacePending};
   spec.parent = ParentContext{TaskId{1}, "run-9", "call-4", "planner"};
   spec.inbox = true;
   spec.durable = true;
@@ -209,6 +210,15 @@ TEST(JsonCodecShape, SpecFieldsAreSnakeCaseMicroseconds) {
   EXPECT_EQ(j["retry"]["initial_backoff_us"], 10'000);
   EXPECT_EQ(j["quota"]["cooldown_us"], 5'000'000);
   EXPECT_EQ(j["parent"]["task"], "bg_1");
+  EXPECT_EQ(j["dedup"], (Json{{"key", "refresh-index"}, {"mode", "replace_pending"}}));
+}
+
+TEST(JsonCodecShape, DedupModeDefaultsToKeepExistingAndUnknownModesAreRefused) {
+  const auto spec = task_spec_from_json(parse(R"({"kind":"k","dedup":{"key":"x"}})"));
+  ASSERT_TRUE(spec.has_value()) << spec.error().message;
+  EXPECT_EQ(spec.value().dedup, (DedupSpec{"x", DedupMode::KeepExisting}));
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","dedup":{"key":"x","mode":"newest"}})")), "spec.dedup.mode",
+               "unknown dedup mode \"newest\"");
 }
 
 TEST(JsonCodecShape, EmptyOptionalsAreLeftOut) {
@@ -217,6 +227,7 @@ TEST(JsonCodecShape, EmptyOptionalsAreLeftOut) {
   EXPECT_FALSE(j.contains("key"));
   EXPECT_FALSE(j.contains("timeout_us"));
   EXPECT_FALSE(j.contains("quota"));
+  EXPECT_FALSE(j.contains("dedup"));
   EXPECT_EQ(j["parent"], Json::object());
 }
 

@@ -60,6 +60,8 @@ std::vector<Case> invalid_specs() {
       SpawnErrorCode::InvalidDelay, "quota.cooldown must not be negative");
   add("empty quota key", [](TaskSpec& s) { s.quota = QuotaSpec{"", Duration{0}, 0, false}; },
       SpawnErrorCode::InvalidDelay, "quota.key must not be empty");
+  add("empty dedup key", [](TaskSpec& s) { s.dedup = DedupSpec{"", DedupMode::ReplacePending}; },
+      SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");
   add("unknown parent", [](TaskSpec& s) { s.parent.task = TaskId{9}; }, SpawnErrorCode::UnknownParent,
       "parent task bg_9 does not exist");
   return cases;
@@ -74,7 +76,8 @@ TEST(SpawnChecks, EveryInvalidSpecIsRefusedWithItsCodeAndMessage) {
                                      false,
                                      [](const std::string&, const std::string&) { return false; },
                                      [](TaskId) { return false; },
-                                     quotas};
+                                     quotas,
+                                     [&](const QuotaSpec& q) { return quotas.held(q); }};
   for (const Case& c : invalid_specs()) {
     const auto refusal = detail::check_spawn(c.spec, context);
     ASSERT_TRUE(refusal.has_value()) << c.what;
@@ -105,7 +108,8 @@ TEST(SpawnChecks, AValidDefaultSpecIsAccepted) {
                                      false,
                                      [](const std::string&, const std::string&) { return false; },
                                      [](TaskId) { return false; },
-                                     quotas};
+                                     quotas,
+                                     [&](const QuotaSpec& q) { return quotas.held(q); }};
   EXPECT_EQ(detail::check_spawn(task(), context), std::nullopt);
   TaskSpec edge = task();
   edge.retry.multiplier = 1.0;

@@ -135,6 +135,7 @@ class KernelHarness {
     bool fires_timers = false;
     bool restoring = false;
     std::optional<TaskId> completed;  // the task whose attempt this completion ended
+    std::optional<TaskId> replaced;   // spawn: the pending task its dedup key replaces
     bool completed_ok = false;
     std::set<TaskId> selected;        // abort: the tasks the selector reaches
     std::optional<FlushId> new_flush;
@@ -156,7 +157,9 @@ class KernelHarness {
   void complete_attempt(TaskId id, std::uint32_t attempt, const Outcome& outcome, Duration skew);
   void fire_due_timers();
   void complete_ignored(TaskId id, std::uint32_t attempt, const Outcome& outcome);
-  std::vector<SpawnErrorCode> refusal_reasons(const TaskSpec& spec) const;
+  std::vector<SpawnErrorCode> spec_refusals(const TaskSpec& spec) const;
+  std::vector<SpawnErrorCode> admission_refusals(const TaskSpec& spec, std::optional<TaskId> replacing) const;
+  std::optional<TaskId> dedup_holder(const TaskSpec& spec) const;
   std::vector<SendErrorCode> send_refusals(TaskId to, const std::string& from) const;
   std::vector<TaskId> select(const AbortSelector& which) const;
   void collect_tree(TaskId root, std::vector<TaskId>& into) const;

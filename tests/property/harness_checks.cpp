@@ -17,7 +17,8 @@ std::string describe(const KernelStats& s) {
   os << "spawned=" << s.spawned << " refused=" << s.refused << " started=" << s.started << " completed=" << s.completed
      << " failed=" << s.failed << " cancelled=" << s.cancelled << " timed_out=" << s.timed_out
      << " attempt_timeouts=" << s.attempt_timeouts << " retried=" << s.retried
-     << " ignored_completions=" << s.ignored_completions << " orphaned=" << s.orphaned;
+     << " ignored_completions=" << s.ignored_completions << " orphaned=" << s.orphaned
+     << " deduplicated=" << s.deduplicated;
   return os.str();
 }
 

@@ -165,9 +165,10 @@ void KernelHarness::on_notify(const command::Notify& c) {
   }
   const std::string name = to_string(c.id) + " ended " + to_string(c.status);
   if (f->phase == Phase::Pending) {
+    const bool replaced = c.status == TaskStatus::Cancelled && scope_.input == Input::Spawn && scope_.replaced == c.id;
     HARNESS_EXPECT((c.status == TaskStatus::Cancelled && scope_.input == Input::Abort && scope_.selected.count(c.id)) ||
-                       quota_failure,
-                   name + ": a task between attempts only ends by an abort or its attempt quota");
+                       quota_failure || replaced,
+                   name + ": a task between attempts only ends by an abort, its attempt quota or a dedup replacement");
   } else {
     switch (f->ended_by) {
       case EndedBy::Completion:
