@@ -143,11 +143,11 @@ net::awaitable<Response> Api::spawn(const Request& request) {
   if (ec) co_return error_response(request, status_for(ec), describe(ec, copy, config_));
   auto reading = runtime_.async_read(find_task(admission.id), net::use_awaitable);
   const auto info = co_await std::move(reading);
-  Json body = info ? task_json(*info) : Json{{"id", tasklane::to_string(admission.id)}};
+  Json answer = info ? task_json(*info) : Json{{"id", tasklane::to_string(admission.id)}};
   // A live task held the dedup key: 200 with that task, and say so; a new task is 201.
-  if (admission.deduplicated) body["deduplicated"] = true;
-  if (admission.replaced) body["replaced"] = tasklane::to_string(*admission.replaced);
-  co_return json_response(request, admission.deduplicated ? http::status::ok : http::status::created, body);
+  if (admission.deduplicated) answer["deduplicated"] = true;
+  if (admission.replaced) answer["replaced"] = tasklane::to_string(*admission.replaced);
+  co_return json_response(request, admission.deduplicated ? http::status::ok : http::status::created, answer);
 }
 
 net::awaitable<Response> Api::list(const Request& request, const std::string& owner) {
