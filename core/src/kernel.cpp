@@ -12,6 +12,7 @@
 #include "flush_tracker.hpp"
 #include "queued_work_runner.hpp"
 #include "quota_book.hpp"
+#include "rate_limiter.hpp"
 #include "ready_queue.hpp"
 #include "rng.hpp"
 #include "sequence_lanes.hpp"
@@ -59,6 +60,7 @@ struct Kernel::State {
   detail::TimerQueue timers;
   detail::SequenceLanes lanes;
   detail::QuotaBook quotas;
+  detail::RateLimiter rates;
   detail::FlushTracker flushes;
   detail::QueuedWorkRunner runner;
   std::uint64_t poll_generation = 0;
@@ -161,6 +163,13 @@ struct Kernel::State {
         return;
       }
     }
+    if (info.spec.rate_limit) {  // wait for the next token; its timer is next_deadline() at the latest
+      const Time token = rates.next_token(*info.spec.rate_limit, now);
+      if (token > now) {
+        timers.arm(token, TimerKind::TaskDue, info.id, ++e.due_generation);
+        return;
+      }
+    }
     ready.push(info.spec.priority, info.id);
   }
 
@@ -181,6 +190,13 @@ struct Kernel::State {
           continue;
         }
       }
+      if (const auto& limit = e.info.spec.rate_limit) {
+        // A task before this one in ready order took the last token: wait for the next.
+        if (!rates.has_token(*limit, now)) {
+          timers.arm(rates.next_token(*limit, now), TimerKind::TaskDue, e.info.id, ++e.due_generation);
+          continue;
+        }
+      }
       start(e);
     }
   }
@@ -192,6 +208,7 @@ struct Kernel::State {
     ++running;
     ++stats.started;
     if (info.spec.quota) quotas.started(*info.spec.quota, now);
+    if (info.spec.rate_limit) rates.take(*info.spec.rate_limit, now);
     std::optional<Time> deadline;
     if (info.spec.timeout) {
       deadline = now + *info.spec.timeout;
@@ -449,6 +466,7 @@ struct Kernel::State {
       if (e.info.spec.durable) s.tasks.push_back(e.info);
     }
     s.quotas = quotas.usage();
+    s.rate_limits = rates.usage();
     return s;
   }
 };
@@ -634,6 +652,7 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   s.next_id = std::max(s.next_id, snapshot.next_id);
   if (fresh) s.rng.set_state(snapshot.rng_state);
   for (const auto& q : snapshot.quotas) s.quotas.restore(q);
+  for (const auto& r : snapshot.rate_limits) s.rates.restore(r);
   for (const TaskId id : restored) {
     Entry& e = s.tasks.at(id);
     if (e.info.status == TaskStatus::Running) {

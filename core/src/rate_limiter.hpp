@@ -46,7 +46,8 @@ class RateLimiter {
     for (const auto& [key, b] : buckets_) out.push_back(RateLimitUsage{key, b.tokens, b.refilled_at});
     return out;
   }
-  void restore(const RateLimitUsage& u) { buckets_[u.key] = Bucket{u.tokens, u.refilled_at}; }
+  // A key this limiter already counts keeps its own bucket (restore normally runs once, first).
+  void restore(const RateLimitUsage& u) { buckets_.try_emplace(u.key, Bucket{u.tokens, u.refilled_at}); }
 
  private:
   struct Bucket {

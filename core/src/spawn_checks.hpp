@@ -86,6 +86,13 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
                                                          std::to_string(config.max_payload_bytes));
     }
   }
+  if (const auto& limit = spec.rate_limit) {
+    if (limit->key.empty()) return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.key must not be empty");
+    if (limit->starts == 0) return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.starts must be at least 1");
+    if (limit->interval.count() <= 0) {
+      return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be positive");
+    }
+  }
   if (spec.dedup && spec.dedup->key.empty()) {
     return refuse(SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");
   }

@@ -63,7 +63,40 @@ TYPED_TEST_P(DriverFeatures, AnEmptyDedupKeyIsRefusedWithItsCode) {
   EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_dedup));
 }
 
+// ---- rate limits ------------------------------------------------------------------------------
+
+// Without the limit all three would start at once, in spawn order; with it the two that wait for a
+// token start one token apart, the high-priority one first. (Order only: a virtual-time driver
+// moves its clock at will, so wall-clock gaps are no measure here; the kernel tests time them.)
+TYPED_TEST_P(DriverFeatures, ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder) {
+  HandlerRegistry handlers;
+  handlers.add("call", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers), TestFixture::max_running(4));
+  TaskSpec spec = task("call");
+  spec.rate_limit = RateLimit{"provider", 1, milliseconds(200)};
+  const TaskId first = this->spawn_ok(*h, spec);
+  spec.priority = Priority::Low;
+  const TaskId low = this->spawn_ok(*h, spec);
+  spec.priority = Priority::High;
+  const TaskId high = this->spawn_ok(*h, spec);
+  for (const TaskId id : {first, low, high}) EXPECT_EQ(this->wait_ok(*h, id).status, TaskStatus::Completed);
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Started), (std::vector<TaskId>{first, high, low}))
+      << "the waiting high-priority task takes the next token first";
+  const auto buckets = h->read([](const Kernel& k) { return k.snapshot().rate_limits; });
+  ASSERT_EQ(buckets.size(), 1u);
+  EXPECT_EQ(buckets[0].key, "provider");
+}
+
+TYPED_TEST_P(DriverFeatures, ABadRateLimitIsRefusedWithItsCode) {
+  auto h = this->open(HandlerRegistry{});
+  TaskSpec spec = task("any");
+  spec.rate_limit = RateLimit{"provider", 0, milliseconds(100)};
+  EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_rate_limit));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
-                            ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode);
+                            ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
+                            ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
+                            ABadRateLimitIsRefusedWithItsCode);
 
 }  // namespace tasklane::conformance

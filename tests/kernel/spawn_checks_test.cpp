@@ -62,6 +62,12 @@ std::vector<Case> invalid_specs() {
       SpawnErrorCode::InvalidDelay, "quota.key must not be empty");
   add("empty dedup key", [](TaskSpec& s) { s.dedup = DedupSpec{"", DedupMode::ReplacePending}; },
       SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");
+  add("rate limit without a key", [](TaskSpec& s) { s.rate_limit = RateLimit{"", 1, seconds(1)}; },
+      SpawnErrorCode::InvalidRateLimit, "rate_limit.key must not be empty");
+  add("rate limit of no starts", [](TaskSpec& s) { s.rate_limit = RateLimit{"k", 0, seconds(1)}; },
+      SpawnErrorCode::InvalidRateLimit, "rate_limit.starts must be at least 1");
+  add("rate limit over no time", [](TaskSpec& s) { s.rate_limit = RateLimit{"k", 1, Duration{0}}; },
+      SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be positive");
   add("unknown parent", [](TaskSpec& s) { s.parent.task = TaskId{9}; }, SpawnErrorCode::UnknownParent,
       "parent task bg_9 does not exist");
   return cases;

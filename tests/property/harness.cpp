@@ -126,6 +126,10 @@ std::vector<SpawnErrorCode> KernelHarness::spec_refusals(const TaskSpec& spec) c
     why.push_back(SpawnErrorCode::PayloadTooLarge);
   }
   if (spec.dedup && spec.dedup->key.empty()) why.push_back(SpawnErrorCode::InvalidDedup);
+  if (spec.rate_limit && (spec.rate_limit->key.empty() || spec.rate_limit->starts == 0 ||
+                          spec.rate_limit->interval.count() <= 0)) {
+    why.push_back(SpawnErrorCode::InvalidRateLimit);
+  }
   return why;
 }
 

@@ -187,6 +187,11 @@ class KernelHarness {
   void check_durability();
   void check_owners();
   bool ready(TaskId id, const TaskFacts& f) const;
+  bool ready_but_for_tokens(TaskId id, const TaskFacts& f) const;
+  // The rate limits as GCRA (virtual scheduling), a formulation independent of the kernel's bucket.
+  bool rate_token_free(const RateLimit& limit) const;
+  Time rate_next_token(const RateLimit& limit) const;
+  void check_rate_limits(const std::vector<TaskId>& ready_ids);
   bool lane_head(TaskId id, const TaskFacts& f) const;
 
   // harness_lifetime.cpp: restart, the final drain, replay
@@ -206,6 +211,7 @@ class KernelHarness {
   std::map<TaskId, TaskInfo> journal_;  // the last Persist of each durable task
   std::map<std::string, std::uint32_t> quota_starts_;
   std::map<std::string, Time> quota_last_start_;
+  std::map<std::string, Time> rate_tat_;  // per limiter key: the theoretical arrival time of the next start
   std::optional<Time> fire_time_;  // the last input that fired due timers
   std::map<SequenceKey, TaskId> lane_heads_;
 

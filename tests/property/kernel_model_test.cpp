@@ -70,6 +70,8 @@ constexpr const char* required_paths[] = {
     "spawn refused: quota_exhausted", "spawn refused: single_flight_busy", "spawn refused: shutting_down",
     "spawn refused: invalid_dedup", "spawn deduplicated onto a pending task", "spawn deduplicated onto a running task",
     "spawn replaced a pending task", "spawn beside a running holder of its dedup key",
+    "spawn refused: invalid_rate_limit", "rate-limited start", "rate-limited start while others of its key wait",
+    "rate-limited task waits for a token",
     "start", "start of a retry", "start after its lane's earlier task", "start while other ready tasks wait",
     "start with messages waiting", "completion applied", "completion ignored", "completion after its deadline",
     "retry after a failure", "retry after a timeout", "re-queued at restore", "orphaned at restore",

@@ -97,6 +97,9 @@ TEST_F(AgentServerApi, BadRequestsGetA4xxWithAnErrorThatSaysWhatIsWrong) {
       {R"({"kind":"sleep","dedup_key":""})", 400, "dedup_key"},
       {R"({"kind":"sleep","dedup_key":"k","dedup_mode":"newest"})", 400, "dedup_mode"},
       {R"({"kind":"sleep","dedup_mode":"keep_existing"})", 400, "needs a dedup_key"},
+      {R"({"kind":"sleep","rate_limit":{"starts":2}})", 400, "rate_limit.key"},
+      {R"({"kind":"sleep","rate_limit":{"key":"k","starts":0}})", 400, "rate_limit.starts"},
+      {R"({"kind":"sleep","rate_limit":{"key":"k","interval_ms":0}})", 400, "rate_limit.interval_ms"},
   };
   for (const auto& c : cases) {
     const Reply r = post_raw("/tasks", c.body);
@@ -156,6 +159,19 @@ TEST_F(AgentServerApi, ReplacePendingDebouncesAndNamesTheReplacedTask) {
   const Json old = get("/tasks/" + first).body;
   EXPECT_EQ(old.value("status", ""), "cancelled");
   EXPECT_NE(old.value("error", "").find("replaced by " + second.body.value("id", "")), std::string::npos) << old.dump();
+}
+
+TEST_F(AgentServerApi, ARateLimitHoldsTasksOverItPendingUntilATokenIsFree) {
+  const Json body = {{"kind", "sleep"},
+                     {"owner", "carol"},
+                     {"rate_limit", {{"key", "openai"}, {"starts", 1}, {"interval_ms", 60000}}},
+                     {"payload", {{"ms", 1}}}};
+  const Reply first = post("/tasks", body);
+  ASSERT_EQ(first.status, 201u) << first.body.dump();
+  EXPECT_EQ(first.body["rate_limit"], (Json{{"key", "openai"}, {"starts", 1}, {"interval_ms", 60000}}));
+  const std::string second = post("/tasks", body).body.value("id", "");
+  EXPECT_EQ(wait_terminal(first.body.value("id", "")).value("status", ""), "completed");
+  EXPECT_EQ(get("/tasks/" + second).body.value("status", ""), "pending") << "one start a minute";
 }
 
 TEST_F(AgentServerApi, CancelAndCancelTree) {

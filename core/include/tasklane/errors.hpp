@@ -24,6 +24,7 @@ enum class SpawnErrorCode : std::uint8_t {
   NotPersisted,       // a driver accepted the task but could not make its record durable
   // Appended, never inserted: drivers/ maps each code to errc by its value.
   InvalidDedup,       // dedup.key empty
+  InvalidRateLimit,   // rate_limit.key empty, starts 0, or interval not positive
 };
 
 struct SpawnError {
