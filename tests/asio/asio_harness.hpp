@@ -12,7 +12,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,7 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "conformance/driver_harness.hpp"
+#include "conformance/blocking_call.hpp"
+#include "conformance/event_log.hpp"
 #include "tasklane/asio/runtime.hpp"
 
 namespace tasklane::conformance {
@@ -30,6 +30,7 @@ namespace tasklane::conformance {
 class AsioHarness {
  public:
   static constexpr const char* name = "asio";
+  static constexpr bool real_clock = true;  // the suite checks real elapsed time too
 
   AsioHarness(drivers::HandlerRegistry handlers, drivers::RuntimeOptions options)
       : guard_(io_.get_executor()),
@@ -55,10 +56,7 @@ class AsioHarness {
   AsioHarness& operator=(const AsioHarness&) = delete;
 
   std::error_code start() {
-    runtime_->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) {
-      std::lock_guard lock(events_mutex_);
-      events_.push_back(e);
-    });
+    runtime_->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) { events_.record(e); });
     auto r = call<std::error_code>(
         "start", [&](auto done) { runtime_->async_start([done](std::error_code ec, const std::string&) { done(ec); }); });
     return r.value_or(timed_out());
@@ -106,10 +104,7 @@ class AsioHarness {
     return r.value_or(timed_out());
   }
 
-  std::vector<drivers::TaskEvent> events() const {
-    std::lock_guard lock(events_mutex_);
-    return events_;
-  }
+  std::vector<drivers::TaskEvent> events() const { return events_.all(); }
 
   template <class F>
   auto read(F f) {
@@ -121,26 +116,15 @@ class AsioHarness {
   asio::runtime& runtime() { return *runtime_; }
 
  private:
-  static std::error_code timed_out() { return std::make_error_code(std::errc::timed_out); }
-
-  // Starts an operation whose completion calls `done(value)`, and waits for it.
   template <class T, class Start>
   std::optional<T> call(const std::string& what, Start start) {
-    auto promise = std::make_shared<std::promise<T>>();
-    auto future = promise->get_future();
-    start([promise](T value) { promise->set_value(std::move(value)); });
-    if (future.wait_for(harness_timeout) != std::future_status::ready) {
-      ADD_FAILURE() << "the asio runtime did not answer " << what << " within " << harness_timeout.count() << " s";
-      return std::nullopt;
-    }
-    return future.get();
+    return blocking_call<T>(name, what, std::move(start));
   }
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
   std::unique_ptr<asio::runtime> runtime_;
-  mutable std::mutex events_mutex_;
-  std::vector<drivers::TaskEvent> events_;
+  EventLog events_;
   std::thread loop_;
 };
 

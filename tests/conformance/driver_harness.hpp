@@ -1,5 +1,6 @@
 // The contract every real driver's test harness fulfils, so that one conformance suite
-// (conformance_suite.hpp) runs against the Asio driver and the Qt driver alike.
+// (conformance_suite.hpp) runs against the Asio driver, the Qt driver and the virtual-time driver
+// (drivers/virtual_time_runtime.hpp) alike.
 //
 // A harness owns one runtime of its driver, runs the driver's loop on its own (a thread running an
 // io_context, or a QThread / the test's QCoreApplication), and offers blocking calls with a bounded
@@ -17,7 +18,9 @@
 //     { h.shutdown(mode) } -> std::same_as<std::error_code>;      // returns when Stopped
 //     { h.events() } -> std::same_as<std::vector<tasklane::drivers::TaskEvent>>;  // all, in order, since start
 //     { h.read(fn) } -> runs fn(const tasklane::Kernel&) on the owner thread, returns its value
-//     { H::name } -> a const char* for test names ("asio", "qt")
+//     { H::name } -> a const char* for test names ("asio", "qt", "virtual_time")
+//     { H::real_clock } -> a constexpr bool: the driver's clock is the real one (the suite then
+//                          also checks elapsed real time; on a virtual clock only the driver's times)
 //   };
 //
 // Error codes are tasklane::drivers::errc (drivers/include/tasklane/drivers/error_code.hpp).

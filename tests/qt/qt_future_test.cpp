@@ -8,10 +8,12 @@
 #include <memory>
 
 #include "qt/qt_harness.hpp"
-#include "qt/qt_test_support.hpp"
+#include "conformance/work_support.hpp"
 
 namespace tasklane::qt_test {
 namespace {
+
+using namespace conformance;  // Signal, hold, eventually, task
 
 using conformance::QtHarness;
 using drivers::errc;
@@ -60,7 +62,7 @@ std::optional<qt::TaskError> error_of(const QFuture<TaskInfo>& f) {
 }
 
 TEST(QtFuture, ReportsProgressWhileRunningThenTheResult) {
-  auto release = std::make_shared<Gate>();
+  auto release = std::make_shared<Signal>();
   HandlerRegistry handlers;
   handlers.add("summarize", [release](WorkContext& ctx) {
     ctx.progress(0.25, "reading");
@@ -77,7 +79,7 @@ TEST(QtFuture, ReportsProgressWhileRunningThenTheResult) {
   EXPECT_EQ(future.progressText(), "writing");
   EXPECT_FALSE(future.isFinished()) << "the work is still held";
 
-  release->open();
+  release->set();
   ASSERT_TRUE(finishes(*h, future));
   EXPECT_FALSE(future.isCanceled());
   ASSERT_EQ(future.resultCount(), 1);
@@ -89,12 +91,12 @@ TEST(QtFuture, ReportsProgressWhileRunningThenTheResult) {
 }
 
 TEST(QtFuture, CancellingTheFutureCancelsTheRunningTask) {
-  auto started = std::make_shared<Gate>();
-  auto saw_cancel = std::make_shared<Gate>();
+  auto started = std::make_shared<Signal>();
+  auto saw_cancel = std::make_shared<Signal>();
   HandlerRegistry handlers;
   handlers.add("agent", [=](WorkContext& ctx) {
-    started->open();
-    if (hold(ctx, Gate{})) saw_cancel->open();
+    started->set();
+    if (hold(ctx, Signal{})) saw_cancel->set();
     return Outcome::success("finished anyway");
   });
   auto h = open(std::move(handlers));
@@ -172,7 +174,7 @@ TEST(QtFuture, FailedTaskThrowsTaskErrorWithTheFinishedTask) {
 TEST(QtFuture, TimedOutTaskThrowsTaskError) {
   HandlerRegistry handlers;
   handlers.add("stuck", [](WorkContext& ctx) {
-    (void)hold(ctx, Gate{});
+    (void)hold(ctx, Signal{});
     return Outcome::success();
   });
   auto h = open(std::move(handlers));

@@ -25,7 +25,8 @@
 #include <utility>
 #include <vector>
 
-#include "conformance/driver_harness.hpp"
+#include "conformance/blocking_call.hpp"
+#include "conformance/event_log.hpp"
 #include "tasklane/qt/owner_mailbox.hpp"
 #include "tasklane/qt/task_runtime.hpp"
 
@@ -46,16 +47,14 @@ class HarnessContext : public QObject {
 class QtHarness {
  public:
   static constexpr const char* name = "qt";
+  static constexpr bool real_clock = true;  // the suite checks real elapsed time too
 
   QtHarness(drivers::HandlerRegistry handlers, drivers::RuntimeOptions options, QThreadPool* pool = nullptr)
       : context_(std::make_unique<HarnessContext>()),
         runtime_(new qt::TaskRuntime(std::move(options), std::move(handlers), pool)) {
     QObject::connect(
         runtime_, &qt::TaskRuntime::taskEvent, runtime_,
-        [this](const drivers::TaskEvent& e) {
-          std::lock_guard lock(events_mutex_);
-          events_.push_back(e);
-        },
+        [this](const drivers::TaskEvent& e) { events_.record(e); },
         Qt::DirectConnection);
     thread_.setObjectName("tasklane-qt-harness");
     context_->moveToThread(&thread_);
@@ -140,10 +139,7 @@ class QtHarness {
     return r.value_or(timed_out());
   }
 
-  std::vector<drivers::TaskEvent> events() const {
-    std::lock_guard lock(events_mutex_);
-    return events_;
-  }
+  std::vector<drivers::TaskEvent> events() const { return events_.all(); }
 
   template <class F>
   auto read(F f) {
@@ -165,28 +161,18 @@ class QtHarness {
   qt::TaskRuntime* runtime() const { return runtime_; }
 
  private:
-  static std::error_code timed_out() { return std::make_error_code(std::errc::timed_out); }
-
   // Runs start(done) on the runtime's thread; start or a callback it registers calls done(value).
   template <class T, class Start>
   std::optional<T> call(const std::string& what, Start start) {
-    auto promise = std::make_shared<std::promise<T>>();
-    auto future = promise->get_future();
-    context_->post([start = std::move(start), promise]() mutable {
-      start([promise](T value) { promise->set_value(std::move(value)); });
+    return blocking_call<T>(name, what, [this, start = std::move(start)](auto done) mutable {
+      context_->post([start = std::move(start), done]() mutable { start(done); });
     });
-    if (future.wait_for(harness_timeout) != std::future_status::ready) {
-      ADD_FAILURE() << "the qt runtime did not answer " << what << " within " << harness_timeout.count() << " s";
-      return std::nullopt;
-    }
-    return future.get();
   }
 
   QThread thread_;
   std::unique_ptr<HarnessContext> context_;  // runs every call; deleted after the thread ends
   qt::TaskRuntime* runtime_;          // lives in thread_, deleted there
-  mutable std::mutex events_mutex_;
-  std::vector<drivers::TaskEvent> events_;
+  EventLog events_;
 };
 
 }  // namespace tasklane::conformance

@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "qt/qt_harness.hpp"
-#include "qt/qt_test_support.hpp"
+#include "conformance/work_support.hpp"
 #include "tasklane/qt/json_variant.hpp"
 
 namespace tasklane::qt_test {
 namespace {
+
+using namespace conformance;  // Signal, hold, eventually, task
 
 using conformance::QtHarness;
 using drivers::HandlerRegistry;
@@ -170,7 +172,7 @@ TEST(QtSignals, FlushFinishedCarriesItsNumberAndTheFirstError) {
 }
 
 TEST(QtSignals, CountsAreAnnouncedAfterTheEventsThatChangedThem) {
-  auto release = std::make_shared<Gate>();
+  auto release = std::make_shared<Signal>();
   HandlerRegistry handlers;
   handlers.add("hold", [release](WorkContext& ctx) {
     (void)hold(ctx, *release);
@@ -186,7 +188,7 @@ TEST(QtSignals, CountsAreAnnouncedAfterTheEventsThatChangedThem) {
   EXPECT_TRUE(eventually([&] { return log.has("pending 1"); }));
   EXPECT_EQ(h->on_owner([](TaskRuntime& rt) { return rt.property("runningCount").toInt(); }), 1);
   EXPECT_EQ(h->on_owner([](TaskRuntime& rt) { return rt.property("pendingCount").toInt(); }), 1);
-  release->open();
+  release->set();
   EXPECT_EQ(h->wait(first).second.status, TaskStatus::Completed);
   EXPECT_EQ(h->wait(second).second.status, TaskStatus::Completed);
   EXPECT_TRUE(eventually([&] { return log.only({"running", "pending"}).size() == 4; }));

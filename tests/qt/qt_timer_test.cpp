@@ -6,10 +6,12 @@
 #include <memory>
 
 #include "qt/qt_harness.hpp"
-#include "qt/qt_test_support.hpp"
+#include "conformance/work_support.hpp"
 
 namespace tasklane::qt_test {
 namespace {
+
+using namespace conformance;  // Signal, hold, eventually, task
 
 using conformance::QtHarness;
 using qt::TaskRuntime;

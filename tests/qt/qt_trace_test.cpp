@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "qt/qt_harness.hpp"
-#include "qt/qt_test_support.hpp"
+#include "conformance/work_support.hpp"
 #include "tasklane/drivers/trace.hpp"
 
 namespace tasklane::qt_test {
 namespace {
+
+using namespace conformance;  // Signal, hold, eventually, task
 
 namespace fs = std::filesystem;
 using conformance::QtHarness;
