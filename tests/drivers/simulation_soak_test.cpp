@@ -5,7 +5,7 @@
 //   TASKLANE_SIM_SEEDS=200 TASKLANE_SIM_EVENTS=10000 ./tasklane_driver_tests --gtest_filter='SimulationSoak.*'
 //   TASKLANE_SIM_FIRST_SEED=1234 TASKLANE_SIM_SEEDS=1 ...   reruns one seed
 //
-// A workload is a mix of spawns (random priorities, keys, delays, timeouts, retries, quotas,
+// A workload is a mix of spawns (random priorities, keys, delays, timeouts, retries, quotas, rate limits,
 // parents, inboxes, durable flags, and a few invalid specs), aborts of every selector, flushes of
 // every selector, sends, pokes of the queued-work runner, crashes (snapshot -> fresh kernel ->
 // restore), graceful shutdowns followed by a restart, and time passing. Work plans are drawn from
@@ -235,6 +235,7 @@ class Workload {
     }
     spec.inbox = rng_.chance(15);
     spec.durable = rng_.chance(30);
+    if (rng_.chance(15)) spec.rate_limit = rate_limits_[rng_.below(rate_limits_.size())];
     switch (rng_.below(200)) {  // now and then a spec the kernel must refuse
       case 0: spec.kind.clear(); break;
       case 1: spec.name = "self"; break;
@@ -527,6 +528,8 @@ class Workload {
   SplitMix64 host_rng_;
   bool draining_ = false;
   std::vector<QuotaSpec> quotas_;
+  // One limit per key, as the kernel asks; the InvariantChecker holds every start to it.
+  const std::vector<RateLimit> rate_limits_{{"provider-a", 3, milliseconds(10)}, {"provider-b", 1, milliseconds(4)}};
   const std::vector<std::string> owners_{"alice", "bob", "carol", "dave"};
   const std::vector<std::string> runs_{"run-1", "run-2", "run-3"};
   std::vector<TaskId> accepted_;
