@@ -12,6 +12,7 @@
 #include <string>
 #include <variant>
 
+#include "id_set.hpp"
 #include "tasklane/command.hpp"
 #include "tasklane/selectors.hpp"
 
@@ -19,10 +20,21 @@ namespace tasklane::detail {
 
 class FlushTracker {
  public:
-  void on_accepted(TaskId id, const std::optional<SequenceKey>& key) { unflushed_[id] = Entry{key, false, {}}; }
+  // Keyless tasks (only All selects them) are one bit each in plain_, with no allocation; tasks
+  // with a key, and failed tasks waiting to surface their error, have an entry in unflushed_.
+  void on_accepted(TaskId id, const std::optional<SequenceKey>& key) {
+    if (key) {
+      plain_.erase(id);
+      unflushed_[id] = Entry{key, false, {}};
+    } else {
+      if (!unflushed_.empty()) unflushed_.erase(id);
+      plain_.insert(id);
+    }
+  }
 
   // A task reached a terminal state with `error` (nullopt when it is not an error).
-  void on_terminal(TaskId id, std::optional<std::string> error, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void on_terminal(TaskId id, std::optional<std::string> error, Out& out) {
     if (const auto claimed = claimed_by_.find(id); claimed != claimed_by_.end()) {
       const FlushId flush = claimed->second;
       claimed_by_.erase(claimed);
@@ -30,6 +42,10 @@ class FlushTracker {
       waiting.live.erase(id);
       if (error) waiting.note_error(id, *error);
       if (waiting.live.empty()) finish(flush, out);
+      return;
+    }
+    if (plain_.erase(id)) {
+      if (error) unflushed_[id] = Entry{std::nullopt, true, std::move(error)};  // keep it to surface
       return;
     }
     const auto it = unflushed_.find(id);
@@ -42,7 +58,8 @@ class FlushTracker {
     it->second.error = std::move(error);
   }
 
-  FlushId flush(const FlushSelector& which, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  FlushId flush(const FlushSelector& which, Out& out) {
     const FlushId id = next_flush_++;
     Waiting waiting;
     for (auto it = unflushed_.begin(); it != unflushed_.end();) {
@@ -58,6 +75,13 @@ class FlushTracker {
       }
       it = unflushed_.erase(it);
     }
+    if (std::holds_alternative<flush_selector::All>(which)) {
+      for (const TaskId task : plain_) {
+        waiting.live.insert(task);
+        claimed_by_[task] = id;
+      }
+      plain_ = IdSet{};
+    }
     const bool done = waiting.live.empty();
     active_.emplace(id, std::move(waiting));
     if (done) finish(id, out);
@@ -65,7 +89,7 @@ class FlushTracker {
   }
 
   // Forget a task entirely (restore of a task that is already terminal has nothing to flush).
-  std::size_t unflushed() const { return unflushed_.size(); }
+  std::size_t unflushed() const { return plain_.size() + unflushed_.size(); }
   std::size_t active() const { return active_.size(); }
 
  private:
@@ -103,7 +127,8 @@ class FlushTracker {
         which);
   }
 
-  void finish(FlushId id, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void finish(FlushId id, Out& out) {
     auto node = active_.extract(id);
     auto& waiting = node.mapped();
     std::optional<std::string> error;
@@ -111,7 +136,8 @@ class FlushTracker {
     out.emplace_back(command::FlushDone{id, std::move(error)});
   }
 
-  std::map<TaskId, Entry> unflushed_;
+  IdSet plain_;                        // unflushed, live, without a key
+  std::map<TaskId, Entry> unflushed_;  // unflushed with a key, or terminal with an error
   std::map<TaskId, FlushId> claimed_by_;
   std::map<FlushId, Waiting> active_;
   FlushId next_flush_ = 1;

@@ -9,7 +9,10 @@
 #include <set>
 #include <utility>
 
+#include "command_queue.hpp"
 #include "flush_tracker.hpp"
+#include "id_set.hpp"
+#include "id_table.hpp"
 #include "queued_work_runner.hpp"
 #include "quota_book.hpp"
 #include "rate_limiter.hpp"
@@ -28,7 +31,7 @@ namespace {
 struct Entry {
   TaskInfo info;
   std::uint64_t due_generation = 0;  // invalidates TaskDue timers armed before the last change
-  std::deque<std::pair<std::string, Json>> inbox_backlog;  // messages sent before the attempt started
+  std::vector<std::pair<std::string, Json>> inbox_backlog;  // messages sent before the attempt started (no allocation while empty)
 };
 
 std::string timed_out_message(Duration timeout) {
@@ -46,8 +49,8 @@ struct Kernel::State {
   std::uint64_t next_id = 0;
   detail::SplitMix64 rng;
 
-  std::map<TaskId, Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
-  std::map<std::string, std::set<TaskId>, std::less<>> by_owner;
+  detail::IdTable<Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
+  std::map<std::string, detail::IdSet, std::less<>> by_owner;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
   std::map<std::pair<std::string, std::string>, std::set<TaskId>> dedup_holders;  // (owner, key): unfinished tasks
   std::map<TaskId, std::vector<TaskId>> children;
@@ -65,7 +68,7 @@ struct Kernel::State {
   detail::QueuedWorkRunner runner;
   std::uint64_t poll_generation = 0;
 
-  std::deque<Command> out;
+  detail::CommandQueue out;
   std::size_t unfinished = 0;
   std::size_t running = 0;
   bool stopping = false;

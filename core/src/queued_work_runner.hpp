@@ -19,19 +19,24 @@ namespace tasklane::detail {
 
 class QueuedWorkRunner {
  public:
-  void poke(std::optional<std::string> session, std::string reason, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void poke(std::optional<std::string> session, std::string reason, Out& out) {
     enqueue(Step{false, std::move(session), std::move(reason), true}, out);
   }
-  void startup(std::deque<Command>& out) { enqueue(Step{false, std::nullopt, "startup", false}, out); }
-  void poll(std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void startup(Out& out) { enqueue(Step{false, std::nullopt, "startup", false}, out); }
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void poll(Out& out) {
     if (awaiting_) return;  // the poll is a recovery path; a drive in progress makes it moot
     enqueue(Step{false, std::nullopt, "poll", false}, out);
   }
-  void complete(std::string session, std::string reason, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void complete(std::string session, std::string reason, Out& out) {
     enqueue(Step{true, std::move(session), std::move(reason), false}, out);
   }
   // Answers an outstanding request; false when `request` is not the one outstanding.
-  bool answer(std::uint64_t request, std::optional<std::string> submitted, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  bool answer(std::uint64_t request, std::optional<std::string> submitted, Out& out) {
     if (!awaiting_ || *awaiting_ != request) return false;
     awaiting_.reset();
     if (submitted) inflight_.insert(std::move(*submitted));
@@ -55,7 +60,8 @@ class QueuedWorkRunner {
     bool trace_idle;
   };
 
-  void enqueue(Step step, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void enqueue(Step step, Out& out) {
     if (awaiting_) {
       backlog_.push_back(std::move(step));
       return;
@@ -63,7 +69,8 @@ class QueuedWorkRunner {
     run(std::move(step), out);
   }
 
-  void run(Step step, std::deque<Command>& out) {
+  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
+  void run(Step step, Out& out) {
     if (step.completion) inflight_.erase(*step.session);
     if (step.session && inflight_.count(*step.session)) return;
     if (!step.session && !inflight_.empty()) return;

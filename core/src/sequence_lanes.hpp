@@ -28,7 +28,13 @@ class SequenceLanes {
     if (it == lanes_.end()) return std::nullopt;
     auto& lane = it->second;
     const bool was_head = !lane.empty() && lane.front() == id;
-    lane.erase(std::remove(lane.begin(), lane.end(), id), lane.end());
+    if (was_head) {
+      lane.pop_front();  // the usual case, O(1): a lane's tasks end in order
+    } else {
+      // The lane is in id order: find the task by binary search (a cancelled task mid-lane).
+      const auto at = std::lower_bound(lane.begin(), lane.end(), id);
+      if (at != lane.end() && *at == id) lane.erase(at);
+    }
     if (lane.empty()) {
       lanes_.erase(it);
       return std::nullopt;

@@ -1,8 +1,11 @@
 // FileJournal: group commit, snapshot-and-restart, and recovery that never drops a record silently.
 #include "tasklane/drivers/file_journal.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
+#include <string_view>
 
 #include "tasklane/drivers/crc32c.hpp"
 #include "tasklane/drivers/journal_format.hpp"
@@ -10,6 +13,18 @@
 
 namespace tasklane::drivers {
 namespace {
+
+constexpr std::string_view ids_reserved_key = "ids_reserved_below";
+
+// A reservation record ({"ids_reserved_below": N}) rather than a task record: nullopt when it is
+// not one; an empty inner optional when it is one with a bad value.
+std::optional<std::optional<std::uint64_t>> ids_reserved_below(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  const auto it = j.find(ids_reserved_key);
+  if (it == j.end()) return std::nullopt;
+  if (!it->is_number_unsigned()) return std::optional<std::uint64_t>();
+  return std::optional<std::uint64_t>(it->get<std::uint64_t>());
+}
 
 constexpr std::string_view snapshot_magic = "tasklane-snapshot v1";
 
@@ -80,6 +95,7 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
   }
   state.next_seq = journal_seq;
   std::map<TaskId, TaskInfo> tasks;
+  std::uint64_t ids_reserved = 0;
   for (auto& t : state.recovery.snapshot.tasks) tasks[t.id] = std::move(t);
 
   if (fs.exists(journal_path)) {
@@ -100,10 +116,15 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
       seen_current = true;
       const auto json = parse_json(frame.payload);
       if (!json) return Failure{corrupt(journal_path, frame.offset, json.error().message)};
-      auto record = task_info_from_json(json.value());
-      if (!record) return Failure{corrupt(journal_path, frame.offset, record.error().message)};
-      tasks[record.value().id] = std::move(record).value();
-      ++state.recovery.records_replayed;
+      if (const auto reserved = ids_reserved_below(json.value())) {
+        if (!*reserved) return Failure{corrupt(journal_path, frame.offset, "ids_reserved_below must be an unsigned integer")};
+        ids_reserved = std::max(ids_reserved, **reserved);
+      } else {
+        auto record = task_info_from_json(json.value());
+        if (!record) return Failure{corrupt(journal_path, frame.offset, record.error().message)};
+        tasks[record.value().id] = std::move(record).value();
+        ++state.recovery.records_replayed;
+      }
       state.next_seq = frame.seq + 1;
     }
     state.valid_bytes = scan.valid_bytes;
@@ -114,6 +135,7 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
     }
   }
   auto& snapshot = state.recovery.snapshot;
+  snapshot.next_id = std::max(snapshot.next_id, ids_reserved);
   snapshot.tasks.clear();
   for (auto& [id, t] : tasks) {
     snapshot.next_id = std::max(snapshot.next_id, id.value + 1);
@@ -178,6 +200,11 @@ Result<FileJournal::Opened, JournalError> FileJournal::open(const std::filesyste
 
 void FileJournal::append(const TaskInfo& record) {
   buffer_ += encode_journal_record(next_seq_++, dump(to_json(record)));
+  ++buffer_records_;
+}
+
+void FileJournal::reserve_ids(std::uint64_t below) {
+  buffer_ += encode_journal_record(next_seq_++, dump(Json{{std::string(ids_reserved_key), below}}));
   ++buffer_records_;
 }
 

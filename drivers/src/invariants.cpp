@@ -215,11 +215,15 @@ void InvariantChecker::after_input(Time at_given) {
   }
 }
 
-void InvariantChecker::on_restart(const Snapshot& restored) {
-  const Time at = last_at_;
+void InvariantChecker::on_restart(const Snapshot& restored, Restart how) {
   // A crash may lose the starts since the journal's last snapshot, and with them rate-limit tokens:
   // the restored kernel is at most as generous as a full bucket, which is what a cleared key allows.
   rate_tat_.clear();
+  if (how == Restart::FromJournal) {
+    restart_from_journal(restored);
+    return;
+  }
+  const Time at = last_at_;
   std::map<TaskId, const TaskInfo*> records;
   for (const TaskInfo& r : restored.tasks) records.emplace(r.id, &r);
 
@@ -268,6 +272,48 @@ void InvariantChecker::on_restart(const Snapshot& restored) {
     track.notified = is_terminal(info->status);  // it ended before the checker was watching
     if (track.key && !track.notified) lanes_[*track.key].insert(id);
     tasks_.emplace(id, std::move(track));
+  }
+}
+
+// The journal is a prefix of the records the kernel asked for, so the restored records describe a
+// state the kernel really was in: every track is reset to its record. Tasks without a record are
+// forgotten, notified or not: the restored kernel counts ids on from the records alone (as
+// FileJournal's recovery does), so it may give their ids to new tasks.
+void InvariantChecker::restart_from_journal(const Snapshot& restored) {
+  std::map<TaskId, const TaskInfo*> records;
+  for (const TaskInfo& r : restored.tasks) records.emplace(r.id, &r);
+  lanes_.clear();
+  live_attempts_.clear();
+  flushes_done_.clear();
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    const auto record = records.find(it->first);
+    if (record == records.end()) {
+      it = tasks_.erase(it);
+      continue;
+    }
+    Track& track = it->second;
+    const TaskInfo& info = *record->second;
+    track = make_track(info);
+    track.attempt = info.attempt;
+    track.started = info.attempt > 0;
+    track.notified = is_terminal(info.status);
+    ++it;
+  }
+  for (const auto& [id, info] : records) {
+    if (tasks_.count(id)) continue;
+    Track track = make_track(*info);
+    track.attempt = info->attempt;
+    track.started = info->attempt > 0;
+    track.notified = is_terminal(info->status);
+    tasks_.emplace(id, std::move(track));
+  }
+  for (const auto& [id, track] : tasks_) {
+    if (track.key && !track.notified) lanes_[*track.key].insert(id);
+  }
+  // Cooldowns restart from the quota usage the store kept (FileJournal keeps it in snapshots only).
+  quota_last_start_.clear();
+  for (const QuotaUsage& q : restored.quotas) {
+    if (q.last_start) quota_last_start_[q.key] = *q.last_start;
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "tasklane/drivers/trace.hpp"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   struct Ack {
     Admission admission;
     AdmitDone done;
+    bool durable = true;  // false: waits only for its id's reservation
   };
 
   RuntimeOptions options;
@@ -53,6 +55,29 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t next_subscription = 1;
   std::vector<Ack> acks;  // durable spawns waiting for the next commit
   bool commit_scheduled = false;
+  // Ids are reserved in the journal a block ahead (FileJournal::reserve_ids): a spawn whose id is
+  // not below a synced reservation waits for the commit, so that no id is handed out twice across
+  // a crash, not even a task's that is not durable.
+  static constexpr std::uint64_t id_block = 1024;
+  std::uint64_t ids_synced_below = 0;
+  std::uint64_t ids_reserved_below = 0;
+
+  // After a spawn handed out `id`: reserves the next block once half of this one is used.
+  // True when the spawn must wait for the commit before it is answered.
+  bool reserve_past(TaskId id) {
+    if (!journal) return false;
+    if (id.value + id_block / 2 >= ids_reserved_below) {
+      ids_reserved_below = id.value + 1 + id_block;
+      journal->reserve_ids(ids_reserved_below);
+    }
+    return id.value >= ids_synced_below;
+  }
+
+  // The snapshot to write: its next_id covers every id reserved so far.
+  Snapshot with_reserved_ids(Snapshot snapshot) const {
+    snapshot.next_id = std::max(snapshot.next_id, ids_reserved_below);
+    return snapshot;
+  }
 
   Time now() const { return hooks.now(); }
 
@@ -93,18 +118,20 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 
   void commit() {
     commit_scheduled = false;
+    const std::uint64_t reserving = ids_reserved_below;
     auto result = journal->commit();
     std::vector<Ack> done;
     done.swap(acks);
+    if (result) ids_synced_below = reserving;
     if (!result) {
       log({{"level", "error"}, {"msg", "journal commit failed"}, {"error", result.error().message}});
     } else if (journal->journal_bytes() > options.snapshot_after_bytes) {
-      if (auto s = journal->write_snapshot(kernel.snapshot()); !s) {
+      if (auto s = journal->write_snapshot(with_reserved_ids(kernel.snapshot())); !s) {
         log({{"level", "error"}, {"msg", "snapshot failed"}, {"error", s.error().message}});
       }
     }
     for (auto& ack : done) {
-      if (result) {
+      if (result || !ack.durable) {  // a task that is not durable was never promised a record
         call_user([ack = std::move(ack)] { ack.done(ack.admission); });
       } else {
         const std::string message = "task " + tasklane::to_string(ack.admission.id) +
@@ -183,7 +210,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 
   void on(command::PersistSnapshot& p) {
     if (!journal) return;
-    if (auto s = journal->write_snapshot(p.snapshot); !s) {
+    if (auto s = journal->write_snapshot(with_reserved_ids(p.snapshot)); !s) {
       log({{"level", "error"}, {"msg", "snapshot at shutdown failed"}, {"error", s.error().message}});
     }
   }
@@ -318,8 +345,9 @@ void RuntimeCore::admit(TaskSpec spec, AdmitDone done) {
     s.publish(TaskEvent{TaskEventKind::Spawned, result.value().id, info->spec.owner, info->spec.kind, 0,
                         TaskStatus::Pending, 0, {}, nullptr, {}});
   }
-  if (created && durable) {
-    s.acks.push_back(Impl::Ack{result.value(), std::move(done)});
+  const bool needs_reservation = created && s.reserve_past(result.value().id);  // a deduplicated spawn made no id
+  if (created && (durable || needs_reservation)) {
+    s.acks.push_back(Impl::Ack{result.value(), std::move(done), durable});
   } else {
     s.call_user([done = std::move(done), result] { done(result); });
   }

@@ -42,10 +42,30 @@ std::uint64_t fnv_command(std::uint64_t h, Time at, const Command& command) {
 
 WorkPlan default_plan(const WorkRequest&) { return WorkPlan{milliseconds(1), Outcome::success(), false, Duration{0}}; }
 
+// The fault generator's seed: apart from the workload's generator, so that switching faults on
+// leaves every draw the workload makes where it was.
+constexpr std::uint64_t fault_seed_mix = 0xF4017F4017F4017FULL;
+
+// Commands a dying process carries out before it dies: 0..max_commands_before_death-1.
+constexpr std::uint64_t max_commands_before_death = 6;
+
 }  // namespace
 
+const char* to_string(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::LateTimer: return "late timer";
+    case FaultKind::EarlyTimer: return "early timer";
+    case FaultKind::DuplicateCompletion: return "duplicate completion";
+    case FaultKind::StaleCompletion: return "stale completion";
+    case FaultKind::PersistError: return "persist error";
+    case FaultKind::Crash: return "crash";
+    case FaultKind::Hang: return "hang";
+  }
+  return "?";
+}
+
 struct Simulation::Impl {
-  Impl(Config c, std::uint64_t seed) : config(c), kernel(c), rng(seed) {}
+  Impl(Config c, std::uint64_t seed) : config(c), kernel(c), rng(seed), fault_rng(seed ^ fault_seed_mix) {}
 
   using AttemptKey = std::pair<TaskId, std::uint32_t>;
 
@@ -90,37 +110,162 @@ struct Simulation::Impl {
   std::map<TaskId, TaskInfo> persisted;
   std::optional<Snapshot> persisted_snapshot;
 
+  // The journal: records waiting for their input's commit, and durable spawns waiting for their ack.
+  std::vector<TaskInfo> unsynced;
+  std::vector<TaskId> awaiting_ack;
+  std::set<TaskId> acknowledged;
+
+  // ---- fault sites (sim_faults.hpp) ---------------------------------------------------------
+  Faults faults;
+  SplitMix64 fault_rng;
+  std::vector<FaultRecord> fault_log;
+  std::vector<std::string> findings;
+  std::vector<std::function<void(const FaultRecord&)>> fault_observers;
+  std::vector<std::function<void(const Snapshot&)>> restart_observers;
+  // When the driver ticks for the kernel's current deadline: late, and maybe once early before it.
+  struct TimerPlan {
+    Time deadline{0};
+    Time fire_at{0};
+    std::optional<Time> early_at;
+  };
+  std::optional<TimerPlan> timer;
+  // Set while carrying out an input the process will die in: commands it still carries out.
+  std::optional<std::uint64_t> commands_before_death;
+  std::size_t commands_lost = 0;
+
+  bool roll(std::uint32_t per_mille) { return per_mille > 0 && fault_rng.below(1000) < per_mille; }
+
+  FaultRecord fault_at(FaultKind kind) const {
+    FaultRecord f;
+    f.kind = kind;
+    f.at = now;
+    return f;
+  }
+
+  void fault(FaultRecord record) {
+    fault_log.push_back(std::move(record));
+    for (const auto& observer : fault_observers) observer(fault_log.back());
+  }
+
   // ---- inputs -------------------------------------------------------------------------------
 
   // Records the input, lets `call` feed it to the kernel, then carries out what it caused.
+  // A crash fault (never on a restore, so that a restart always completes) ends it with a restart.
   template <class Call>
   auto input(Event event, Call&& call) {
+    const bool may_crash = !std::holds_alternative<event::Restore>(event);
     trace.push_back(TimedEvent{now, std::move(event)});
     const std::size_t index = trace.size() - 1;
+    commands_lost = 0;
+    commands_before_death.reset();
+    if (may_crash && roll(faults.crash)) commands_before_death = fault_rng.below(max_commands_before_death);
     if constexpr (std::is_void_v<decltype(call())>) {
       call();
-      drain();
-      notify_input(index);
+      finish_input(index);
     } else {
       auto result = call();
-      drain();
-      notify_input(index);
+      finish_input(index);
       return result;
     }
+  }
+
+  void finish_input(std::size_t index) {
+    drain();
+    const bool dies = commands_before_death.has_value();
+    if (!dies) commit();
+    notify_input(index);
+    if (dies) die_and_restart();
   }
 
   void notify_input(std::size_t index) {
     for (const auto& observer : input_observers) observer(trace[index]);
   }
 
+  // A process that dies part-way still let the kernel emit everything (the commands are recorded,
+  // so replay matches), but carries out only the ones before its death.
   void drain() {
     while (auto command = kernel.poll()) {
       hash = fnv_command(hash, now, *command);
       commands.push_back(TimedCommand{now, std::move(*command)});
       const std::size_t index = commands.size() - 1;
-      carry_out(commands[index].command);
+      if (!commands_before_death) {
+        carry_out(commands[index].command);
+      } else if (*commands_before_death > 0) {
+        --*commands_before_death;
+        carry_out(commands[index].command);
+      } else {
+        ++commands_lost;
+      }
       for (const auto& observer : command_observers) observer(now, commands[index].command);
     }
+  }
+
+  // ---- the journal --------------------------------------------------------------------------
+
+  // The group commit at the end of an input: one write for every buffered record.
+  void commit() {
+    if (unsynced.empty() && awaiting_ack.empty()) return;
+    if (roll(faults.persist_error)) {
+      FaultRecord f = fault_at(FaultKind::PersistError);
+      f.records = unsynced.size();
+      f.tasks_unacknowledged = awaiting_ack.size();
+      if (awaiting_ack.size() == 1) f.task = awaiting_ack.front();
+      awaiting_ack.clear();  // RuntimeCore answers these spawns NotPersisted; the records stay buffered
+      fault(f);
+      return;
+    }
+    for (TaskInfo& record : unsynced) {
+      const TaskId id = record.id;
+      persisted.insert_or_assign(id, std::move(record));
+    }
+    unsynced.clear();
+    acknowledged.insert(awaiting_ack.begin(), awaiting_ack.end());
+    awaiting_ack.clear();
+  }
+
+  Snapshot durable_state() const {
+    Snapshot s;
+    if (persisted_snapshot) {
+      s.next_id = persisted_snapshot->next_id;
+      s.rng_state = persisted_snapshot->rng_state;
+      s.quotas = persisted_snapshot->quotas;
+    }
+    for (const auto& [id, record] : persisted) {
+      s.tasks.push_back(record);
+      s.next_id = std::max(s.next_id, id.value + 1);
+    }
+    return s;
+  }
+
+  // ---- crashes ------------------------------------------------------------------------------
+
+  // What dies with a process: the kernel, the work in flight, the flush ids, the unsynced records.
+  void lose_process() {
+    kernel = Kernel(config);
+    flight.clear();
+    due.clear();
+    flushes.clear();  // flush ids belong to the dead kernel; the fresh one counts from 1 again
+    unsynced.clear();
+    awaiting_ack.clear();
+    timer.reset();
+    restarts.push_back(trace.size());
+  }
+
+  // The process died while writing its batch: a prefix of the unsynced records reached the disk
+  // (the first record after it possibly torn, which recovery cuts off), the rest is lost.
+  void die_and_restart() {
+    commands_before_death.reset();
+    FaultRecord f = fault_at(FaultKind::Crash);
+    f.records = unsynced.size();
+    f.records_kept = static_cast<std::size_t>(fault_rng.below(unsynced.size() + 1));
+    f.commands_lost = commands_lost;
+    f.tasks_unacknowledged = awaiting_ack.size();
+    fault(f);
+    for (std::size_t i = 0; i < f.records_kept; ++i) persisted.insert_or_assign(unsynced[i].id, unsynced[i]);
+    lose_process();
+    const Snapshot restored = durable_state();
+    for (const auto& observer : restart_observers) observer(restored);
+    input(event::Restore{restored}, [&] { kernel.restore(restored, now); });
   }
 
   // ---- carrying out commands ----------------------------------------------------------------
@@ -132,7 +277,14 @@ struct Simulation::Impl {
   void carry_out_one(const command::Start& start) {
     const WorkRequest request{start, now, rng.next()};
     const auto handler = handlers.find(start.kind);
-    const WorkPlan plan = handler == handlers.end() ? default_plan(request) : handler->second(request);
+    WorkPlan plan = handler == handlers.end() ? default_plan(request) : handler->second(request);
+    if (!plan.never_returns && roll(faults.hang)) {
+      plan.never_returns = true;
+      FaultRecord f = fault_at(FaultKind::Hang);
+      f.task = start.id;
+      f.attempt = start.attempt;
+      fault(f);
+    }
     InFlight work{std::nullopt, plan.outcome, std::max(plan.cancel_latency, Duration{0})};
     const AttemptKey key{start.id, start.attempt};
     if (!plan.never_returns) work.due = schedule(key, now + std::max(plan.duration, Duration{0}));
@@ -152,8 +304,21 @@ struct Simulation::Impl {
     work.outcome = Outcome::failure("cancelled");
   }
 
-  void carry_out_one(const command::Persist& persist) { persisted[persist.record.id] = persist.record; }
-  void carry_out_one(const command::PersistSnapshot& snapshot) { persisted_snapshot = snapshot.snapshot; }
+  void carry_out_one(const command::Persist& persist) { unsynced.push_back(persist.record); }
+
+  // As FileJournal::write_snapshot: commit what is buffered, then the snapshot replaces the journal.
+  void carry_out_one(const command::PersistSnapshot& snapshot) {
+    if (roll(faults.persist_error)) {
+      FaultRecord f = fault_at(FaultKind::PersistError);
+      f.records = unsynced.size();
+      fault(f);
+      return;
+    }
+    unsynced.clear();
+    persisted.clear();
+    for (const TaskInfo& record : snapshot.snapshot.tasks) persisted.emplace(record.id, record);
+    persisted_snapshot = snapshot.snapshot;
+  }
   void carry_out_one(const command::Notify& notify) { notifications.push_back(notify); }
   void carry_out_one(const command::Deliver& deliver) { deliveries.push_back(deliver); }
   void carry_out_one(const command::FlushDone& done) { flushes.insert_or_assign(done.flush, done); }
@@ -175,18 +340,52 @@ struct Simulation::Impl {
 
   // ---- time ---------------------------------------------------------------------------------
 
-  std::optional<Time> next_event() const {
-    std::optional<Time> next = kernel.next_deadline();
+  // When the driver calls tick() next: at the kernel's deadline, or later or earlier where a timer
+  // fault says so. The plan is drawn once per deadline.
+  std::optional<Time> wakeup() {
+    const std::optional<Time> deadline = kernel.next_deadline();
+    if (!deadline) {
+      timer.reset();
+      return std::nullopt;
+    }
+    if (!timer || timer->deadline != *deadline) {
+      TimerPlan plan{*deadline, *deadline, std::nullopt};
+      if (roll(faults.late_timer)) {
+        const auto most = static_cast<std::uint64_t>(std::max<Duration::rep>(faults.max_lateness.count(), 1));
+        plan.fire_at += Duration{static_cast<Duration::rep>(1 + fault_rng.below(most))};
+      }
+      if (*deadline > now && roll(faults.early_timer)) {
+        plan.early_at = now + Duration{static_cast<Duration::rep>(fault_rng.below(static_cast<std::uint64_t>((*deadline - now).count())))};
+      }
+      timer = plan;
+    }
+    return timer->early_at ? *timer->early_at : timer->fire_at;
+  }
+
+  std::optional<Time> next_event() {
+    std::optional<Time> next = wakeup();
     if (!due.empty() && (!next || due.begin()->at < *next)) next = due.begin()->at;
     return next;
   }
 
   bool step() {
-    const std::optional<Time> deadline = kernel.next_deadline();
-    if (due.empty() && !deadline) return false;
+    const std::optional<Time> tick_at = wakeup();
+    if (due.empty() && !tick_at) return false;
     // On a tie the deadline goes first: the kernel would fire it inside complete() anyway.
-    if (deadline && (due.empty() || *deadline <= due.begin()->at)) {
-      now = std::max(now, *deadline);
+    if (tick_at && (due.empty() || *tick_at <= due.begin()->at)) {
+      now = std::max(now, *tick_at);
+      if (timer->early_at) {
+        timer->early_at.reset();
+        if (now < timer->deadline) {
+          early_tick(timer->deadline);
+          return true;
+        }
+      }
+      if (timer->fire_at > timer->deadline) {
+        FaultRecord f = fault_at(FaultKind::LateTimer);
+        f.deadline = timer->deadline;
+        fault(f);
+      }
       input(event::Tick{}, [&] { kernel.tick(now); });
       return true;
     }
@@ -195,8 +394,54 @@ struct Simulation::Impl {
     auto node = flight.extract(AttemptKey{d.id, d.attempt});
     now = std::max(now, d.at);
     Outcome outcome = std::move(node.mapped().outcome);
+    const Outcome copy = outcome;
     input(event::Complete{d.id, d.attempt, outcome}, [&] { kernel.complete(d.id, d.attempt, std::move(outcome), now); });
+    if (roll(faults.duplicate_completion)) ignored_completion(FaultKind::DuplicateCompletion, d.id, d.attempt, copy);
+    if (roll(faults.stale_completion)) {
+      // The attempt before, or, for a first attempt, a task id the kernel never gave out.
+      const bool older = d.attempt > 1;
+      const TaskId id = older ? d.id : TaskId{d.id.value + (std::uint64_t{1} << 40)};
+      ignored_completion(FaultKind::StaleCompletion, id, older ? d.attempt - 1 : d.attempt, Outcome::failure("stale"));
+    }
     return true;
+  }
+
+  // A tick before the deadline: nothing is due, so nothing may change.
+  void early_tick(Time deadline) {
+    FaultRecord f = fault_at(FaultKind::EarlyTimer);
+    f.deadline = deadline;
+    fault(f);
+    const std::size_t before = commands.size();
+    const std::size_t restarts_before = restarts.size();
+    input(event::Tick{}, [&] { kernel.tick(now); });
+    if (restarts.size() != restarts_before) return;  // a crash fault restarted it: no verdict
+    if (commands.size() != before || kernel.next_deadline() != std::optional<Time>(deadline)) {
+      findings.push_back("at " + std::to_string(now.count()) + " us: a tick before the deadline " +
+                         std::to_string(deadline.count()) + " us changed something: " +
+                         std::to_string(commands.size() - before) + " commands");
+    }
+  }
+
+  // A completion the kernel must ignore: no command, one more ignored completion. Fed at once after
+  // a real completion, so nothing else is due at this instant.
+  void ignored_completion(FaultKind kind, TaskId id, std::uint32_t attempt, Outcome outcome) {
+    FaultRecord f = fault_at(kind);
+    f.task = id;
+    f.attempt = attempt;
+    fault(f);
+    if (const auto deadline = kernel.next_deadline(); deadline && *deadline <= now) {
+      return;  // a timer is due (a crash just restored the kernel): the completion would fire it
+    }
+    const std::size_t before = commands.size();
+    const std::size_t restarts_before = restarts.size();
+    const std::uint64_t ignored = kernel.stats().ignored_completions;
+    input(event::Complete{id, attempt, outcome}, [&] { kernel.complete(id, attempt, std::move(outcome), now); });
+    if (restarts.size() != restarts_before) return;
+    if (commands.size() != before || kernel.stats().ignored_completions != ignored + 1) {
+      findings.push_back("at " + std::to_string(now.count()) + " us: a " + to_string(kind) + " of " + to_string(id) +
+                         " attempt " + std::to_string(attempt) + " was not ignored: " +
+                         std::to_string(commands.size() - before) + " commands");
+    }
   }
 };
 
@@ -211,7 +456,12 @@ void Simulation::on_queued_work(QueuedWorkHost host) { impl_->queued_work_host =
 
 Result<TaskId, SpawnError> Simulation::spawn(TaskSpec spec) {
   Impl& s = *impl_;
-  return s.input(event::Spawn{spec}, [&] { return s.kernel.spawn(std::move(spec), s.now); });
+  const bool durable = spec.durable;
+  return s.input(event::Spawn{spec}, [&] {
+    auto result = s.kernel.spawn(std::move(spec), s.now);
+    if (result && durable) s.awaiting_ack.push_back(result.value());
+    return result;
+  });
 }
 
 std::size_t Simulation::abort(const AbortSelector& which) {
@@ -254,11 +504,7 @@ void Simulation::restore(const Snapshot& snapshot) {
 Snapshot Simulation::crash() {
   Impl& s = *impl_;
   Snapshot snapshot = s.kernel.snapshot();
-  s.kernel = Kernel(s.config);
-  s.flight.clear();
-  s.due.clear();
-  s.flushes.clear();  // flush ids belong to the dead kernel; the fresh one counts from 1 again
-  s.restarts.push_back(s.trace.size());
+  s.lose_process();
   return snapshot;
 }
 
@@ -304,6 +550,20 @@ const std::vector<command::Deliver>& Simulation::deliveries() const { return imp
 const std::map<TaskId, TaskInfo>& Simulation::persisted() const { return impl_->persisted; }
 const std::optional<Snapshot>& Simulation::persisted_snapshot() const { return impl_->persisted_snapshot; }
 std::size_t Simulation::in_flight() const { return impl_->flight.size(); }
+Snapshot Simulation::durable_state() const { return impl_->durable_state(); }
+std::size_t Simulation::unsynced_records() const { return impl_->unsynced.size(); }
+const std::set<TaskId>& Simulation::acknowledged() const { return impl_->acknowledged; }
+
+void Simulation::set_faults(const Faults& faults) { impl_->faults = faults; }
+const Faults& Simulation::faults() const { return impl_->faults; }
+const std::vector<FaultRecord>& Simulation::fault_log() const { return impl_->fault_log; }
+const std::vector<std::string>& Simulation::fault_findings() const { return impl_->findings; }
+void Simulation::on_fault(std::function<void(const FaultRecord&)> observer) {
+  impl_->fault_observers.push_back(std::move(observer));
+}
+void Simulation::on_restart(std::function<void(const Snapshot&)> observer) {
+  impl_->restart_observers.push_back(std::move(observer));
+}
 
 void Simulation::on_command(std::function<void(Time, const Command&)> observer) {
   impl_->command_observers.push_back(std::move(observer));

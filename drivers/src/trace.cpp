@@ -45,6 +45,19 @@ void TraceWriter::event(const TimedEvent& e) { out_ << line_of(to_json(e)) << '\
 
 void TraceWriter::command(const Command& c) { out_ << line_of(Json{{"command", to_json(c)}}) << '\n'; }
 
+bool write_trace(const std::filesystem::path& file, const Config& config, const std::vector<TimedEvent>& events) {
+  TraceWriter writer(file, config);
+  if (!writer.ok()) return false;
+  Kernel kernel(config);
+  for (const TimedEvent& e : events) {
+    writer.event(e);
+    apply(kernel, e);
+    while (auto c = kernel.poll()) writer.command(*c);
+  }
+  writer.flush();
+  return writer.ok();
+}
+
 Result<Trace, std::string> read_trace(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return Failure{"cannot open " + file.string()};

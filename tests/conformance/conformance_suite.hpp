@@ -685,6 +685,22 @@ TYPED_TEST_P(DriverConformance, IdsContinuePastEveryIdGivenBeforeARestart) {
   EXPECT_GT(next, second) << "ids must never repeat, not even those of tasks that were not durable";
 }
 
+TYPED_TEST_P(DriverConformance, IdsNeverRepeatAfterACrashNotEvenOfTasksThatWereNotDurable) {
+  TaskSpec in_memory = task("later");
+  in_memory.run_after = std::chrono::hours(1);
+  TaskSpec durable = in_memory;
+  durable.durable = true;
+  TaskId last;
+  {
+    auto h = this->open(HandlerRegistry{}, this->durable_options());
+    this->spawn_ok(*h, durable);
+    for (int i = 0; i < 5; ++i) last = this->spawn_ok(*h, in_memory);
+  }  // the crash: no shutdown, no snapshot
+  auto h = this->open(HandlerRegistry{}, this->durable_options());
+  const TaskId next = this->spawn_ok(*h, in_memory);
+  EXPECT_GT(next, last) << "an id handed out before the crash was handed out again";
+}
+
 // ---- shutdown -----------------------------------------------------------------------------
 
 TYPED_TEST_P(DriverConformance, DrainShutdownWaitsForRunningWork) {
@@ -757,7 +773,8 @@ REGISTER_TYPED_TEST_SUITE_P(DriverConformance, SpawnAndWaitReturnsTheHandlersRes
                             FlushReportsTheFirstErrorAndLeavesUnmatchedTasks, SentMessageReachesTheInbox,
                             SendRefusalsMapToErrorCodes, ProgressReachesSubscribersBeforeTheEnd, FullQueueRefusesSpawn,
                             DurableSpawnAnswersOnlyOnceItsRecordIsOnDisk, DurablePendingTaskSurvivesRestart, DurableRunningTaskIsOrphanedAfterACrash,
-                            IdsContinuePastEveryIdGivenBeforeARestart, DrainShutdownWaitsForRunningWork,
+                            IdsContinuePastEveryIdGivenBeforeARestart, IdsNeverRepeatAfterACrashNotEvenOfTasksThatWereNotDurable,
+                            DrainShutdownWaitsForRunningWork,
                             CancelShutdownCancelsRunningWork, SpawnAfterShutdownIsRefused);
 
 }  // namespace tasklane::conformance

@@ -1,6 +1,12 @@
-// Persistence across real crashes: a child process spawns durable work and reports each
-// acknowledgement; it is killed with SIGKILL at a random moment; recovery must hold every
-// acknowledged task (none lost), and nothing that was never submitted (no phantom).
+// Persistence across real crashes, for each real driver: a child process runs the shared crash
+// workload (durable_workload.hpp) on one data directory; it is killed with SIGKILL at a random
+// moment, over and over (TASKLANE_KILL9_ITERATIONS, default 200). After every kill the journal is
+// read back and must hold:
+//   acknowledged ⊆ recovered   every spawn any run acknowledged is there (none lost);
+//   recovered ⊆ submitted      nothing that was never submitted (no phantom);
+//   no task completes twice    within one run no task finishes twice, and a task the journal
+//                              once recovered as finished never starts or finishes again later,
+//                              nor comes back with another status.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -24,10 +31,22 @@ struct ChildRun {
   std::set<std::uint64_t> acknowledged;
   int submitted = 0;  // spawns the child began, counting twins
   bool started = false;
+  std::map<std::uint64_t, int> finishes;  // per task, how many "finish" lines
+  std::set<std::uint64_t> starts;
 };
 
-// Runs the child on `dir`, reads its reports for `run_for`, then SIGKILLs it.
-ChildRun run_and_kill(const fs::path& dir, std::chrono::milliseconds run_for) {
+std::uint64_t task_number(const std::string& line, std::size_t at) { return std::stoull(line.substr(at)); }
+
+void read_line(const std::string& line, ChildRun& run) {
+  if (line == "started") run.started = true;
+  if (line.rfind("submit ", 0) == 0) run.submitted += std::stoi(line.substr(7)) % 2 == 0 ? 2 : 1;
+  if (line.rfind("ack bg_", 0) == 0) run.acknowledged.insert(task_number(line, 7));
+  if (line.rfind("start bg_", 0) == 0) run.starts.insert(task_number(line, 9));
+  if (line.rfind("finish bg_", 0) == 0) ++run.finishes[task_number(line, 10)];
+}
+
+// Runs `child` on `dir`, reads its reports for `run_for`, then SIGKILLs it.
+ChildRun run_and_kill(const char* child, const fs::path& dir, std::chrono::milliseconds run_for) {
   int out[2];
   EXPECT_EQ(pipe(out), 0);
   const pid_t pid = fork();
@@ -35,7 +54,7 @@ ChildRun run_and_kill(const fs::path& dir, std::chrono::milliseconds run_for) {
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);
-    execl(TASKLANE_DURABLE_CHILD, TASKLANE_DURABLE_CHILD, dir.c_str(), static_cast<char*>(nullptr));
+    execl(child, child, dir.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   close(out[1]);
@@ -54,9 +73,7 @@ ChildRun run_and_kill(const fs::path& dir, std::chrono::milliseconds run_for) {
         line += buffer[i];
         continue;
       }
-      if (line == "started") run.started = true;
-      if (line.rfind("submit ", 0) == 0) run.submitted += std::stoi(line.substr(7)) % 2 == 0 ? 2 : 1;
-      if (line.rfind("ack bg_", 0) == 0) run.acknowledged.insert(std::stoull(line.substr(7)));
+      read_line(line, run);
       line.clear();
     }
   }
@@ -67,47 +84,79 @@ ChildRun run_and_kill(const fs::path& dir, std::chrono::milliseconds run_for) {
   return run;
 }
 
-TEST(KillNine, EveryAcknowledgedSpawnSurvivesASigkillAtARandomMoment) {
+// The kill loop for one driver's child; prints "NAME: N passed, M failed".
+void kill_loop(const char* child, const std::string& name) {
   const int iterations = std::getenv("TASKLANE_KILL9_ITERATIONS") ? std::atoi(std::getenv("TASKLANE_KILL9_ITERATIONS")) : 200;
   const auto seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   std::mt19937_64 random(seed);
-  const fs::path dir = fs::temp_directory_path() / ("tasklane-kill9-" + std::to_string(getpid()));
+  const fs::path dir = fs::temp_directory_path() / ("tasklane-" + name + "-" + std::to_string(getpid()));
   fs::remove_all(dir);
   std::set<std::uint64_t> acknowledged_ever;
+  std::map<std::uint64_t, tasklane::TaskStatus> finished_for_good;  // recovered terminal
   std::uint64_t submitted_ever = 0;
-  int passed = 0, failed = 0;
-  std::uint64_t recovered_total = 0;
+  int passed = 0, failed = 0, runs_started = 0;
+  std::uint64_t recovered_total = 0, finishes_total = 0;
   for (int i = 0; i < iterations; ++i) {
-    const ChildRun run = run_and_kill(dir, std::chrono::milliseconds(5 + random() % 60));
+    const ChildRun run = run_and_kill(child, dir, std::chrono::milliseconds(10 + random() % 140));
+    runs_started += run.started ? 1 : 0;
     acknowledged_ever.insert(run.acknowledged.begin(), run.acknowledged.end());
     submitted_ever += static_cast<std::uint64_t>(run.submitted);
     tasklane::drivers::PosixFileSystem posix;
     const auto recovery = tasklane::drivers::read_data_dir(dir, posix);
-    ASSERT_TRUE(recovery) << "iteration " << i << ": " << recovery.error().message << " (seed " << seed << ")";
-    std::set<std::uint64_t> recovered;
-    for (const auto& t : recovery.value().snapshot.tasks) recovered.insert(t.id.value);
+    ASSERT_TRUE(recovery) << name << " iteration " << i << ": " << recovery.error().message << " (seed " << seed << ")";
     bool ok = true;
+    auto fail = [&](const std::string& what) {
+      ADD_FAILURE() << name << " iteration " << i << ": " << what << " (seed " << seed << ")";
+      ok = false;
+    };
+    std::map<std::uint64_t, tasklane::TaskStatus> recovered;
+    for (const auto& t : recovery.value().snapshot.tasks) recovered.emplace(t.id.value, t.status);
     for (const auto id : acknowledged_ever) {
-      if (!recovered.count(id)) {
-        ADD_FAILURE() << "iteration " << i << ": acknowledged bg_" << id << " was lost (seed " << seed << ")";
-        ok = false;
-      }
+      if (!recovered.count(id)) fail("acknowledged bg_" + std::to_string(id) + " was lost");
     }
     // Ids are dense from 0, so "recovered ⊆ submitted" means fewer recovered ids than submissions.
-    if (!recovered.empty() && *recovered.rbegin() >= submitted_ever) {
-      ADD_FAILURE() << "iteration " << i << ": phantom task bg_" << *recovered.rbegin() << " (only " << submitted_ever
-                    << " submitted; seed " << seed << ")";
-      ok = false;
+    if (!recovered.empty() && recovered.rbegin()->first >= submitted_ever) {
+      fail("phantom task bg_" + std::to_string(recovered.rbegin()->first) + " (only " + std::to_string(submitted_ever) +
+           " submitted)");
+    }
+    for (const auto& [id, n] : run.finishes) {
+      finishes_total += static_cast<std::uint64_t>(n);
+      if (n > 1) fail("bg_" + std::to_string(id) + " finished " + std::to_string(n) + " times in one run");
+      if (finished_for_good.count(id)) fail("bg_" + std::to_string(id) + " finished again after a restart had it finished");
+    }
+    for (const auto id : run.starts) {
+      if (finished_for_good.count(id)) fail("bg_" + std::to_string(id) + " started again after a restart had it finished");
+    }
+    for (const auto& [id, status] : finished_for_good) {
+      const auto it = recovered.find(id);
+      if (it == recovered.end() || it->second != status) fail("finished bg_" + std::to_string(id) + " came back changed");
+    }
+    for (const auto& [id, status] : recovered) {
+      if (tasklane::is_terminal(status)) finished_for_good.emplace(id, status);
     }
     recovered_total = recovered.size();
     (ok ? passed : failed)++;
   }
   fs::remove_all(dir);
-  std::printf("kill9: %d passed, %d failed\n", passed, failed);
-  std::printf("kill9: %zu acknowledged, %llu recovered after %d kills (seed %llu)\n", acknowledged_ever.size(),
-              static_cast<unsigned long long>(recovered_total), iterations, static_cast<unsigned long long>(seed));
+  std::printf("%s: %d passed, %d failed\n", name.c_str(), passed, failed);
+  std::printf("%s: %zu acknowledged, %llu recovered (%zu finished for good, %llu finish reports) after %d kills; "
+              "%d runs got as far as starting (seed %llu)\n",
+              name.c_str(), acknowledged_ever.size(), static_cast<unsigned long long>(recovered_total),
+              finished_for_good.size(), static_cast<unsigned long long>(finishes_total), iterations, runs_started,
+              static_cast<unsigned long long>(seed));
   EXPECT_GT(acknowledged_ever.size(), 0u) << "the child never acknowledged anything: the test proved nothing";
+  EXPECT_GT(finished_for_good.size(), 0u) << "no task ever finished: 'completes twice' was never put to the test";
   EXPECT_EQ(failed, 0);
 }
+
+TEST(KillNine, AsioEveryAcknowledgedSpawnSurvivesASigkillAtARandomMoment) {
+  kill_loop(TASKLANE_DURABLE_CHILD, "kill9-asio");
+}
+
+#ifdef TASKLANE_QT_DURABLE_CHILD
+TEST(KillNine, QtEveryAcknowledgedSpawnSurvivesASigkillAtARandomMoment) {
+  kill_loop(TASKLANE_QT_DURABLE_CHILD, "kill9-qt");
+}
+#endif
 
 }  // namespace

@@ -139,6 +139,37 @@ TEST(FileJournal, GroupCommitThenReopenRestoresEveryRecord) {
   EXPECT_FALSE(reopened.value().recovery.torn_tail_at);
 }
 
+TEST(FileJournal, ReservedIdsRaiseTheRecoveredNextIdWithoutBecomingTasks) {
+  TempDir dir;
+  {
+    auto opened = FileJournal::open(dir.path());
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto& journal = *opened.value().journal;
+    journal.append(record(3));
+    journal.reserve_ids(1024);
+    journal.reserve_ids(600);  // an older, smaller reservation never lowers the mark
+    ASSERT_TRUE(journal.commit());
+  }
+  auto reopened = FileJournal::open(dir.path());
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  const auto& snap = reopened.value().recovery.snapshot;
+  ASSERT_EQ(snap.tasks.size(), 1u);
+  EXPECT_EQ(snap.tasks[0], record(3));
+  EXPECT_EQ(snap.next_id, 1024u);
+  EXPECT_EQ(reopened.value().recovery.records_replayed, 1u) << "a reservation is not a task record";
+}
+
+TEST(FileJournal, AReservationWithABadValueIsDamage) {
+  TempDir dir;
+  fs::create_directories(dir.path());
+  write_bytes(dir.path() / "journal.log",
+              encode_journal_record(0, R"({"ids_reserved_below":"lots"})"));
+  auto refused = FileJournal::open(dir.path());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, JournalError::Kind::Corrupt);
+  EXPECT_NE(refused.error().message.find("ids_reserved_below"), std::string::npos) << refused.error().message;
+}
+
 TEST(FileJournal, SnapshotRestartsTheJournalAndLaterRecordsFollowIt) {
   TempDir dir;
   {

@@ -58,3 +58,41 @@ TEST(ReadyQueue, PushingTheSameEntryTwiceKeepsOne) {
 
 }  // namespace
 }  // namespace tasklane
+
+namespace tasklane {
+namespace {
+
+TEST(ReadyQueue, ATaskErasedAndQueuedAgainPopsOnce) {
+  detail::ReadyQueue q;
+  q.push(Priority::Normal, TaskId{1});
+  q.push(Priority::Normal, TaskId{2});
+  q.erase(Priority::Normal, TaskId{1});
+  q.push(Priority::Normal, TaskId{1});  // its old heap entry is still there, stale
+  EXPECT_EQ(q.size(), 2u);
+  EXPECT_EQ(pop_all(q), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(ReadyQueue, ManyErasesCompactAndKeepTheOrder) {
+  detail::ReadyQueue q;
+  for (std::uint64_t id = 0; id < 1000; ++id) q.push(id % 2 ? Priority::High : Priority::Low, TaskId{id});
+  for (std::uint64_t id = 0; id < 1000; id += 3) q.erase(id % 2 ? Priority::High : Priority::Low, TaskId{id});
+  std::vector<std::uint64_t> expected;
+  for (std::uint64_t id = 1; id < 1000; id += 2) if (id % 3 != 0) expected.push_back(id);
+  for (std::uint64_t id = 0; id < 1000; id += 2) if (id % 3 != 0) expected.push_back(id);
+  EXPECT_EQ(q.size(), expected.size());
+  EXPECT_EQ(pop_all(q), expected);
+}
+
+TEST(ReadyQueue, PushingWithAnotherPriorityMovesTheTask) {
+  detail::ReadyQueue q;
+  q.push(Priority::Low, TaskId{3});
+  q.push(Priority::Normal, TaskId{4});
+  q.push(Priority::High, TaskId{3});
+  EXPECT_FALSE(q.contains(Priority::Low, TaskId{3}));
+  EXPECT_TRUE(q.contains(Priority::High, TaskId{3}));
+  EXPECT_EQ(pop_all(q), (std::vector<std::uint64_t>{3, 4}));
+}
+
+}  // namespace
+}  // namespace tasklane

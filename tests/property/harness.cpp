@@ -7,6 +7,7 @@
 #include <rapidcheck.h>
 
 #include "describe.hpp"
+#include "failure_trace.hpp"
 #include "harness.hpp"
 
 namespace tasklane::property {
@@ -593,6 +594,9 @@ void KernelHarness::fail(const char* condition, const std::string& message, int 
       for (const auto& c : life.outputs[i]) os << " [" << describe(c) << "]";
     }
     os << "\n";
+  }
+  if (const auto file = write_failure_trace(config_, life.events); !file.empty()) {
+    os << "  the whole lifetime replays from " << file.string() << " (tasklane replay " << file.string() << ")\n";
   }
   throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Failure, os.str());
 }

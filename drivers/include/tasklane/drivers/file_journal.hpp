@@ -10,7 +10,8 @@
 //   journal = std::move(opened.value().journal);
 //   ... on each Persist command: journal->append(record); then, once per batch: journal->commit();
 //
-// Recovery restores snapshot + journal. A torn tail (the end of a write cut short by a crash) is cut
+// Recovery restores snapshot + journal, with the snapshot's next_id raised past every id reserved
+// (reserve_ids). A torn tail (the end of a write cut short by a crash) is cut
 // off and reported in JournalRecovery; damage in the middle refuses to open with an error naming the
 // file and offset, after moving the damaged file aside (never deleting it).
 #pragma once
@@ -49,6 +50,9 @@ class FileJournal {
                                           std::shared_ptr<FileSystem> fs = std::make_shared<PosixFileSystem>());
 
   void append(const TaskInfo& record);   // buffered until commit()
+  // Records that no id below `below` may be handed out again after a restart, so that the ids of
+  // tasks that are not durable keep growing across a crash too (buffered until commit()).
+  void reserve_ids(std::uint64_t below);
   std::size_t buffered() const { return buffer_records_; }
   Result<void, JournalError> commit();   // one write and one fdatasync for all buffered records
   Result<void, JournalError> write_snapshot(const Snapshot& snapshot);

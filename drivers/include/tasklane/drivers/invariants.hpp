@@ -52,7 +52,12 @@ class InvariantChecker {
   void after_input(Time at);
   // The kernel was replaced by a fresh one that is about to restore `restored`: work in flight
   // died, tasks that are not in the snapshot are gone without a Notify (they were not durable).
-  void on_restart(const Snapshot& restored);
+  // Exact: `restored` is the dead kernel's own snapshot, and must agree with what the checker saw.
+  // FromJournal: it is what the durable store kept (Simulation::durable_state()), which may be behind
+  // the last records the kernel asked for: the restored records are taken as the truth, a notified
+  // task may come back unfinished, and cooldowns restart from the restored quota usage.
+  enum class Restart : std::uint8_t { Exact, FromJournal };
+  void on_restart(const Snapshot& restored, Restart how = Restart::Exact);
 
   // Accepted tasks that have no Notify yet: empty at the end of a run that let everything finish.
   std::vector<TaskId> unnotified() const;
@@ -86,6 +91,7 @@ class InvariantChecker {
   void on_start(Time at, const command::Start& start);
   void on_cancel(Time at, const command::Cancel& cancel);
   void on_notify(Time at, const command::Notify& notify);
+  void restart_from_journal(const Snapshot& restored);
   void violation(Time at, std::string what);
   Time observe(Time at);
 

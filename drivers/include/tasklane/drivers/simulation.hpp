@@ -30,7 +30,12 @@
 //                  completion still arrives later, as a stale one the kernel must ignore; hanging
 //                  (never_returns) work honours the token and returns after cancel_latency.
 //   RunQueuedWork  the QueuedWorkHost answers at once (recorded as event::QueuedWorkAnswer).
+//   Persist        buffered; the records one input caused are committed together at its end (a
+//                  group commit, as RuntimeCore does), and only then is a durable spawn acknowledged.
 //   the others     recorded: persisted(), notifications(), deliveries(), flush_result().
+//
+// Fault sites (late and early timers, duplicated and stale completions, persistence errors, crashes
+// at any step, work that hangs) are off unless set_faults() switches them on: see sim_faults.hpp.
 #pragma once
 
 #include <cstdint>
@@ -38,9 +43,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "tasklane/drivers/sim_faults.hpp"
 #include "tasklane/kernel.hpp"
 
 namespace tasklane::sim {
@@ -96,8 +103,10 @@ class Simulation {
 
   // A process crash: returns the kernel's durable state, puts a fresh kernel (same config) in its
   // place and drops every piece of work in flight (it died with the process; its completions never
-  // arrive). Not an input: nothing is recorded in the trace but a restart mark (restarts()). Follow
-  // it with restore(snapshot) for a restart, or not, for a total loss. kernel() stays the same object.
+  // arrive) and every record a failed commit left unsynced. Not an input: nothing is recorded in
+  // the trace but a restart mark (restarts()). Follow it with restore(snapshot), or with
+  // restore(durable_state()) for what a real restart reads back, or not, for a total loss.
+  // kernel() stays the same object.
   // Flush results are forgotten (flush ids start again at 1); the other records are kept.
   Snapshot crash();
 
@@ -123,14 +132,34 @@ class Simulation {
   std::optional<command::FlushDone> flush_result(FlushId id) const;
   const std::vector<command::Notify>& notifications() const;
   const std::vector<command::Deliver>& deliveries() const;
-  // The durable store as the Persist commands left it: the latest record per task.
+  // The durable store as the committed Persist commands left it: the latest record per task (a
+  // PersistSnapshot replaces it with the snapshot's tasks, as a compaction does).
   const std::map<TaskId, TaskInfo>& persisted() const;
   // The last PersistSnapshot (at the end of a shutdown), if any.
   const std::optional<Snapshot>& persisted_snapshot() const;
+  // What a restarting process reads back: the last snapshot with the committed records over it
+  // (next_id from the records, as FileJournal's recovery does). crash faults restart from it.
+  Snapshot durable_state() const;
+  std::size_t unsynced_records() const;  // Persist records a failed commit left buffered
+  // Durable spawns whose commit succeeded: what a real driver would have acknowledged.
+  const std::set<TaskId>& acknowledged() const;
+
+  // Fault sites (sim_faults.hpp): from now on, until the next call. Faults{} switches them off.
+  void set_faults(const Faults& faults);
+  const Faults& faults() const;
+  const std::vector<FaultRecord>& fault_log() const;
+  // What the fault sites saw the kernel do that it must not; empty in a correct run.
+  const std::vector<std::string>& fault_findings() const;
+  // Called for every fault as it is used (before its effect for a crash).
+  void on_fault(std::function<void(const FaultRecord&)> observer);
+  // Called when a crash fault has put a fresh kernel in place, with the durable state it is about to
+  // restore (the restore follows at once, as an input). crash() itself does not call it.
+  void on_restart(std::function<void(const Snapshot& restored)> observer);
   std::size_t in_flight() const;  // simulated attempts whose work has not returned yet
 
-  // Called for every command after the simulation has carried it out (for invariant checkers).
-  // Observers are called in the order they were added and must not feed the simulation inputs.
+  // Called for every command after the simulation has carried it out (for invariant checkers); also
+  // for the commands the kernel emitted after a crash fault killed the process, which were not
+  // carried out. Observers are called in the order they were added and must not feed the simulation inputs.
   void on_command(std::function<void(Time, const Command&)> observer);
   // Called after every input (spawn, abort, a tick, a completion, ...) once every command it caused
   // has been carried out, with the input as recorded in the trace. The answers to RunQueuedWork are

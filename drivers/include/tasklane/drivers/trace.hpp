@@ -37,6 +37,11 @@ class TraceWriter {
   std::ofstream out_;
 };
 
+// Writes `events` (one kernel's life: from a fresh kernel, or from its Restore) with the commands a
+// fresh kernel answers to each, as `tasklane replay` reads it: how a failing test case leaves a
+// trace that reproduces it. False when the file cannot be written.
+bool write_trace(const std::filesystem::path& file, const Config& config, const std::vector<TimedEvent>& events);
+
 using TraceEntry = std::variant<TimedEvent, Command>;
 
 struct Trace {

@@ -1,0 +1,146 @@
+#include "ratio_table.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace tasklane::bench {
+
+namespace {
+
+// "family/subject/size" -> parts; false when the name has another shape.
+bool split(const std::string& name, std::string& family, std::string& subject, std::int64_t& size) {
+  const auto last = name.rfind('/');
+  if (last == std::string::npos) return false;
+  const auto mid = name.rfind('/', last - 1);
+  if (mid == std::string::npos) return false;
+  family = name.substr(0, mid);
+  subject = name.substr(mid + 1, last - mid - 1);
+  try {
+    size = std::stoll(name.substr(last + 1));
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+std::string fmt(const char* format, double v) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, v);
+  return buffer;
+}
+
+std::string cost(double items_per_second) {
+  if (items_per_second <= 0) return "-";
+  const double ns = 1e9 / items_per_second;
+  if (ns >= 1e6) return fmt("%.1f ms", ns / 1e6);
+  if (ns >= 1e4) return fmt("%.1f us", ns / 1e3);
+  return fmt("%.0f ns", ns);
+}
+
+std::string size_text(std::int64_t n) {
+  if (n >= 1000000 && n % 1000000 == 0) return std::to_string(n / 1000000) + "M";
+  if (n >= 1000 && n % 1000 == 0) return std::to_string(n / 1000) + "k";
+  return std::to_string(n);
+}
+
+}  // namespace
+
+void RatioTable::ReportRuns(const std::vector<Run>& reports) {
+  ConsoleReporter::ReportRuns(reports);
+  for (const Run& r : reports) {
+    const std::string name = r.run_name.function_name;
+    ran_[name] = true;
+    if (r.error_occurred) {
+      failed_[name] = r.error_message;
+      continue;
+    }
+    auto ips = r.counters.find("items_per_second");
+    const double value = ips == r.counters.end() ? 0.0 : static_cast<double>(ips->second);
+    if (r.run_type == Run::RT_Iteration) {
+      reps_[name].push_back(value);
+      if (r.repetitions > 1) continue;  // the median aggregate follows
+    } else if (r.aggregate_name != "median") {
+      continue;
+    }
+    Figure f;
+    f.items_per_second = value;
+    for (const auto& [key, counter] : r.counters) f.counters[key] = counter.value;
+    const auto& all = reps_[name];
+    f.runs = static_cast<int>(all.size());
+    f.min_ips = all.empty() ? value : *std::min_element(all.begin(), all.end());
+    f.max_ips = all.empty() ? value : *std::max_element(all.begin(), all.end());
+    figures_[name] = f;
+  }
+}
+
+int RatioTable::finish(std::ostream& out) const {
+  int missed = 0;
+  out << "\n## Ratios (cost per item, tasklane / baseline; below 1.00 tasklane is faster)\n\n";
+  out << "| figure | size | tasklane | baseline | baseline cost | ratio | spread | target | met |\n";
+  out << "|---|---|---|---|---|---|---|---|---|\n";
+  for (const Comparison& c : comparisons_) {
+    std::set<std::int64_t> sizes;
+    for (const auto& [name, f] : figures_) {
+      std::string family, subject;
+      std::int64_t size = 0;
+      if (split(name, family, subject, size) && family == c.family && subject == "tasklane") sizes.insert(size);
+    }
+    for (const std::int64_t size : sizes) {
+      const auto t = figures_.find(c.family + "/tasklane/" + std::to_string(size));
+      const auto b = figures_.find(c.family + "/" + c.baseline + "/" + std::to_string(size));
+      if (t == figures_.end() || b == figures_.end() || t->second.items_per_second <= 0 ||
+          b->second.items_per_second <= 0) {
+        continue;
+      }
+      const double ratio = b->second.items_per_second / t->second.items_per_second;
+      // Noise: the ratio's range over the repetitions' extremes.
+      const double worst = b->second.max_ips / std::max(1e-9, t->second.min_ips);
+      const double best = b->second.min_ips / std::max(1e-9, t->second.max_ips);
+      std::string met = "-";
+      if (c.max_ratio) {
+        const bool ok = ratio <= *c.max_ratio;
+        met = ok ? "yes" : "**no**";
+        missed += ok ? 0 : 1;
+      }
+      out << "| " << c.family << " | " << size_text(size) << " | " << cost(t->second.items_per_second) << " | "
+          << c.baseline << " | " << cost(b->second.items_per_second) << " | " << fmt("%.2f", ratio) << " | "
+          << fmt("%.2f", best) << "-" << fmt("%.2f", worst) << " | " << c.target_text << " | " << met << " |\n";
+    }
+  }
+  if (!absolutes_.empty()) {
+    out << "\n## Absolute targets\n\n| figure | counter | value | target | met |\n|---|---|---|---|---|\n";
+    for (const AbsoluteTarget& a : absolutes_) {
+      const auto f = figures_.find(a.benchmark);
+      if (f == figures_.end()) continue;
+      const auto v = f->second.counters.find(a.counter);
+      if (v == f->second.counters.end()) continue;
+      const bool ok = a.at_least ? v->second >= a.limit : v->second <= a.limit;
+      missed += ok ? 0 : 1;
+      out << "| " << a.benchmark << " | " << a.counter << " | " << fmt("%.4g", v->second) << " | " << a.text << " | "
+          << (ok ? "yes" : "**no**") << " |\n";
+    }
+  }
+  // Counters other than the rate, for every figure that has them (memory, allocations, ...).
+  bool header = false;
+  for (const auto& [name, f] : figures_) {
+    for (const auto& [key, value] : f.counters) {
+      if (key == "items_per_second") continue;
+      if (!header) {
+        out << "\n## Other counters (median)\n\n| benchmark | counter | value |\n|---|---|---|\n";
+        header = true;
+      }
+      out << "| " << name << " | " << key << " | " << fmt("%.4g", value) << " |\n";
+    }
+  }
+  for (const Comparison& c : comparisons_) {
+    if (!c.what.empty()) out << (&c == &comparisons_.front() ? "\nPer item:\n" : "") << "- " << c.family << ": " << c.what << "\n";
+  }
+  for (const auto& [name, error] : failed_) out << "\nFAILED " << name << ": " << error << "\n";
+  out << "\nratio-table: " << missed << " targets missed\n";
+  return missed;
+}
+
+}  // namespace tasklane::bench

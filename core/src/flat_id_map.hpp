@@ -1,0 +1,103 @@
+// FlatIdMap: task id -> small value, open addressing with linear probing and backward-shift
+// deletion. No allocation per entry (one array, grown by doubling), which keeps the kernel's hot
+// path free of node allocations where a std::set/std::map would allocate on every insert.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace tasklane::detail {
+
+template <class Value>
+class FlatIdMap {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  const Value* find(std::uint64_t key) const {
+    if (slots_.empty()) return nullptr;
+    for (std::size_t i = home(key);; i = next(i)) {
+      if (slots_[i].key == empty_key) return nullptr;
+      if (slots_[i].key == key) return &slots_[i].value;
+    }
+  }
+  Value* find(std::uint64_t key) { return const_cast<Value*>(std::as_const(*this).find(key)); }
+
+  // Inserts or overwrites.
+  void put(std::uint64_t key, Value value) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    for (std::size_t i = home(key);; i = next(i)) {
+      if (slots_[i].key == key) {
+        slots_[i].value = std::move(value);
+        return;
+      }
+      if (slots_[i].key == empty_key) {
+        slots_[i] = Slot{key, std::move(value)};
+        ++size_;
+        return;
+      }
+    }
+  }
+
+  bool erase(std::uint64_t key) {
+    if (slots_.empty()) return false;
+    std::size_t i = home(key);
+    for (;; i = next(i)) {
+      if (slots_[i].key == empty_key) return false;
+      if (slots_[i].key == key) break;
+    }
+    // Backward shift: move later members of the probe run into the hole when their home allows.
+    std::size_t hole = i;
+    for (std::size_t j = next(i);; j = next(j)) {
+      if (slots_[j].key == empty_key) break;
+      const std::size_t h = home(slots_[j].key);
+      const bool movable = hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
+      if (movable) {
+        slots_[hole] = std::move(slots_[j]);
+        hole = j;
+      }
+    }
+    slots_[hole].key = empty_key;
+    --size_;
+    return true;
+  }
+
+  template <class F>
+  void for_each(F&& f) const {
+    for (const Slot& s : slots_) {
+      if (s.key != empty_key) f(s.key, s.value);
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t empty_key = ~std::uint64_t{0};  // ids never reach it
+  struct Slot {
+    std::uint64_t key = empty_key;
+    Value value{};
+  };
+
+  std::size_t home(std::uint64_t key) const {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  std::size_t next(std::size_t i) const { return (i + 1) & (slots_.size() - 1); }
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    const std::size_t capacity = old.empty() ? 16 : old.size() * 2;
+    slots_.assign(capacity, Slot{});
+    shift_ = 64;
+    for (std::size_t c = capacity; c > 1; c >>= 1) --shift_;
+    size_ = 0;
+    for (Slot& s : old) {
+      if (s.key != empty_key) put(s.key, std::move(s.value));
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+  unsigned shift_ = 64;
+};
+
+}  // namespace tasklane::detail

@@ -1,0 +1,81 @@
+// IdTable (the kernel's task table) against std::map: lookups, inserts, erases and id-order walks.
+#include "../../core/src/id_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace tasklane {
+namespace {
+
+std::vector<std::pair<std::uint64_t, std::string>> walk(const detail::IdTable<std::string>& t) {
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  for (const auto& [id, v] : t) out.emplace_back(id.value, v);
+  return out;
+}
+
+std::vector<std::pair<std::uint64_t, std::string>> walk(const std::map<std::uint64_t, std::string>& m) {
+  return {m.begin(), m.end()};
+}
+
+TEST(IdTable, AgreesWithStdMapOverRandomInsertsAndErases) {
+  std::mt19937_64 rng(7);
+  detail::IdTable<std::string> table;
+  std::map<std::uint64_t, std::string> reference;
+  std::uint64_t next = 0;
+  for (int step = 0; step < 60000; ++step) {
+    const auto r = rng() % 10;
+    if (r < 5) {  // a new id, as spawn hands them out
+      table[TaskId{next}] = std::to_string(step);
+      reference[next] = std::to_string(step);
+      ++next;
+    } else if (r < 8 && next > 0) {  // erase a random id (present or not)
+      const std::uint64_t id = rng() % next;
+      const auto it = table.find(TaskId{id});
+      ASSERT_EQ(it != table.end(), reference.count(id) == 1) << "id " << id;
+      if (it != table.end()) {
+        EXPECT_EQ(it->first.value, id);
+        table.erase(it);
+        reference.erase(id);
+      }
+    } else if (next > 0) {  // overwrite through operator[] (restore of an old id)
+      const std::uint64_t id = rng() % next;
+      table[TaskId{id}] = "again" + std::to_string(step);
+      reference[id] = "again" + std::to_string(step);
+    }
+    ASSERT_EQ(table.size(), reference.size());
+    if (step % 4999 == 0) {
+      ASSERT_EQ(walk(table), walk(reference)) << "step " << step;
+    }
+  }
+  EXPECT_EQ(walk(table), walk(reference));
+  for (const auto& [id, v] : reference) {
+    EXPECT_EQ(table.count(TaskId{id}), 1u);
+    EXPECT_EQ(table.at(TaskId{id}), v);
+  }
+}
+
+TEST(IdTable, EmptyPagesAreFreedAndWalksSkipGaps) {
+  detail::IdTable<std::string> table;
+  EXPECT_TRUE(table.empty());
+  EXPECT_EQ(table.begin(), table.end());
+  table[TaskId{3}] = "a";
+  table[TaskId{100000}] = "b";  // a page far away
+  table[TaskId{5}] = "c";
+  EXPECT_EQ(walk(table), (std::vector<std::pair<std::uint64_t, std::string>>{{3, "a"}, {5, "c"}, {100000, "b"}}));
+  table.erase(table.find(TaskId{3}));
+  table.erase(table.find(TaskId{5}));  // the first page is empty now
+  EXPECT_EQ(walk(table), (std::vector<std::pair<std::uint64_t, std::string>>{{100000, "b"}}));
+  EXPECT_EQ(table.find(TaskId{5}), table.end());
+  EXPECT_EQ(table.count(TaskId{4}), 0u);
+  EXPECT_THROW(table.at(TaskId{4}), std::out_of_range);
+  table[TaskId{4}] = "d";  // the page comes back
+  EXPECT_EQ(table.size(), 2u);
+  EXPECT_EQ(table.begin()->first, TaskId{4});
+}
+
+}  // namespace
+}  // namespace tasklane
