@@ -220,6 +220,7 @@ TEST(JsonCodecShape, SnapshotsWithoutRateLimitsStillDecode) {
   const auto old = snapshot_from_json(parse(R"({"next_id":3,"rng_state":7,"tasks":[],"quotas":[]})"));
   ASSERT_TRUE(old.has_value()) << old.error().message;
   EXPECT_TRUE(old.value().rate_limits.empty());
+  EXPECT_FALSE(to_json(old.value()).contains("rate_limits")) << "left out when empty: old snapshots read as they did";
   EXPECT_EQ(to_json(full_snapshot())["rate_limits"],
             parse(R"([{"key":"openai","tokens":3,"refilled_at_us":1700000000123456}])"));
   expect_error(snapshot_from_json(parse(R"({"next_id":3,"rng_state":7,"tasks":[],"quotas":[],"rate_limits":[{"key":"k"}]})")),
