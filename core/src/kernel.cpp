@@ -57,6 +57,7 @@ struct Kernel::State {
   std::map<std::string, std::vector<TaskId>> run_roots;
   std::map<TaskId, ParentContext> forgotten_parents;  // forgotten tasks that still link a tree
   bool restoring = false;
+  bool forgetting_held = false;  // a replacement's new task is not indexed yet: its parent must stay known
   std::deque<TaskId> terminal_order;
 
   detail::ReadyQueue ready;
@@ -334,7 +335,7 @@ struct Kernel::State {
   }
 
   void forget_oldest_terminal() {
-    if (restoring) return;  // restore forgets once, after every record is in place
+    if (restoring || forgetting_held) return;  // restore forgets once, after every record is in place
     while (terminal_order.size() > config.retained_terminal) {
       const TaskId id = terminal_order.front();
       terminal_order.pop_front();
@@ -528,8 +529,10 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
   if (auto refusal = detail::check_admission(spec, context)) return refused(std::move(*refusal));
   const TaskId id{s.next_id++};
   if (replaced_id) {
+    s.forgetting_held = true;  // forgetting here could drop the new task's parent before it links it
     s.finish(s.tasks.at(*replaced_id), TaskStatus::Cancelled,
              "replaced by " + to_string(id) + " (dedup key '" + spec.dedup->key + "')");
+    s.forgetting_held = false;
   }
   Entry& e = s.tasks[id];
   e.info.id = id;
@@ -540,6 +543,7 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
   ++s.stats.spawned;
   s.persist(e);
   s.consider(e);
+  if (replaced_id) s.forget_oldest_terminal();
   s.settle();
   return Admission{id, false, replaced_id};
 }

@@ -127,6 +127,26 @@ TEST(KernelDedup, ABrokenSpecIsRefusedEvenWhenItsKeyIsHeld) {
   EXPECT_EQ(h.refuse(deduped(""), ms(1)).code, SpawnErrorCode::InvalidDedup);
 }
 
+// Found by the model-based test: the replaced task's end may make the kernel forget an old finished
+// task, which must stay known when the new task names it as parent.
+TEST(KernelDedup, AReplacementKeepsItsForgottenParentLinked) {
+  Config config;
+  config.retained_terminal = 1;
+  Harness h(config);
+  const TaskId parent = h.spawn(task("root"), ms(0));
+  h.drain();
+  h.succeed(parent, 1, ms(1));
+  TaskSpec spec = deduped("summary", DedupMode::ReplacePending);
+  spec.run_after = ms(100);
+  h.spawn(spec, ms(2));
+  spec.parent.task = parent;
+  const TaskId child = h.spawn(spec, ms(3));  // replaces; the replaced task's end pushes `parent` out
+  EXPECT_EQ(h.kernel.get(parent), nullptr) << "forgotten: only one finished task is kept";
+  TaskSpec sibling = task("leaf");
+  sibling.parent.task = parent;
+  EXPECT_TRUE(h.kernel.spawn(sibling, ms(4)).has_value()) << "the parent still links " << to_string(child);
+}
+
 TEST(KernelDedup, TheKeyHoldsAcrossARestore) {
   Harness h;
   TaskSpec spec = deduped("index");
