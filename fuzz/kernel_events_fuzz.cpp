@@ -97,6 +97,15 @@ TaskSpec make_spec(FuzzedDataProvider& in, std::uint64_t next_id) {
   s.inbox = in.ConsumeBool();
   s.durable = in.ConsumeBool();
   if (in.ConsumeBool()) s.payload = {{"n", in.ConsumeIntegral<int>()}};
+  switch (in.ConsumeIntegralInRange<int>(0, 3)) {  // each key always with one limit, as the kernel asks
+    case 1: s.rate_limit = RateLimit{"r1", 2, Duration{10'000}}; break;
+    case 2: s.rate_limit = RateLimit{"r2", 1, Duration{5'000}}; break;
+    case 3: s.rate_limit = RateLimit{"", 0, Duration{0}}; break;  // refused
+    default: break;
+  }
+  if (in.ConsumeBool()) {
+    s.dedup = DedupSpec{pick(in, {"d1", "d2", ""}), in.ConsumeBool() ? DedupMode::KeepExisting : DedupMode::ReplacePending};
+  }
   return s;
 }
 

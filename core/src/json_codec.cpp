@@ -12,15 +12,18 @@
 //     parent), taking the struct's default, so {"kind":"sleep","owner":"alice","payload":{"ms":5}}
 //     is a whole spawn body. Every other struct requires its non-optional, non-Json fields.
 //       spec   {"kind","payload","owner","name","description","priority","key","run_after_us",
-//               "timeout_us","retry","quota","parent","inbox","durable"}
+//               "timeout_us","retry","quota","dedup","rate_limit","parent","inbox","durable"}
 //       key    {"agent","scope","purpose"}
 //       retry  {"max_attempts","initial_backoff_us","multiplier","max_backoff_us","jitter",
 //               "non_retryable_errors":[..],"requeue_on_restart"}
 //       quota  {"key","cooldown_us","max_attempts","single_flight"}
+//       dedup  {"key","mode":"keep_existing"|"replace_pending"}
+//       rate_limit {"key","starts","interval_us"}
 //       parent {"task":"bg_1","run","call","agent"}
 //       task   {"id","spec","status","attempt","created_at_us","due_us","finished_at_us","error",
 //               "result","cancel_requested"}
-//       snapshot {"next_id","rng_state","tasks":[task..],"quotas":[{"key","attempts","last_start_us"}..]}
+//       snapshot {"next_id","rng_state","tasks":[task..],"quotas":[{"key","attempts","last_start_us"}..],
+//                 "rate_limits":[{"key","tokens","refilled_at_us"}..]}  (rate_limits: left out when empty)
 //   - Variants are objects naming their alternative in snake_case, beside the alternative's fields:
 //       event   {"type": "spawn"|"complete"|"tick"|"poke"|"queued_work_answer"|"session_complete"|
 //                        "abort"|"flush"|"send"|"shutdown"|"restore", ...}
@@ -139,6 +142,12 @@ Json write(const QuotaSpec& quota) {
           {"single_flight", quota.single_flight}};
 }
 
+Json write(const DedupSpec& dedup) { return {{"key", dedup.key}, {"mode", to_string(dedup.mode)}}; }
+
+Json write(const RateLimit& limit) {
+  return {{"key", limit.key}, {"starts", limit.starts}, {"interval_us", limit.interval.count()}};
+}
+
 Json write(const ParentContext& parent) {
   Json j = Json::object();
   put(j, "task", parent.task);
@@ -163,6 +172,8 @@ Json write(const TaskSpec& spec) {
   if (spec.key) j["key"] = write(*spec.key);
   put(j, "timeout_us", spec.timeout);
   if (spec.quota) j["quota"] = write(*spec.quota);
+  if (spec.dedup) j["dedup"] = write(*spec.dedup);
+  if (spec.rate_limit) j["rate_limit"] = write(*spec.rate_limit);
   return j;
 }
 
@@ -186,15 +197,26 @@ Json write(const QuotaUsage& usage) {
   return j;
 }
 
+Json write(const RateLimitUsage& usage) {
+  return {{"key", usage.key}, {"tokens", usage.tokens}, {"refilled_at_us", usage.refilled_at.count()}};
+}
+
 Json write(const Snapshot& snapshot) {
   Json tasks = Json::array();
   for (const auto& task : snapshot.tasks) tasks.push_back(write(task));
   Json quotas = Json::array();
   for (const auto& usage : snapshot.quotas) quotas.push_back(write(usage));
-  return {{"next_id", snapshot.next_id},
-          {"rng_state", snapshot.rng_state},
-          {"tasks", std::move(tasks)},
-          {"quotas", std::move(quotas)}};
+  Json j = {{"next_id", snapshot.next_id},
+            {"rng_state", snapshot.rng_state},
+            {"tasks", std::move(tasks)},
+            {"quotas", std::move(quotas)}};
+  // Left out while no bucket exists, so a snapshot without rate limits reads as it always did.
+  if (!snapshot.rate_limits.empty()) {
+    Json rate_limits = Json::array();
+    for (const auto& usage : snapshot.rate_limits) rate_limits.push_back(write(usage));
+    j["rate_limits"] = std::move(rate_limits);
+  }
+  return j;
 }
 
 Json write(const Outcome& outcome) {
@@ -453,6 +475,7 @@ void read_enum(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::str
   out = *value;
 }
 void read(const Reader& r, Priority& out) { read_enum(r, out, parse_priority, "priority"); }
+void read(const Reader& r, DedupMode& out) { read_enum(r, out, parse_dedup_mode, "dedup mode"); }
 void read(const Reader& r, TaskStatus& out) { read_enum(r, out, parse_task_status, "task status"); }
 void read(const Reader& r, CancelReason& out) { read_enum(r, out, parse_cancel_reason, "cancel reason"); }
 void read(const Reader& r, ShutdownMode& out) { read_enum(r, out, parse_shutdown_mode, "shutdown mode"); }
@@ -506,6 +529,19 @@ void read(const Reader& r, QuotaSpec& out) {
   r.defaulted("single_flight", out.single_flight);
 }
 
+void read(const Reader& r, DedupSpec& out) {
+  if (!r.object()) return;
+  r.defaulted("key", out.key);
+  r.defaulted("mode", out.mode);
+}
+
+void read(const Reader& r, RateLimit& out) {
+  if (!r.object()) return;
+  r.defaulted("key", out.key);
+  r.defaulted("starts", out.starts);
+  r.defaulted("interval_us", out.interval);
+}
+
 void read(const Reader& r, ParentContext& out) {
   if (!r.object()) return;
   r.optional("task", out.task);
@@ -527,6 +563,8 @@ void read(const Reader& r, TaskSpec& out) {
   r.optional("timeout_us", out.timeout);
   r.defaulted("retry", out.retry);
   r.optional("quota", out.quota);
+  r.optional("dedup", out.dedup);
+  r.optional("rate_limit", out.rate_limit);
   r.defaulted("parent", out.parent);
   r.defaulted("inbox", out.inbox);
   r.defaulted("durable", out.durable);
@@ -555,12 +593,20 @@ void read(const Reader& r, QuotaUsage& out) {
   r.optional("last_start_us", out.last_start);
 }
 
+void read(const Reader& r, RateLimitUsage& out) {
+  if (!r.object()) return;
+  r.required("key", out.key);
+  r.required("tokens", out.tokens);
+  r.required("refilled_at_us", out.refilled_at);
+}
+
 void read(const Reader& r, Snapshot& out) {
   if (!r.object()) return;
   r.required("next_id", out.next_id);
   r.required("rng_state", out.rng_state);
   r.required("tasks", out.tasks);
   r.required("quotas", out.quotas);
+  r.defaulted("rate_limits", out.rate_limits);  // journals written before rate limits have none
 }
 
 void read(const Reader& r, Outcome& out) {

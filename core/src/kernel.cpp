@@ -15,6 +15,7 @@
 #include "id_table.hpp"
 #include "queued_work_runner.hpp"
 #include "quota_book.hpp"
+#include "rate_limiter.hpp"
 #include "ready_queue.hpp"
 #include "rng.hpp"
 #include "sequence_lanes.hpp"
@@ -51,16 +52,19 @@ struct Kernel::State {
   detail::IdTable<Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
   std::map<std::string, detail::IdSet, std::less<>> by_owner;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
+  std::map<std::pair<std::string, std::string>, std::set<TaskId>> dedup_holders;  // (owner, key): unfinished tasks
   std::map<TaskId, std::vector<TaskId>> children;
   std::map<std::string, std::vector<TaskId>> run_roots;
   std::map<TaskId, ParentContext> forgotten_parents;  // forgotten tasks that still link a tree
   bool restoring = false;
+  bool forgetting_held = false;  // a replacement's new task is not indexed yet: its parent must stay known
   std::deque<TaskId> terminal_order;
 
   detail::ReadyQueue ready;
   detail::TimerQueue timers;
   detail::SequenceLanes lanes;
   detail::QuotaBook quotas;
+  detail::RateLimiter rates;
   detail::FlushTracker flushes;
   detail::QueuedWorkRunner runner;
   std::uint64_t poll_generation = 0;
@@ -163,6 +167,13 @@ struct Kernel::State {
         return;
       }
     }
+    if (info.spec.rate_limit) {  // wait for the next token; its timer is next_deadline() at the latest
+      const Time token = rates.next_token(*info.spec.rate_limit, now);
+      if (token > now) {
+        timers.arm(token, TimerKind::TaskDue, info.id, ++e.due_generation);
+        return;
+      }
+    }
     ready.push(info.spec.priority, info.id);
   }
 
@@ -183,6 +194,13 @@ struct Kernel::State {
           continue;
         }
       }
+      if (const auto& limit = e.info.spec.rate_limit) {
+        // A task before this one in ready order took the last token: wait for the next.
+        if (!rates.has_token(*limit, now)) {
+          timers.arm(rates.next_token(*limit, now), TimerKind::TaskDue, e.info.id, ++e.due_generation);
+          continue;
+        }
+      }
       start(e);
     }
   }
@@ -194,6 +212,7 @@ struct Kernel::State {
     ++running;
     ++stats.started;
     if (info.spec.quota) quotas.started(*info.spec.quota, now);
+    if (info.spec.rate_limit) rates.take(*info.spec.rate_limit, now);
     std::optional<Time> deadline;
     if (info.spec.timeout) {
       deadline = now + *info.spec.timeout;
@@ -280,6 +299,7 @@ struct Kernel::State {
     --unfinished;
     if (info.spec.name) live_names.erase({info.spec.owner, *info.spec.name});
     if (info.spec.quota) quotas.release(*info.spec.quota);
+    if (info.spec.dedup) release_dedup(info);
     switch (status) {
       case TaskStatus::Completed: ++stats.completed; break;
       case TaskStatus::Failed: ++stats.failed; break;
@@ -300,8 +320,22 @@ struct Kernel::State {
     forget_oldest_terminal();
   }
 
+  void release_dedup(const TaskInfo& info) {
+    const auto it = dedup_holders.find({info.spec.owner, info.spec.dedup->key});
+    if (it == dedup_holders.end()) return;
+    it->second.erase(info.id);
+    if (it->second.empty()) dedup_holders.erase(it);
+  }
+
+  // The newest unfinished task of the owner that holds the dedup key.
+  std::optional<TaskId> dedup_holder(const TaskSpec& spec) const {
+    const auto it = dedup_holders.find({spec.owner, spec.dedup->key});
+    if (it == dedup_holders.end() || it->second.empty()) return std::nullopt;
+    return *it->second.rbegin();
+  }
+
   void forget_oldest_terminal() {
-    if (restoring) return;  // restore forgets once, after every record is in place
+    if (restoring || forgetting_held) return;  // restore forgets once, after every record is in place
     while (terminal_order.size() > config.retained_terminal) {
       const TaskId id = terminal_order.front();
       terminal_order.pop_front();
@@ -424,6 +458,7 @@ struct Kernel::State {
     if (info.spec.name) live_names[{info.spec.owner, *info.spec.name}] = info.id;
     if (info.spec.key) lanes.push(*info.spec.key, info.id);
     if (info.spec.quota) quotas.hold(*info.spec.quota);
+    if (info.spec.dedup) dedup_holders[{info.spec.owner, info.spec.dedup->key}].insert(info.id);
     flushes.on_accepted(info.id, info.spec.key);
   }
 
@@ -435,6 +470,7 @@ struct Kernel::State {
       if (e.info.spec.durable) s.tasks.push_back(e.info);
     }
     s.quotas = quotas.usage();
+    s.rate_limits = rates.usage();
     return s;
   }
 };
@@ -447,22 +483,57 @@ Kernel::Kernel(Kernel&&) noexcept = default;
 Kernel& Kernel::operator=(Kernel&&) noexcept = default;
 
 Result<TaskId, SpawnError> Kernel::spawn(TaskSpec spec, Time now) {
+  auto admitted = admit(std::move(spec), now);
+  if (!admitted) return Failure{admitted.error()};
+  return admitted.value().id;
+}
+
+Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
   State& s = *state_;
   s.observe(now);
+  auto refused = [&](SpawnError refusal) -> Result<Admission, SpawnError> {
+    ++s.stats.refused;
+    s.settle();
+    return Failure{std::move(refusal)};
+  };
+  if (auto refusal = detail::check_spec(spec, s.config, s.stopping)) return refused(std::move(*refusal));
+  // Deduplication: keep the live holder, or replace it while it is still pending.
+  const Entry* replacing = nullptr;
+  if (spec.dedup) {
+    if (const auto holder = s.dedup_holder(spec)) {
+      const Entry& held = s.tasks.at(*holder);
+      if (spec.dedup->mode == DedupMode::KeepExisting) {
+        ++s.stats.deduplicated;
+        s.settle();
+        return Admission{*holder, true, std::nullopt};
+      }
+      if (held.info.status == TaskStatus::Pending) replacing = &held;
+    }
+  }
+  const auto replaced_id = replacing ? std::optional<TaskId>(replacing->info.id) : std::nullopt;
   const detail::SpawnContext context{
       s.config,
       s.next_id,
-      s.unfinished,
+      s.unfinished - (replacing ? 1 : 0),
       s.stopping,
-      [&](const std::string& owner, const std::string& name) { return s.live_names.count({owner, name}) != 0; },
+      [&](const std::string& owner, const std::string& name) {
+        const auto it = s.live_names.find({owner, name});
+        return it != s.live_names.end() && it->second != replaced_id;
+      },
       [&](TaskId id) { return s.tasks.count(id) != 0 || s.forgotten_parents.count(id) != 0; },
-      s.quotas};
-  if (auto refusal = detail::check_spawn(spec, context)) {
-    ++s.stats.refused;
-    s.settle();
-    return Failure{std::move(*refusal)};
-  }
+      s.quotas,
+      [&](const QuotaSpec& q) {
+        const bool replaced_holds = replacing && replacing->info.spec.quota && replacing->info.spec.quota->key == q.key;
+        return s.quotas.holders(q) > (replaced_holds ? 1u : 0u);
+      }};
+  if (auto refusal = detail::check_admission(spec, context)) return refused(std::move(*refusal));
   const TaskId id{s.next_id++};
+  if (replaced_id) {
+    s.forgetting_held = true;  // forgetting here could drop the new task's parent before it links it
+    s.finish(s.tasks.at(*replaced_id), TaskStatus::Cancelled,
+             "replaced by " + to_string(id) + " (dedup key '" + spec.dedup->key + "')");
+    s.forgetting_held = false;
+  }
   Entry& e = s.tasks[id];
   e.info.id = id;
   e.info.created_at = s.now;
@@ -472,8 +543,9 @@ Result<TaskId, SpawnError> Kernel::spawn(TaskSpec spec, Time now) {
   ++s.stats.spawned;
   s.persist(e);
   s.consider(e);
+  if (replaced_id) s.forget_oldest_terminal();
   s.settle();
-  return id;
+  return Admission{id, false, replaced_id};
 }
 
 void Kernel::complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time now) {
@@ -587,6 +659,7 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   s.next_id = std::max(s.next_id, snapshot.next_id);
   if (fresh) s.rng.set_state(snapshot.rng_state);
   for (const auto& q : snapshot.quotas) s.quotas.restore(q);
+  for (const auto& r : snapshot.rate_limits) s.rates.restore(r);
   for (const TaskId id : restored) {
     Entry& e = s.tasks.at(id);
     if (e.info.status == TaskStatus::Running) {

@@ -28,6 +28,10 @@ class QuotaBook {
     const auto it = usage_.find(spec.key);
     return it != usage_.end() && it->second.holders > 0;
   }
+  std::uint32_t holders(const QuotaSpec& spec) const {
+    const auto it = usage_.find(spec.key);
+    return it == usage_.end() ? 0 : it->second.holders;
+  }
   void hold(const QuotaSpec& spec) { ++usage_[spec.key].holders; }
   void release(const QuotaSpec& spec) {
     const auto it = usage_.find(spec.key);

@@ -41,21 +41,22 @@ struct SpawnContext {
   std::function<bool(const std::string& owner, const std::string& name)> name_is_live;
   std::function<bool(TaskId)> task_is_known;  // in the table, or forgotten but still linking a tree
   const QuotaBook& quotas;
+  std::function<bool(const QuotaSpec&)> quota_held;  // an unfinished task (other than one being replaced) holds the key
 };
 
-inline std::optional<SpawnError> check_spawn(const TaskSpec& spec, const SpawnContext& c) {
-  auto refuse = [](SpawnErrorCode code, std::string message) {
-    return std::optional<SpawnError>(SpawnError{code, std::move(message)});
-  };
-  if (c.stopping) return refuse(SpawnErrorCode::ShuttingDown, "runtime is shutting down: no new tasks are accepted");
+inline std::optional<SpawnError> refuse(SpawnErrorCode code, std::string message) {
+  return std::optional<SpawnError>(SpawnError{code, std::move(message)});
+}
+
+// What is wrong with the spec itself (or the kernel is stopping): checked before deduplication, so
+// a broken spec is refused even when a live task holds its dedup key.
+inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& config, bool stopping) {
+  if (stopping) return refuse(SpawnErrorCode::ShuttingDown, "runtime is shutting down: no new tasks are accepted");
   if (spec.kind.empty()) return refuse(SpawnErrorCode::EmptyKind, "task kind must not be empty");
   if (spec.name) {
     if (spec.name->empty()) return refuse(SpawnErrorCode::ReservedName, "task name must not be empty (leave it out instead)");
     for (const char* reserved : reserved_names) {
       if (*spec.name == reserved) return refuse(SpawnErrorCode::ReservedName, "'" + *spec.name + "' is a reserved name");
-    }
-    if (c.name_is_live(spec.owner, *spec.name)) {
-      return refuse(SpawnErrorCode::DuplicateName, "a running task named '" + *spec.name + "' already exists");
     }
   }
   if (spec.timeout && spec.timeout->count() <= 0) {
@@ -80,10 +81,28 @@ inline std::optional<SpawnError> check_spawn(const TaskSpec& spec, const SpawnCo
       return refuse(SpawnErrorCode::PayloadTooLarge,
                     "payload nests deeper than " + std::to_string(max_payload_depth) + " levels");
     }
-    if (size > c.config.max_payload_bytes) {
+    if (size > config.max_payload_bytes) {
       return refuse(SpawnErrorCode::PayloadTooLarge, "payload is " + std::to_string(size) + " bytes; the limit is " +
-                                                         std::to_string(c.config.max_payload_bytes));
+                                                         std::to_string(config.max_payload_bytes));
     }
+  }
+  if (const auto& limit = spec.rate_limit) {
+    if (limit->key.empty()) return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.key must not be empty");
+    if (limit->starts == 0) return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.starts must be at least 1");
+    if (limit->interval.count() <= 0) {
+      return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be positive");
+    }
+  }
+  if (spec.dedup && spec.dedup->key.empty()) {
+    return refuse(SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");
+  }
+  return std::nullopt;
+}
+
+// Whether the kernel can take one more task like this now: names, parents, capacity and quotas.
+inline std::optional<SpawnError> check_admission(const TaskSpec& spec, const SpawnContext& c) {
+  if (spec.name && c.name_is_live(spec.owner, *spec.name)) {
+    return refuse(SpawnErrorCode::DuplicateName, "a running task named '" + *spec.name + "' already exists");
   }
   if (spec.parent.task && !c.task_is_known(*spec.parent.task)) {
     return refuse(SpawnErrorCode::UnknownParent,
@@ -98,12 +117,18 @@ inline std::optional<SpawnError> check_spawn(const TaskSpec& spec, const SpawnCo
       return refuse(SpawnErrorCode::QuotaExhausted, "attempt quota for '" + spec.quota->key + "' is used up (limit " +
                                                         std::to_string(spec.quota->max_attempts) + ")");
     }
-    if (spec.quota->single_flight && c.quotas.held(*spec.quota)) {
+    if (spec.quota->single_flight && c.quota_held(*spec.quota)) {
       return refuse(SpawnErrorCode::SingleFlightBusy,
                     "a task with single-flight key '" + spec.quota->key + "' is already pending");
     }
   }
   return std::nullopt;
+}
+
+// Every reason a spawn is refused, ignoring deduplication: the spec's own faults first.
+inline std::optional<SpawnError> check_spawn(const TaskSpec& spec, const SpawnContext& c) {
+  if (auto refusal = check_spec(spec, c.config, c.stopping)) return refusal;
+  return check_admission(spec, c);
 }
 
 }  // namespace tasklane::detail

@@ -40,6 +40,7 @@ InvariantChecker::Track InvariantChecker::make_track(const TaskInfo& info) const
   Track t;
   t.key = info.spec.key;
   t.quota = info.spec.quota;
+  t.rate_limit = info.spec.rate_limit;
   t.has_timeout = info.spec.timeout.has_value();
   if (info.spec.timeout) t.timeout = *info.spec.timeout;
   t.durable = info.spec.durable;
@@ -115,6 +116,17 @@ void InvariantChecker::on_start(Time at, const command::Start& start) {
       }
       last->second = at;
     }
+  }
+  if (const auto& limit = track.rate_limit) {
+    // A token every period T, room for `starts`: a start at t needs t >= tat - (starts - 1) * T.
+    const Duration period{(limit->interval.count() + limit->starts - 1) / std::max<std::uint32_t>(limit->starts, 1)};
+    auto [tat, first] = rate_tat_.try_emplace(limit->key, at);
+    const Time allowed = tat->second - period * (std::max<std::uint32_t>(limit->starts, 1) - 1);
+    if (!first && at < allowed) {
+      violation(at, name + " started under rate limit '" + limit->key + "' with no token free (the next is due at " +
+                        format_time(allowed) + ")");
+    }
+    tat->second = std::max(tat->second, at) + period;
   }
   if (track.key) {
     for (const TaskId other : lanes_[*track.key]) {
@@ -204,6 +216,9 @@ void InvariantChecker::after_input(Time at_given) {
 }
 
 void InvariantChecker::on_restart(const Snapshot& restored, Restart how) {
+  // A crash may lose the starts since the journal's last snapshot, and with them rate-limit tokens:
+  // the restored kernel is at most as generous as a full bucket, which is what a cleared key allows.
+  rate_tat_.clear();
   if (how == Restart::FromJournal) {
     restart_from_journal(restored);
     return;

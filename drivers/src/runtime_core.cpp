@@ -36,8 +36,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     std::function<void(const TaskEvent&)> listener;
   };
   struct Ack {
-    TaskId id;
-    SpawnDone done;
+    Admission admission;
+    AdmitDone done;
     bool durable = true;  // false: waits only for its id's reservation
   };
 
@@ -136,9 +136,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
     for (auto& ack : done) {
       if (result || !ack.durable) {  // a task that is not durable was never promised a record
-        call_user([ack = std::move(ack)] { ack.done(ack.id); });
+        call_user([ack = std::move(ack)] { ack.done(ack.admission); });
       } else {
-        const std::string message = "task " + tasklane::to_string(ack.id) +
+        const std::string message = "task " + tasklane::to_string(ack.admission.id) +
                                     " was accepted but could not be persisted: " + result.error().message;
         call_user([ack = std::move(ack), message] { ack.done(Failure{SpawnError{SpawnErrorCode::NotPersisted, message}}); });
       }
@@ -347,18 +347,29 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
 }
 
 void RuntimeCore::spawn(TaskSpec spec, SpawnDone done) {
+  admit(std::move(spec), [done = std::move(done)](Result<Admission, SpawnError> r) {
+    if (r) {
+      done(r.value().id);
+    } else {
+      done(Failure{r.error()});
+    }
+  });
+}
+
+void RuntimeCore::admit(TaskSpec spec, AdmitDone done) {
   Impl& s = *impl_;
   const bool durable = spec.durable && s.journal;
   const Time t = s.input([&] { return Event{event::Spawn{spec}}; });
-  auto result = s.kernel.spawn(std::move(spec), t);
-  if (result) {
-    s.metrics->touch(result.value());
-    const TaskInfo* info = s.kernel.get(result.value());
-    s.publish(TaskEvent{TaskEventKind::Spawned, result.value(), info->spec.owner, info->spec.kind, 0, TaskStatus::Pending, 0,
-                        {}, nullptr, {}});
+  auto result = s.kernel.admit(std::move(spec), t);
+  const bool created = result && !result.value().deduplicated;
+  if (created) {
+    s.metrics->touch(result.value().id);
+    const TaskInfo* info = s.kernel.get(result.value().id);
+    s.publish(TaskEvent{TaskEventKind::Spawned, result.value().id, info->spec.owner, info->spec.kind, 0,
+                        TaskStatus::Pending, 0, {}, nullptr, {}});
   }
-  const bool needs_reservation = result && s.reserve_past(result.value());
-  if (result && (durable || needs_reservation)) {
+  const bool needs_reservation = created && s.reserve_past(result.value().id);  // a deduplicated spawn made no id
+  if (created && (durable || needs_reservation)) {
     s.acks.push_back(Impl::Ack{result.value(), std::move(done), durable});
   } else {
     s.call_user([done = std::move(done), result] { done(result); });

@@ -148,12 +148,16 @@ net::awaitable<Response> Api::spawn(const Request& request) {
   apply_kind_defaults(spec, *body);
   const tasklane::TaskSpec copy = spec;
   // Handlers with a std::error_code first argument come back from use_awaitable as a tuple.
-  auto spawning = runtime_.async_spawn(std::move(spec), net::use_awaitable);
-  const auto [ec, id] = co_await std::move(spawning);
+  auto spawning = runtime_.async_admit(std::move(spec), net::use_awaitable);
+  const auto [ec, admission] = co_await std::move(spawning);
   if (ec) co_return error_response(request, status_for(ec), describe(ec, copy, config_));
-  auto reading = runtime_.async_read(find_task(id), net::use_awaitable);
+  auto reading = runtime_.async_read(find_task(admission.id), net::use_awaitable);
   const auto info = co_await std::move(reading);
-  co_return json_response(request, http::status::created, info ? task_json(*info) : Json{{"id", tasklane::to_string(id)}});
+  Json answer = info ? task_json(*info) : Json{{"id", tasklane::to_string(admission.id)}};
+  // A live task held the dedup key: 200 with that task, and say so; a new task is 201.
+  if (admission.deduplicated) answer["deduplicated"] = true;
+  if (admission.replaced) answer["replaced"] = tasklane::to_string(*admission.replaced);
+  co_return json_response(request, admission.deduplicated ? http::status::ok : http::status::created, answer);
 }
 
 net::awaitable<Response> Api::list(const Request& request, const std::string& owner) {

@@ -109,6 +109,29 @@ tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const Json&
     if (k.error()) return f.fail(*k.error());
     spec.quota = q;
   });
+  f.field("rate_limit", [&](const Json& v, const std::string& at) {
+    if (!f.object(v, at)) return;
+    tasklane::RateLimit limit;
+    Fields k(v, at + ".");
+    k.field("key", [&](const Json& x, const std::string& p) { limit.key = k.string(x, p); });
+    k.field("starts", [&](const Json& x, const std::string& p) { limit.starts = static_cast<std::uint32_t>(k.integer(x, p, 1)); });
+    k.field("interval_ms", [&](const Json& x, const std::string& p) { limit.interval = ms(k.integer(x, p, 1)); });
+    if (!k.error() && limit.key.empty()) k.fail(at + ".key: missing (the limiter key, for example the model provider)");
+    if (k.error()) return f.fail(*k.error());
+    spec.rate_limit = limit;
+  });
+  f.field("dedup_key", [&](const Json& v, const std::string& at) {
+    const std::string key = f.string(v, at);
+    if (key.empty()) return f.fail(at + ": must not be empty (leave it out instead)");
+    if (!spec.dedup) spec.dedup = tasklane::DedupSpec{};
+    spec.dedup->key = key;
+  });
+  f.field("dedup_mode", [&](const Json& v, const std::string& at) {
+    const auto mode = tasklane::parse_dedup_mode(f.string(v, at));
+    if (!mode) return f.fail(at + ": expected keep_existing or replace_pending");
+    if (!spec.dedup) return f.fail(at + ": needs a dedup_key");
+    spec.dedup->mode = *mode;
+  });
   f.field("parent", [&](const Json& v, const std::string& at) {
     if (!f.object(v, at)) return;
     auto& parent = spec.parent;
@@ -142,6 +165,10 @@ Json task_json(const tasklane::TaskInfo& info) {
   if (!info.spec.description.empty()) j["description"] = info.spec.description;
   if (info.spec.key) j["key"] = {{"agent", info.spec.key->agent}, {"scope", info.spec.key->scope}, {"purpose", info.spec.key->purpose}};
   if (info.spec.parent.task) j["parent"] = to_string(*info.spec.parent.task);
+  if (info.spec.dedup) j["dedup_key"] = info.spec.dedup->key;
+  if (const auto& limit = info.spec.rate_limit) {
+    j["rate_limit"] = {{"key", limit->key}, {"starts", limit->starts}, {"interval_ms", limit->interval.count() / 1000}};
+  }
   if (info.finished_at) j["finished_at_ms"] = info.finished_at->count() / 1000;
   if (info.error) j["error"] = *info.error;
   if (!info.result.is_null()) j["result"] = info.result;

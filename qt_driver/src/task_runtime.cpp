@@ -159,11 +159,13 @@ bool TaskRuntime::start(QString* error) {
 
 void TaskRuntime::spawn(const TaskSpec& spec, SpawnCallback done) {
   TASKLANE_QT_ON_OWNER_THREAD();
-  d_->core->spawn(spec, [done = std::move(done)](Result<TaskId, SpawnError> result) {
+  d_->core->admit(spec, [done = std::move(done)](Result<Admission, SpawnError> result) {
     if (!done) return;
     SpawnReply reply;
     if (result) {
-      reply.id = result.value();
+      reply.id = result.value().id;
+      reply.deduplicated = result.value().deduplicated;
+      reply.replaced = result.value().replaced;
     } else {
       reply.error = drivers::make_error_code(result.error().code);
       reply.message = qstr(result.error().message);

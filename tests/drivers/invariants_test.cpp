@@ -202,6 +202,21 @@ TEST(InvariantChecker, QuotaCooldownBetweenStarts) {
   EXPECT_TRUE(mentions(f.checker, "bg_2 started under quota 'session-1/compaction' 10.000 ms after")) << all(f.checker);
 }
 
+TEST(InvariantChecker, RateLimitNeedsAFreeToken) {
+  Forged f;
+  TaskSpec spec = task();
+  spec.rate_limit = RateLimit{"openai", 2, milliseconds(100)};
+  std::vector<TaskId> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(f.spawn(spec));
+  f.start(ids[0], 1, milliseconds(0));
+  f.start(ids[1], 1, milliseconds(0));
+  f.start(ids[2], 1, milliseconds(50));
+  EXPECT_TRUE(f.checker.ok()) << "a burst of 2, then a token every 50 ms: " << all(f.checker);
+  f.start(ids[3], 1, milliseconds(60));
+  EXPECT_TRUE(mentions(f.checker, "bg_3 started under rate limit 'openai' with no token free (the next is due at 100.000 ms)"))
+      << all(f.checker);
+}
+
 TEST(InvariantChecker, OneKeyStartsInOrderAndNeverOverlaps) {
   Forged f;
   TaskSpec spec = task();

@@ -36,6 +36,8 @@ TaskSpec full_spec() {
   spec.retry.non_retryable_errors = {"bad_request", "forbidden"};
   spec.retry.requeue_on_restart = true;
   spec.quota = QuotaSpec{"session-7/compaction", seconds(5), 3, true};
+  spec.dedup = DedupSpec{"refresh-index", DedupMode::ReplacePending};
+  spec.rate_limit = RateLimit{"openai", 60, seconds(60)};
   spec.parent = ParentContext{TaskId{1}, "run-9", "call-4", "planner"};
   spec.inbox = true;
   spec.durable = true;
@@ -66,7 +68,8 @@ Snapshot full_snapshot() {
   second.spec = TaskSpec{};
   second.spec.kind = "sleep";
   return Snapshot{44, 0xdeadbeefcafef00dULL, {full_info(), second},
-                  {QuotaUsage{"session-7/compaction", 2, Time{1'700'000'000'000'000}}, QuotaUsage{"other", 1, {}}}};
+                  {QuotaUsage{"session-7/compaction", 2, Time{1'700'000'000'000'000}}, QuotaUsage{"other", 1, {}}},
+                  {RateLimitUsage{"openai", 3, Time{1'700'000'000'123'456}}}};
 }
 
 std::vector<Event> every_event() {
@@ -209,6 +212,27 @@ TEST(JsonCodecShape, SpecFieldsAreSnakeCaseMicroseconds) {
   EXPECT_EQ(j["retry"]["initial_backoff_us"], 10'000);
   EXPECT_EQ(j["quota"]["cooldown_us"], 5'000'000);
   EXPECT_EQ(j["parent"]["task"], "bg_1");
+  EXPECT_EQ(j["dedup"], (Json{{"key", "refresh-index"}, {"mode", "replace_pending"}}));
+  EXPECT_EQ(j["rate_limit"], (Json{{"key", "openai"}, {"starts", 60}, {"interval_us", 60'000'000}}));
+}
+
+TEST(JsonCodecShape, SnapshotsWithoutRateLimitsStillDecode) {
+  const auto old = snapshot_from_json(parse(R"({"next_id":3,"rng_state":7,"tasks":[],"quotas":[]})"));
+  ASSERT_TRUE(old.has_value()) << old.error().message;
+  EXPECT_TRUE(old.value().rate_limits.empty());
+  EXPECT_FALSE(to_json(old.value()).contains("rate_limits")) << "left out when empty: old snapshots read as they did";
+  EXPECT_EQ(to_json(full_snapshot())["rate_limits"],
+            parse(R"([{"key":"openai","tokens":3,"refilled_at_us":1700000000123456}])"));
+  expect_error(snapshot_from_json(parse(R"({"next_id":3,"rng_state":7,"tasks":[],"quotas":[],"rate_limits":[{"key":"k"}]})")),
+               "snapshot.rate_limits[0].tokens", "missing");
+}
+
+TEST(JsonCodecShape, DedupModeDefaultsToKeepExistingAndUnknownModesAreRefused) {
+  const auto spec = task_spec_from_json(parse(R"({"kind":"k","dedup":{"key":"x"}})"));
+  ASSERT_TRUE(spec.has_value()) << spec.error().message;
+  EXPECT_EQ(spec.value().dedup, (DedupSpec{"x", DedupMode::KeepExisting}));
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","dedup":{"key":"x","mode":"newest"}})")), "spec.dedup.mode",
+               "unknown dedup mode \"newest\"");
 }
 
 TEST(JsonCodecShape, EmptyOptionalsAreLeftOut) {
@@ -217,6 +241,7 @@ TEST(JsonCodecShape, EmptyOptionalsAreLeftOut) {
   EXPECT_FALSE(j.contains("key"));
   EXPECT_FALSE(j.contains("timeout_us"));
   EXPECT_FALSE(j.contains("quota"));
+  EXPECT_FALSE(j.contains("dedup"));
   EXPECT_EQ(j["parent"], Json::object());
 }
 

@@ -60,6 +60,14 @@ std::vector<Case> invalid_specs() {
       SpawnErrorCode::InvalidDelay, "quota.cooldown must not be negative");
   add("empty quota key", [](TaskSpec& s) { s.quota = QuotaSpec{"", Duration{0}, 0, false}; },
       SpawnErrorCode::InvalidDelay, "quota.key must not be empty");
+  add("empty dedup key", [](TaskSpec& s) { s.dedup = DedupSpec{"", DedupMode::ReplacePending}; },
+      SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");
+  add("rate limit without a key", [](TaskSpec& s) { s.rate_limit = RateLimit{"", 1, seconds(1)}; },
+      SpawnErrorCode::InvalidRateLimit, "rate_limit.key must not be empty");
+  add("rate limit of no starts", [](TaskSpec& s) { s.rate_limit = RateLimit{"k", 0, seconds(1)}; },
+      SpawnErrorCode::InvalidRateLimit, "rate_limit.starts must be at least 1");
+  add("rate limit over no time", [](TaskSpec& s) { s.rate_limit = RateLimit{"k", 1, Duration{0}}; },
+      SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be positive");
   add("unknown parent", [](TaskSpec& s) { s.parent.task = TaskId{9}; }, SpawnErrorCode::UnknownParent,
       "parent task bg_9 does not exist");
   return cases;
@@ -74,7 +82,8 @@ TEST(SpawnChecks, EveryInvalidSpecIsRefusedWithItsCodeAndMessage) {
                                      false,
                                      [](const std::string&, const std::string&) { return false; },
                                      [](TaskId) { return false; },
-                                     quotas};
+                                     quotas,
+                                     [&](const QuotaSpec& q) { return quotas.held(q); }};
   for (const Case& c : invalid_specs()) {
     const auto refusal = detail::check_spawn(c.spec, context);
     ASSERT_TRUE(refusal.has_value()) << c.what;
@@ -105,7 +114,8 @@ TEST(SpawnChecks, AValidDefaultSpecIsAccepted) {
                                      false,
                                      [](const std::string&, const std::string&) { return false; },
                                      [](TaskId) { return false; },
-                                     quotas};
+                                     quotas,
+                                     [&](const QuotaSpec& q) { return quotas.held(q); }};
   EXPECT_EQ(detail::check_spawn(task(), context), std::nullopt);
   TaskSpec edge = task();
   edge.retry.multiplier = 1.0;

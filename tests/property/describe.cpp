@@ -40,6 +40,10 @@ std::string describe(const TaskSpec& spec) {
     if (r.requeue_on_restart) os << " requeue";
     os << "}";
   }
+  if (spec.rate_limit) {
+    os << " rate{'" << spec.rate_limit->key << "' " << spec.rate_limit->starts << "/" << describe(spec.rate_limit->interval) << "}";
+  }
+  if (spec.dedup) os << " dedup{'" << spec.dedup->key << "' " << to_string(spec.dedup->mode) << "}";
   if (spec.quota) {
     os << " quota{'" << spec.quota->key << "' cooldown=" << describe(spec.quota->cooldown)
        << " max=" << spec.quota->max_attempts << (spec.quota->single_flight ? " single" : "") << "}";

@@ -104,8 +104,8 @@ bool KernelHarness::parent_known(TaskId id) const {
   return it != tasks_.end() && it->second.indexed && links_a_tree(id);
 }
 
-// Every reason the spawn must be refused. The kernel may name any of them, but must name one.
-std::vector<SpawnErrorCode> KernelHarness::refusal_reasons(const TaskSpec& spec) const {
+// What is wrong with the spec itself (or the kernel is stopping): refused before deduplication.
+std::vector<SpawnErrorCode> KernelHarness::spec_refusals(const TaskSpec& spec) const {
   std::vector<SpawnErrorCode> why;
   if (stopping_) why.push_back(SpawnErrorCode::ShuttingDown);
   if (spec.kind.empty()) why.push_back(SpawnErrorCode::EmptyKind);
@@ -114,12 +114,6 @@ std::vector<SpawnErrorCode> KernelHarness::refusal_reasons(const TaskSpec& spec)
         spec.name->empty() || std::any_of(std::begin(reserved_names), std::end(reserved_names),
                                           [&](const char* r) { return *spec.name == r; });
     if (reserved) why.push_back(SpawnErrorCode::ReservedName);
-    for (const auto& [id, f] : tasks_) {
-      if (f.in_kernel && f.phase != Phase::Terminal && f.spec.owner == spec.owner && f.spec.name == spec.name) {
-        why.push_back(SpawnErrorCode::DuplicateName);
-        break;
-      }
-    }
   }
   if (spec.timeout && spec.timeout->count() <= 0) why.push_back(SpawnErrorCode::InvalidTimeout);
   if (spec.run_after.count() < 0) why.push_back(SpawnErrorCode::InvalidDelay);
@@ -132,11 +126,32 @@ std::vector<SpawnErrorCode> KernelHarness::refusal_reasons(const TaskSpec& spec)
   if (!spec.payload.is_null() && spec.payload.dump().size() > config_.max_payload_bytes) {
     why.push_back(SpawnErrorCode::PayloadTooLarge);
   }
+  if (spec.dedup && spec.dedup->key.empty()) why.push_back(SpawnErrorCode::InvalidDedup);
+  if (spec.rate_limit && (spec.rate_limit->key.empty() || spec.rate_limit->starts == 0 ||
+                          spec.rate_limit->interval.count() <= 0)) {
+    why.push_back(SpawnErrorCode::InvalidRateLimit);
+  }
+  return why;
+}
+
+// Every reason the kernel cannot take one more task now, counting `replacing` as gone already.
+// The kernel may name any of them, but must name one.
+std::vector<SpawnErrorCode> KernelHarness::admission_refusals(const TaskSpec& spec, std::optional<TaskId> replacing) const {
+  std::vector<SpawnErrorCode> why;
+  if (spec.name) {
+    for (const auto& [id, f] : tasks_) {
+      if (id != replacing && f.in_kernel && f.phase != Phase::Terminal && f.spec.owner == spec.owner &&
+          f.spec.name == spec.name) {
+        why.push_back(SpawnErrorCode::DuplicateName);
+        break;
+      }
+    }
+  }
   if (spec.parent.task && !parent_known(*spec.parent.task)) why.push_back(SpawnErrorCode::UnknownParent);
   std::size_t unfinished = 0;
   bool quota_held = false;
   for (const auto& [id, f] : tasks_) {
-    if (!f.in_kernel || f.phase == Phase::Terminal) continue;
+    if (!f.in_kernel || f.phase == Phase::Terminal || id == replacing) continue;
     ++unfinished;
     if (spec.quota && f.spec.quota && f.spec.quota->key == spec.quota->key) quota_held = true;
   }
@@ -151,28 +166,54 @@ std::vector<SpawnErrorCode> KernelHarness::refusal_reasons(const TaskSpec& spec)
   return why;
 }
 
+// The newest unfinished task of the same owner that holds the spec's dedup key.
+std::optional<TaskId> KernelHarness::dedup_holder(const TaskSpec& spec) const {
+  std::optional<TaskId> holder;
+  for (const auto& [id, f] : tasks_) {
+    if (f.in_kernel && f.phase != Phase::Terminal && f.spec.dedup && f.spec.owner == spec.owner &&
+        f.spec.dedup->key == spec.dedup->key) {
+      holder = id;
+    }
+  }
+  return holder;
+}
+
 void KernelHarness::spawn(const TaskSpec& spec, Duration skew) {
   begin_input(Input::Spawn, skew, false);
-  const auto reasons = refusal_reasons(spec);
+  auto reasons = spec_refusals(spec);
+  const auto holder = reasons.empty() && spec.dedup ? dedup_holder(spec) : std::nullopt;
+  const bool folds = holder && spec.dedup->mode == DedupMode::KeepExisting;
+  const bool replaces = holder && spec.dedup->mode == DedupMode::ReplacePending && tasks_.at(*holder).phase == Phase::Pending;
+  if (reasons.empty() && !folds) reasons = admission_refusals(spec, replaces ? holder : std::nullopt);
+  if (replaces && reasons.empty()) scope_.replaced = holder;
   record(event::Spawn{spec});
-  const auto result = kernel_.spawn(spec, now_);
-  if (reasons.empty()) {
+  const auto result = kernel_.admit(spec, now_);
+  if (folds) {
+    HARNESS_EXPECT(result.has_value() && result.value() == (Admission{*holder, true, std::nullopt}),
+                   "a spawn whose dedup key " + to_string(*holder) + " holds must answer that id, deduplicated");
+    ++expected_stats_.deduplicated;
+    Coverage::instance().hit(tasks_.at(*holder).phase == Phase::Running ? "spawn deduplicated onto a running task"
+                                                                        : "spawn deduplicated onto a pending task");
+  } else if (reasons.empty()) {
     HARNESS_EXPECT(result.has_value(), "a valid spawn was refused: " + result.error().message);
-    HARNESS_EXPECT(result.value() == TaskId{next_id_}, "ids are bg_0, bg_1, ...: got " + to_string(result.value()));
+    HARNESS_EXPECT(result.value().id == TaskId{next_id_}, "ids are bg_0, bg_1, ...: got " + to_string(result.value().id));
+    HARNESS_EXPECT(!result.value().deduplicated && result.value().replaced == scope_.replaced,
+                   "the admission must name the task it replaced, and only that");
     TaskFacts f;
     f.spec = spec;
     f.created_at = now_;
     f.due = now_ + spec.run_after;
     f.considered_at = now_;
-    tasks_.emplace(result.value(), std::move(f));
-    unflushed_[result.value()] = UnflushedFacts{spec.key, false, std::nullopt};
+    tasks_.emplace(result.value().id, std::move(f));
+    unflushed_[result.value().id] = UnflushedFacts{spec.key, false, std::nullopt};
     ++next_id_;
     ++expected_stats_.spawned;
     Coverage::instance().hit("spawn accepted");
+    if (holder && !replaces) Coverage::instance().hit("spawn beside a running holder of its dedup key");
   } else {
     std::ostringstream why;
     for (const auto code : reasons) why << to_string(code) << " ";
-    HARNESS_EXPECT(!result.has_value(), "spawn accepted as " + (result ? to_string(result.value()) : std::string()) +
+    HARNESS_EXPECT(!result.has_value(), "spawn accepted as " + (result ? to_string(result.value().id) : std::string()) +
                                             " though it must be refused for: " + why.str());
     HARNESS_EXPECT(contains(reasons, result.error().code),
                    std::string("refused with ") + to_string(result.error().code) + ", expected one of: " + why.str());
@@ -181,6 +222,15 @@ void KernelHarness::spawn(const TaskSpec& spec, Duration skew) {
     Coverage::instance().hit(std::string("spawn refused: ") + to_string(result.error().code));
   }
   process(drain());
+  if (scope_.replaced) {
+    const TaskFacts& old = tasks_.at(*scope_.replaced);
+    HARNESS_EXPECT(old.phase == Phase::Terminal && old.final_status == TaskStatus::Cancelled,
+                   "the pending task a dedup key replaced must end Cancelled");
+    const TaskInfo* info = kernel_.get(*scope_.replaced);
+    const std::string expected = "replaced by " + to_string(TaskId{next_id_ - 1}) + " (dedup key '" + spec.dedup->key + "')";
+    HARNESS_EXPECT(info == nullptr || info->error == expected, "a replaced task's error must be '" + expected + "'");
+    Coverage::instance().hit("spawn replaced a pending task");
+  }
   end_input();
 }
 

@@ -135,6 +135,7 @@ class KernelHarness {
     bool fires_timers = false;
     bool restoring = false;
     std::optional<TaskId> completed;  // the task whose attempt this completion ended
+    std::optional<TaskId> replaced;   // spawn: the pending task its dedup key replaces
     bool completed_ok = false;
     std::set<TaskId> selected;        // abort: the tasks the selector reaches
     std::optional<FlushId> new_flush;
@@ -156,7 +157,9 @@ class KernelHarness {
   void complete_attempt(TaskId id, std::uint32_t attempt, const Outcome& outcome, Duration skew);
   void fire_due_timers();
   void complete_ignored(TaskId id, std::uint32_t attempt, const Outcome& outcome);
-  std::vector<SpawnErrorCode> refusal_reasons(const TaskSpec& spec) const;
+  std::vector<SpawnErrorCode> spec_refusals(const TaskSpec& spec) const;
+  std::vector<SpawnErrorCode> admission_refusals(const TaskSpec& spec, std::optional<TaskId> replacing) const;
+  std::optional<TaskId> dedup_holder(const TaskSpec& spec) const;
   std::vector<SendErrorCode> send_refusals(TaskId to, const std::string& from) const;
   std::vector<TaskId> select(const AbortSelector& which) const;
   void collect_tree(TaskId root, std::vector<TaskId>& into) const;
@@ -184,6 +187,11 @@ class KernelHarness {
   void check_durability();
   void check_owners();
   bool ready(TaskId id, const TaskFacts& f) const;
+  bool ready_but_for_tokens(TaskId id, const TaskFacts& f) const;
+  // The rate limits as GCRA (virtual scheduling), a formulation independent of the kernel's bucket.
+  bool rate_token_free(const RateLimit& limit) const;
+  Time rate_next_token(const RateLimit& limit) const;
+  void check_rate_limits(const std::vector<TaskId>& ready_ids);
   bool lane_head(TaskId id, const TaskFacts& f) const;
 
   // harness_lifetime.cpp: restart, the final drain, replay
@@ -203,6 +211,7 @@ class KernelHarness {
   std::map<TaskId, TaskInfo> journal_;  // the last Persist of each durable task
   std::map<std::string, std::uint32_t> quota_starts_;
   std::map<std::string, Time> quota_last_start_;
+  std::map<std::string, Time> rate_tat_;  // per limiter key: the theoretical arrival time of the next start
   std::optional<Time> fire_time_;  // the last input that fired due timers
   std::map<SequenceKey, TaskId> lane_heads_;
 

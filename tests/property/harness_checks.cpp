@@ -17,7 +17,8 @@ std::string describe(const KernelStats& s) {
   os << "spawned=" << s.spawned << " refused=" << s.refused << " started=" << s.started << " completed=" << s.completed
      << " failed=" << s.failed << " cancelled=" << s.cancelled << " timed_out=" << s.timed_out
      << " attempt_timeouts=" << s.attempt_timeouts << " retried=" << s.retried
-     << " ignored_completions=" << s.ignored_completions << " orphaned=" << s.orphaned;
+     << " ignored_completions=" << s.ignored_completions << " orphaned=" << s.orphaned
+     << " deduplicated=" << s.deduplicated;
   return os.str();
 }
 
@@ -144,11 +145,45 @@ bool KernelHarness::lane_head(TaskId id, const TaskFacts& f) const {
   return head != lane_heads_.end() && head->second == id;
 }
 
-// The kernel has this task in its ready queue: pending, first of its lane, no quota to wait for,
-// and due by the time it was last considered or the last time timers fired.
+// The kernel has this task in its ready queue: pending, first of its lane, no quota or rate limit
+// to wait for, and due by the time it was last considered or the last time timers fired.
 bool KernelHarness::ready(TaskId id, const TaskFacts& f) const {
+  return !f.spec.rate_limit && ready_but_for_tokens(id, f);
+}
+
+bool KernelHarness::ready_but_for_tokens(TaskId id, const TaskFacts& f) const {
   if (!f.in_kernel || f.phase != Phase::Pending || f.spec.quota || !lane_head(id, f)) return false;
   return f.due <= f.considered_at || (fire_time_ && f.due <= *fire_time_);
+}
+
+// GCRA: with a token every period T and room for `starts`, a start at t is allowed once
+// t >= tat - (starts - 1) * T; each start moves tat to max(tat, t) + T.
+Time KernelHarness::rate_next_token(const RateLimit& limit) const {
+  const auto tat = rate_tat_.find(limit.key);
+  if (tat == rate_tat_.end()) return now_;
+  const Duration period{(limit.interval.count() + limit.starts - 1) / limit.starts};
+  return std::max(now_, tat->second - period * (limit.starts - 1));
+}
+
+bool KernelHarness::rate_token_free(const RateLimit& limit) const { return rate_next_token(limit) <= now_; }
+
+// A task that waits only for a token starts once one is free and a slot is; until then, while a
+// slot is free, the driver is woken no later than the next token.
+void KernelHarness::check_rate_limits(const std::vector<TaskId>& ready_ids) {
+  const auto wake = kernel_.next_deadline();
+  for (const auto& [id, f] : tasks_) {
+    if (!f.spec.rate_limit || !ready_but_for_tokens(id, f)) continue;
+    if (rate_token_free(*f.spec.rate_limit)) {
+      HARNESS_EXPECT(kernel_.running() >= config_.max_running || !ready_ids.empty(),
+                     to_string(id) + " waits for a token of '" + f.spec.rate_limit->key +
+                         "', but one is free and so is a running slot");
+    } else if (kernel_.running() < config_.max_running) {  // while every slot is taken, a completion wakes it
+      Coverage::instance().hit("rate-limited task waits for a token");
+      HARNESS_EXPECT(wake && *wake <= rate_next_token(*f.spec.rate_limit),
+                     "next_deadline() would wake the driver after the next token of '" + f.spec.rate_limit->key +
+                         "', for which " + to_string(id) + " waits");
+    }
+  }
 }
 
 void KernelHarness::check_scheduling() {
@@ -180,12 +215,14 @@ void KernelHarness::check_scheduling() {
   for (const auto& [id, f] : tasks_) {
     if (ready(id, f)) {
       ready_ids.push_back(id);
-    } else if (f.in_kernel && f.phase == Phase::Pending && !f.spec.quota && lane_head(id, f)) {
+    } else if (f.in_kernel && f.phase == Phase::Pending && !f.spec.quota && lane_head(id, f) &&
+               !ready_but_for_tokens(id, f)) {  // those wait for a token: check_rate_limits
       HARNESS_EXPECT(wake && *wake <= f.due, "next_deadline() would wake the driver after the due time of " + to_string(id));
     }
   }
   HARNESS_EXPECT(ready_ids.empty() || kernel_.running() >= config_.max_running,
                  to_string(ready_ids.front()) + " is ready and a running slot is free, yet it did not start");
+  check_rate_limits(ready_ids);
   for (const TaskId b : scope_.started) {  // invariant 4
     const Priority pb = tasks_.at(b).spec.priority;
     for (const TaskId a : ready_ids) {

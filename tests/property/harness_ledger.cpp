@@ -106,6 +106,23 @@ void KernelHarness::on_start(const command::Start& c) {
     ++starts;
     quota_last_start_[quota->key] = now_;
   }
+  if (const auto& limit = f->spec.rate_limit) {  // a token per start, and the next token in priority order
+    HARNESS_EXPECT(rate_token_free(*limit), to_string(c.id) + " started under rate limit '" + limit->key +
+                                                "' with no token free (the next one is due at " +
+                                                describe(rate_next_token(*limit)) + ")");
+    for (const auto& [id, other] : tasks_) {
+      if (id == c.id || !other.spec.rate_limit || other.spec.rate_limit->key != limit->key) continue;
+      if (!ready_but_for_tokens(id, other)) continue;
+      Coverage::instance().hit("rate-limited start while others of its key wait");
+      HARNESS_EXPECT(other.spec.priority < f->spec.priority || (other.spec.priority == f->spec.priority && id > c.id),
+                     to_string(c.id) + " took a token of '" + limit->key + "' while " + to_string(id) +
+                         ", before it in priority order, waited for one");
+    }
+    const Duration period{(limit->interval.count() + limit->starts - 1) / limit->starts};
+    const auto tat = rate_tat_.find(limit->key);
+    rate_tat_[limit->key] = (tat == rate_tat_.end() ? now_ : std::max(tat->second, now_)) + period;
+    Coverage::instance().hit("rate-limited start");
+  }
   // Between attempts and started again in one input: it waited for a retry with no backoff.
   if (f->phase == Phase::AttemptEnded && f->ended_by != EndedBy::Restore) ++expected_stats_.retried;
   Coverage::instance().hit(c.attempt > 1 ? "start of a retry" : "start");
@@ -165,9 +182,10 @@ void KernelHarness::on_notify(const command::Notify& c) {
   }
   const std::string name = to_string(c.id) + " ended " + to_string(c.status);
   if (f->phase == Phase::Pending) {
+    const bool replaced = c.status == TaskStatus::Cancelled && scope_.input == Input::Spawn && scope_.replaced == c.id;
     HARNESS_EXPECT((c.status == TaskStatus::Cancelled && scope_.input == Input::Abort && scope_.selected.count(c.id)) ||
-                       quota_failure,
-                   name + ": a task between attempts only ends by an abort or its attempt quota");
+                       quota_failure || replaced,
+                   name + ": a task between attempts only ends by an abort, its attempt quota or a dedup replacement");
   } else {
     switch (f->ended_by) {
       case EndedBy::Completion:

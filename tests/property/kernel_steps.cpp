@@ -27,9 +27,21 @@ std::optional<QuotaSpec> quota() {
   return q;
 }
 
+std::optional<DedupSpec> dedup() {
+  if (chance(60)) return std::nullopt;
+  return DedupSpec{one_of({"d1", "d1", "d2"}), chance(50) ? DedupMode::KeepExisting : DedupMode::ReplacePending};
+}
+
+// Two limiter keys, each always with the same limit (tasks sharing a key give the same limit).
+std::optional<RateLimit> rate_limit() {
+  if (chance(70)) return std::nullopt;
+  if (chance(50)) return RateLimit{"r1", 2, Duration{20000}};
+  return RateLimit{"r2", 1, Duration{7000}};
+}
+
 // Breaks one field so that the spawn must be refused for it (and perhaps for others).
 void break_one(TaskSpec& spec) {
-  switch (*rc::gen::inRange(0, 10)) {
+  switch (*rc::gen::inRange(0, 12)) {
     case 0: spec.kind.clear(); break;
     case 1: spec.name = one_of({"parent", "self", "all", "broadcast", ""}); break;
     case 2: spec.timeout = Duration{*rc::gen::inRange<std::int64_t>(-5, 1)}; break;
@@ -39,6 +51,8 @@ void break_one(TaskSpec& spec) {
     case 6: spec.retry.jitter = 1.5; break;
     case 7: spec.payload = std::string(300, 'x'); break;
     case 8: spec.quota = QuotaSpec{"", Duration{0}, 0, false}; break;
+    case 9: spec.dedup = DedupSpec{"", DedupMode::KeepExisting}; break;
+    case 10: spec.rate_limit = RateLimit{"r1", *rc::gen::inRange<std::uint32_t>(0, 2), Duration{*rc::gen::inRange(-1, 1)}}; break;
     default: spec.retry.initial_backoff = Duration{-1}; break;
   }
 }
@@ -57,6 +71,8 @@ TaskSpec spec(std::uint64_t spawns) {
   if (chance(45)) s.timeout = micros(1000, 60000);
   s.retry = retry();
   s.quota = quota();
+  s.dedup = dedup();
+  s.rate_limit = rate_limit();
   if (chance(40)) s.parent.task = TaskId{*rc::gen::inRange<std::uint64_t>(0, 2 * spawns + 10)};
   if (chance(40)) s.parent.run = one_of({"r1", "r2"});
   if (chance(20)) s.parent.call = "call-1";

@@ -1,9 +1,12 @@
-// The driver conformance suite (tests/conformance/conformance_suite.hpp) run against the Qt driver.
+// The driver conformance suite (tests/conformance/conformance_suite.hpp) and the
+// features suite (conformance_features.hpp) run against the Qt driver.
+#include "conformance/conformance_features.hpp"
 #include "conformance/conformance_suite.hpp"
 #include "qt/qt_harness.hpp"
 
 namespace tasklane::conformance {
 
 INSTANTIATE_TYPED_TEST_SUITE_P(qt, DriverConformance, ::testing::Types<QtHarness>, HarnessName);
+INSTANTIATE_TYPED_TEST_SUITE_P(qt, DriverFeatures, ::testing::Types<QtHarness>, HarnessName);
 
 }  // namespace tasklane::conformance

@@ -262,6 +262,29 @@ TEST(QtSignals, InvokableSpawnFlushAndShutdownByName) {
   EXPECT_TRUE(eventually([&] { return log.has("stopped") && log.has("flushed 1 ok"); })) << ::testing::PrintToString(log.lines());
 }
 
+TEST(QtSignals, SpawnReplySaysWhenADedupKeyFoldedOrReplacedTheSpawn) {
+  auto h = open(HandlerRegistry{});
+  ASSERT_FALSE(h->start());
+  auto replies = std::make_shared<std::vector<qt::SpawnReply>>();  // written and read on the runtime's thread
+  ASSERT_TRUE(h->on_owner([replies](TaskRuntime& rt) {
+    TaskSpec keep = task("later");
+    keep.run_after = seconds(60);
+    keep.dedup = DedupSpec{"index", DedupMode::KeepExisting};
+    TaskSpec debounce = keep;
+    debounce.dedup = DedupSpec{"summary", DedupMode::ReplacePending};
+    const TaskRuntime::SpawnCallback remember = [replies](const qt::SpawnReply& r) { replies->push_back(r); };
+    for (const TaskSpec& spec : {keep, keep, debounce, debounce}) rt.spawn(spec, remember);
+    return true;
+  }));
+  ASSERT_TRUE(eventually([&] { return h->on_owner([replies](TaskRuntime&) { return replies->size(); }) == 4; }));
+  const auto got = h->on_owner([replies](TaskRuntime&) { return *replies; });
+  EXPECT_EQ(got[1].id, got[0].id);
+  EXPECT_TRUE(got[1].deduplicated && !got[0].deduplicated);
+  EXPECT_EQ(got[2].replaced, std::nullopt);
+  EXPECT_EQ(got[3].replaced, got[2].id);
+  EXPECT_FALSE(got[3].deduplicated);
+}
+
 TEST(QtSignals, StoppedFollowsShutdown) {
   HandlerRegistry handlers;
   auto h = open(std::move(handlers));

@@ -94,6 +94,12 @@ TEST_F(AgentServerApi, BadRequestsGetA4xxWithAnErrorThatSaysWhatIsWrong) {
       {R"({"kind":"sleep","parent":{"task":"bg_x"}})", 400, "parent.task"},
       {R"({"kind":"sleep","parent":{"task":"bg_999"}})", 400, "parent task does not exist"},
       {R"({"kind":"sleep","name":"all"})", 400, "reserved"},
+      {R"({"kind":"sleep","dedup_key":""})", 400, "dedup_key"},
+      {R"({"kind":"sleep","dedup_key":"k","dedup_mode":"newest"})", 400, "dedup_mode"},
+      {R"({"kind":"sleep","dedup_mode":"keep_existing"})", 400, "needs a dedup_key"},
+      {R"({"kind":"sleep","rate_limit":{"starts":2}})", 400, "rate_limit.key"},
+      {R"({"kind":"sleep","rate_limit":{"key":"k","starts":0}})", 400, "rate_limit.starts"},
+      {R"({"kind":"sleep","rate_limit":{"key":"k","interval_ms":0}})", 400, "rate_limit.interval_ms"},
   };
   for (const auto& c : cases) {
     const Reply r = post_raw("/tasks", c.body);
@@ -128,6 +134,44 @@ TEST_F(AgentServerApi, DuplicateLiveNamesConflict) {
   const Reply second = post("/tasks", {{"kind", "sleep"}, {"owner", "alice"}, {"name", "facts"}});
   EXPECT_EQ(second.status, 409u);
   EXPECT_NE(second.body.value("error", "").find("facts"), std::string::npos) << second.body.dump();
+}
+
+TEST_F(AgentServerApi, ADedupKeyAnswersTheLiveTaskAndSaysSo) {
+  const Json body = {{"kind", "sleep"}, {"owner", "alice"}, {"dedup_key", "reindex"}, {"payload", {{"ms", 2000}}}};
+  const Reply first = post("/tasks", body);
+  ASSERT_EQ(first.status, 201u) << first.body.dump();
+  EXPECT_FALSE(first.body.contains("deduplicated"));
+  EXPECT_EQ(first.body.value("dedup_key", ""), "reindex");
+  const Reply second = post("/tasks", body);
+  ASSERT_EQ(second.status, 200u) << second.body.dump();
+  EXPECT_EQ(second.body.value("id", ""), first.body.value("id", ""));
+  EXPECT_TRUE(second.body.value("deduplicated", false));
+  EXPECT_EQ(get("/tasks?owner=alice").body["tasks"].size(), 1u);
+}
+
+TEST_F(AgentServerApi, ReplacePendingDebouncesAndNamesTheReplacedTask) {
+  const Json body = {{"kind", "sleep"},          {"owner", "bob"},   {"dedup_key", "summary"},
+                     {"dedup_mode", "replace_pending"}, {"run_after_ms", 5000}, {"payload", {{"ms", 1}}}};
+  const std::string first = post("/tasks", body).body.value("id", "");
+  const Reply second = post("/tasks", body);
+  ASSERT_EQ(second.status, 201u) << second.body.dump();
+  EXPECT_EQ(second.body.value("replaced", ""), first);
+  const Json old = get("/tasks/" + first).body;
+  EXPECT_EQ(old.value("status", ""), "cancelled");
+  EXPECT_NE(old.value("error", "").find("replaced by " + second.body.value("id", "")), std::string::npos) << old.dump();
+}
+
+TEST_F(AgentServerApi, ARateLimitHoldsTasksOverItPendingUntilATokenIsFree) {
+  const Json body = {{"kind", "sleep"},
+                     {"owner", "carol"},
+                     {"rate_limit", {{"key", "openai"}, {"starts", 1}, {"interval_ms", 60000}}},
+                     {"payload", {{"ms", 1}}}};
+  const Reply first = post("/tasks", body);
+  ASSERT_EQ(first.status, 201u) << first.body.dump();
+  EXPECT_EQ(first.body["rate_limit"], (Json{{"key", "openai"}, {"starts", 1}, {"interval_ms", 60000}}));
+  const std::string second = post("/tasks", body).body.value("id", "");
+  EXPECT_EQ(wait_terminal(first.body.value("id", "")).value("status", ""), "completed");
+  EXPECT_EQ(get("/tasks/" + second).body.value("status", ""), "pending") << "one start a minute";
 }
 
 TEST_F(AgentServerApi, CancelAndCancelTree) {

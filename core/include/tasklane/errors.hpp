@@ -22,6 +22,9 @@ enum class SpawnErrorCode : std::uint8_t {
   SingleFlightBusy,   // another task of the single-flight quota key is unfinished
   ShuttingDown,       // after shutdown: nothing new is accepted
   NotPersisted,       // a driver accepted the task but could not make its record durable
+  // Appended, never inserted: drivers/ maps each code to errc by its value.
+  InvalidDedup,       // dedup.key empty
+  InvalidRateLimit,   // rate_limit.key empty, starts 0, or interval not positive
 };
 
 struct SpawnError {

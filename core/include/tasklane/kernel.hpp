@@ -34,6 +34,14 @@
 
 namespace tasklane {
 
+// How a spawn was taken: a new task, or the live task that holds the spec's dedup key.
+struct Admission {
+  TaskId id;                      // the new task, or the live one the spawn was folded into
+  bool deduplicated = false;      // true: no task was made; `id` already held the dedup key
+  std::optional<TaskId> replaced; // DedupMode::ReplacePending: the pending task the new one replaced
+  friend bool operator==(const Admission&, const Admission&) = default;
+};
+
 class Kernel {
  public:
   explicit Kernel(Config config = {});
@@ -47,6 +55,8 @@ class Kernel {
 
   // Accepts a task. Fails with a SpawnError naming what to fix (see errors.hpp).
   Result<TaskId, SpawnError> spawn(TaskSpec spec, Time now);
+  // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
+  Result<Admission, SpawnError> admit(TaskSpec spec, Time now);
 
   // Attempt `attempt` of task `id` ended. Ignored (and counted) for an unknown task, a task that is
   // not running, or an attempt that is no longer current (it timed out, or a newer one started).

@@ -18,11 +18,20 @@ struct QuotaUsage {
   friend bool operator==(const QuotaUsage&, const QuotaUsage&) = default;
 };
 
+// A rate limiter's token bucket: `tokens` free as counted at `refilled_at`.
+struct RateLimitUsage {
+  std::string key;
+  std::uint32_t tokens = 0;
+  Time refilled_at{0};
+  friend bool operator==(const RateLimitUsage&, const RateLimitUsage&) = default;
+};
+
 struct Snapshot {
   std::uint64_t next_id = 0;
   std::uint64_t rng_state = 0;
   std::vector<TaskInfo> tasks;       // durable tasks only, by id
   std::vector<QuotaUsage> quotas;    // by key
+  std::vector<RateLimitUsage> rate_limits;  // by key: every bucket a start has touched
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
 

@@ -17,6 +17,7 @@ struct KernelStats {
   std::uint64_t retried = 0;
   std::uint64_t ignored_completions = 0;  // unknown task, stale attempt, or not running
   std::uint64_t orphaned = 0;
+  std::uint64_t deduplicated = 0;  // spawns answered with a live task's id (DedupMode::KeepExisting)
   friend bool operator==(const KernelStats&, const KernelStats&) = default;
 };
 

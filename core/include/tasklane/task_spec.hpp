@@ -8,6 +8,8 @@
 //   spec.key = SequenceKey{"agent", "alice", "facts"};   // same key: one after another
 //   spec.timeout = seconds(30);                    // per attempt
 //   spec.retry.max_attempts = 3;
+//   spec.dedup = DedupSpec{"refresh-index"};       // a second spawn answers the live task's id
+//   spec.rate_limit = RateLimit{"openai", 60, seconds(60)};  // at most 60 starts a minute
 //
 // Every field has a safe default; Kernel::spawn checks the spec and answers a SpawnError that
 // says what to fix.
@@ -75,6 +77,31 @@ struct QuotaSpec {
   friend bool operator==(const QuotaSpec&, const QuotaSpec&) = default;
 };
 
+// A rate limit shared by all tasks with the same key, for example one per model provider: at most
+// `starts` attempt starts per `interval`, as a token bucket that holds `starts` tokens and gains one
+// every interval / starts. A task over the limit waits for a token; waiting tasks take the next
+// token in priority order (then spawn order). Tasks sharing a key should give the same limit.
+struct RateLimit {
+  std::string key;                  // must not be empty
+  std::uint32_t starts = 1;         // at least 1: the bucket's size, and its tokens per interval
+  Duration interval = seconds(1);   // positive
+  friend bool operator==(const RateLimit&, const RateLimit&) = default;
+};
+
+// Deduplication (BullMQ's job id, Oban's unique jobs). Keys are per owner. While an unfinished task
+// of the same owner holds the key, a spawn with it does not make a second task:
+//   KeepExisting:   the spawn answers the live task's id (Admission::deduplicated says so).
+//   ReplacePending: a debounce for work where only the newest matters. The newest holder, when still
+//                   pending, ends Cancelled ("replaced by bg_N") and the new task takes its place;
+//                   when it already runs, it is left alone and the new task is accepted beside it.
+enum class DedupMode : std::uint8_t { KeepExisting = 0, ReplacePending = 1 };
+
+struct DedupSpec {
+  std::string key;  // must not be empty
+  DedupMode mode = DedupMode::KeepExisting;
+  friend bool operator==(const DedupSpec&, const DedupSpec&) = default;
+};
+
 struct TaskSpec {
   std::string kind;
   Json payload;  // null when absent
@@ -87,6 +114,8 @@ struct TaskSpec {
   std::optional<Duration> timeout;   // per attempt; must be positive when given
   RetryPolicy retry;
   std::optional<QuotaSpec> quota;
+  std::optional<DedupSpec> dedup;
+  std::optional<RateLimit> rate_limit;
   ParentContext parent;
   bool inbox = false;    // a sub-agent: Kernel::send may deliver messages to it
   bool durable = false;  // every change is emitted as a Persist command
@@ -95,5 +124,7 @@ struct TaskSpec {
 
 const char* to_string(Priority p);
 std::optional<Priority> parse_priority(std::string_view text);
+const char* to_string(DedupMode m);
+std::optional<DedupMode> parse_dedup_mode(std::string_view text);
 
 }  // namespace tasklane

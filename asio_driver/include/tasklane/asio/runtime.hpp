@@ -98,6 +98,25 @@ class runtime {
         token, std::move(spec));
   }
 
+  // async_spawn that also says how the spawn was taken: void(error_code, Admission), where
+  // Admission::deduplicated means a live task held the spec's dedup key and no task was made.
+  template <class Token>
+  auto async_admit(TaskSpec spec, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code, Admission)>(
+        [impl = impl_](auto handler, TaskSpec s) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), s = std::move(s)]() mutable {
+            core_of(impl).admit(std::move(s), [impl, h](Result<Admission, SpawnError> r) {
+              if (r) {
+                complete(impl, h, std::error_code{}, r.value());
+              } else {
+                complete(impl, h, drivers::make_error_code(r.error().code), Admission{});
+              }
+            });
+          });
+        },
+        token, std::move(spec));
+  }
+
   // Completes when the task is terminal: void(error_code, TaskInfo); unknown_task if it is unknown;
   // stopped (with the task as it was) when the runtime stopped before the task could end.
   template <class Token>

@@ -8,7 +8,9 @@
 //   3. tasks with one SequenceKey start in id order and never overlap: a task starts only when every
 //      earlier task of its key has its Notify, and no later one has started;
 //   4. no Start before created_at + run_after (nor before the record's due), no two starts under
-//      one quota key closer than the cooldown, no Cancel{TimedOut} before the attempt's deadline;
+//      one quota key closer than the cooldown, no Cancel{TimedOut} before the attempt's deadline,
+//      no start under a rate limit without a free token (checked as GCRA, independently of the
+//      kernel's bucket);
 //   5. a task's attempt numbers go up by one at every Start;
 //   6. at most one FlushDone per flush id.
 //
@@ -71,6 +73,7 @@ class InvariantChecker {
   struct Track {
     std::optional<SequenceKey> key;
     std::optional<QuotaSpec> quota;
+    std::optional<RateLimit> rate_limit;
     Duration timeout{0};
     bool has_timeout = false;
     bool durable = false;
@@ -97,6 +100,7 @@ class InvariantChecker {
   std::set<TaskId> live_attempts_;  // started, not known to have ended
   std::map<SequenceKey, std::set<TaskId>> lanes_;  // per key, the tasks without a Notify yet
   std::map<std::string, Time> quota_last_start_;
+  std::map<std::string, Time> rate_tat_;  // per limiter key: the theoretical arrival time of the next start
   std::set<FlushId> flushes_done_;
   std::vector<std::string> violations_;
   std::size_t violation_count_ = 0;

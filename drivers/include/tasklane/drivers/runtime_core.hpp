@@ -57,6 +57,9 @@ class RuntimeCore {
   using SpawnDone = std::function<void(Result<TaskId, SpawnError>)>;
   // `done` runs on the owner once the task is accepted and, when durable, synced to disk.
   void spawn(TaskSpec spec, SpawnDone done);
+  using AdmitDone = std::function<void(Result<Admission, SpawnError>)>;
+  // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
+  void admit(TaskSpec spec, AdmitDone done);
   std::size_t abort(const AbortSelector& which);
   bool cancel(TaskId id);
   void flush(const FlushSelector& which, std::function<void(std::optional<std::string> first_error)> done);

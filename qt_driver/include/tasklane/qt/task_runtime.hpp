@@ -48,6 +48,8 @@ struct SpawnReply {
   TaskId id;              // valid when ok()
   std::error_code error;  // a tasklane::drivers::errc when refused
   QString message;        // the refusal's message, saying what to fix
+  bool deduplicated = false;       // a live task held the spec's dedup key: `id` is that task
+  std::optional<TaskId> replaced;  // DedupMode::ReplacePending: the pending task the new one replaced
   bool ok() const { return !error; }
 };
 

@@ -1,0 +1,102 @@
+// Driver conformance for the features beyond the seeds (issue 8): each runs against the Asio and
+// the Qt driver alike, through the same harness contract (driver_harness.hpp).
+//
+//   #include "conformance/conformance_features.hpp"
+//   INSTANTIATE_TYPED_TEST_SUITE_P(asio, DriverFeatures, ::testing::Types<AsioHarness>, HarnessName);
+#pragma once
+
+#include "conformance/conformance_suite.hpp"
+
+namespace tasklane::conformance {
+
+template <class H>
+class DriverFeatures : public DriverConformance<H> {};
+
+TYPED_TEST_SUITE_P(DriverFeatures);
+
+// ---- deduplication ----------------------------------------------------------------------------
+
+TYPED_TEST_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask) {
+  Signal release;
+  HandlerRegistry handlers;
+  handlers.add("index", [&](WorkContext& ctx) {
+    hold(ctx, release);
+    return Outcome::success();
+  });
+  auto h = this->open(std::move(handlers));
+  TaskSpec spec = task("index");
+  spec.dedup = DedupSpec{"reindex", DedupMode::KeepExisting};
+  const TaskId first = this->spawn_ok(*h, spec);
+  ASSERT_TRUE(eventually([&] {
+    const auto info = info_of(*h, first);
+    return info && info->status == TaskStatus::Running;
+  }));
+  EXPECT_EQ(this->spawn_ok(*h, spec), first) << "the live task's id, not a second task";
+  EXPECT_EQ(h->read([](const Kernel& k) { return k.stats().deduplicated; }), 1u);
+  release.set();
+  EXPECT_EQ(this->wait_ok(*h, first).status, TaskStatus::Completed);
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Spawned), std::vector<TaskId>{first}) << "one Spawned event";
+  EXPECT_NE(this->spawn_ok(*h, spec), first) << "a finished task holds no key";
+}
+
+TYPED_TEST_P(DriverFeatures, ReplacePendingCancelsTheWaitingTaskWithAReason) {
+  HandlerRegistry handlers;
+  handlers.add("summary", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers));
+  TaskSpec spec = task("summary");
+  spec.dedup = DedupSpec{"summary", DedupMode::ReplacePending};
+  spec.run_after = seconds(60);
+  const TaskId first = this->spawn_ok(*h, spec);
+  spec.run_after = Duration{0};
+  const TaskId second = this->spawn_ok(*h, spec);
+  ASSERT_NE(first, second);
+  const TaskInfo replaced = this->wait_ok(*h, first);
+  EXPECT_EQ(replaced.status, TaskStatus::Cancelled);
+  EXPECT_EQ(replaced.error, "replaced by " + to_string(second) + " (dedup key 'summary')");
+  EXPECT_EQ(this->wait_ok(*h, second).status, TaskStatus::Completed);
+}
+
+TYPED_TEST_P(DriverFeatures, AnEmptyDedupKeyIsRefusedWithItsCode) {
+  auto h = this->open(HandlerRegistry{});
+  TaskSpec spec = task("any");
+  spec.dedup = DedupSpec{"", DedupMode::KeepExisting};
+  EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_dedup));
+}
+
+// ---- rate limits ------------------------------------------------------------------------------
+
+// Without the limit all three would start at once, in spawn order; with it the two that wait for a
+// token start one token apart, the high-priority one first. (Order only: a virtual-time driver
+// moves its clock at will, so wall-clock gaps are no measure here; the kernel tests time them.)
+TYPED_TEST_P(DriverFeatures, ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder) {
+  HandlerRegistry handlers;
+  handlers.add("call", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers), TestFixture::max_running(4));
+  TaskSpec spec = task("call");
+  spec.rate_limit = RateLimit{"provider", 1, milliseconds(200)};
+  const TaskId first = this->spawn_ok(*h, spec);
+  spec.priority = Priority::Low;
+  const TaskId low = this->spawn_ok(*h, spec);
+  spec.priority = Priority::High;
+  const TaskId high = this->spawn_ok(*h, spec);
+  for (const TaskId id : {first, low, high}) EXPECT_EQ(this->wait_ok(*h, id).status, TaskStatus::Completed);
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Started), (std::vector<TaskId>{first, high, low}))
+      << "the waiting high-priority task takes the next token first";
+  const auto buckets = h->read([](const Kernel& k) { return k.snapshot().rate_limits; });
+  ASSERT_EQ(buckets.size(), 1u);
+  EXPECT_EQ(buckets[0].key, "provider");
+}
+
+TYPED_TEST_P(DriverFeatures, ABadRateLimitIsRefusedWithItsCode) {
+  auto h = this->open(HandlerRegistry{});
+  TaskSpec spec = task("any");
+  spec.rate_limit = RateLimit{"provider", 0, milliseconds(100)};
+  EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_rate_limit));
+}
+
+REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
+                            ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
+                            ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
+                            ABadRateLimitIsRefusedWithItsCode);
+
+}  // namespace tasklane::conformance
