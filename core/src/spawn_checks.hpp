@@ -92,6 +92,10 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
     if (limit->interval.count() <= 0) {
       return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be positive");
     }
+    // Token arithmetic adds intervals to times; ten years keeps it far from overflow.
+    if (limit->interval > std::chrono::hours(24 * 365 * 10)) {
+      return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be at most ten years");
+    }
   }
   if (spec.dedup && spec.dedup->key.empty()) {
     return refuse(SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");

@@ -277,8 +277,9 @@ void InvariantChecker::on_restart(const Snapshot& restored, Restart how) {
 
 // The journal is a prefix of the records the kernel asked for, so the restored records describe a
 // state the kernel really was in: every track is reset to its record. Tasks without a record are
-// forgotten, notified or not: the restored kernel counts ids on from the records alone (as
-// FileJournal's recovery does), so it may give their ids to new tasks.
+// forgotten, notified or not: the simulation's restored kernel counts ids on from the records alone,
+// so it may give their ids to new tasks. (The real drivers do not: FileJournal keeps id
+// reservations, see RuntimeCore; the simulation's durable store does not model them.)
 void InvariantChecker::restart_from_journal(const Snapshot& restored) {
   std::map<TaskId, const TaskInfo*> records;
   for (const TaskInfo& r : restored.tasks) records.emplace(r.id, &r);

@@ -229,6 +229,7 @@ struct Simulation::Impl {
       s.next_id = persisted_snapshot->next_id;
       s.rng_state = persisted_snapshot->rng_state;
       s.quotas = persisted_snapshot->quotas;
+      s.rate_limits = persisted_snapshot->rate_limits;
     }
     for (const auto& [id, record] : persisted) {
       s.tasks.push_back(record);

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -149,17 +148,13 @@ VirtualTimeRuntime::VirtualTimeRuntime(drivers::RuntimeOptions options, drivers:
 VirtualTimeRuntime::~VirtualTimeRuntime() {
   Impl& s = *impl_;
   // The crash: the core goes (cancelling running work) on its own thread, then the loop stops.
-  std::promise<void> gone;
-  s.post([&s, &gone] {
+  // The loop ends with this job: no alarm fires and no queued call runs after the core is gone.
+  s.post([&s] {
     s.core.reset();
-    gone.set_value();
-  });
-  gone.get_future().wait();
-  {
+    s.alarms.clear();
     std::lock_guard lock(s.mutex);
     s.stopping = true;
-  }
-  s.changed.notify_all();
+  });
   s.owner.join();
   for (auto& w : s.workers) w.join();  // cancelled work returns; what it reports is dropped
 }

@@ -1,5 +1,8 @@
 #include "spawn_request.hpp"
 
+#include <cstdint>
+#include <limits>
+
 #include "tasklane/task_info.hpp"
 
 namespace agent_server {
@@ -26,12 +29,23 @@ class Fields {
     if (!v.is_string()) fail(at + ": expected a string");
     return v.is_string() ? v.get<std::string>() : std::string();
   }
-  std::int64_t integer(const Json& v, const std::string& at, std::int64_t min) {
-    if (!v.is_number_integer() || v.get<std::int64_t>() < min) {
-      fail(at + ": expected an integer of at least " + std::to_string(min));
+  std::int64_t integer(const Json& v, const std::string& at, std::int64_t min, std::int64_t max) {
+    // A number above int64 is unsigned in nlohmann's model: is_number_integer() but not in range.
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) ||
+        v.get<std::int64_t>() < min || v.get<std::int64_t>() > max) {
+      fail(at + ": expected an integer from " + std::to_string(min) + " to " + std::to_string(max));
       return min;
     }
     return v.get<std::int64_t>();
+  }
+  // A count that fits the spec's 32-bit fields.
+  std::uint32_t count(const Json& v, const std::string& at, std::int64_t min) {
+    return static_cast<std::uint32_t>(integer(v, at, min, std::numeric_limits<std::uint32_t>::max()));
+  }
+  // Milliseconds, at most ten years: every time the kernel computes from it stays far from overflow.
+  tasklane::Duration millis(const Json& v, const std::string& at, std::int64_t min) {
+    constexpr std::int64_t ten_years_ms = 10LL * 365 * 24 * 3600 * 1000;
+    return tasklane::milliseconds(integer(v, at, min, ten_years_ms));
   }
   double number(const Json& v, const std::string& at) {
     if (!v.is_number()) fail(at + ": expected a number");
@@ -52,8 +66,6 @@ class Fields {
   std::optional<std::string> error_;
 };
 
-tasklane::Duration ms(std::int64_t v) { return tasklane::milliseconds(v); }
-
 }  // namespace
 
 tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const Json& body) {
@@ -72,8 +84,8 @@ tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const Json&
     if (!p) return f.fail(at + ": expected low, normal, high or critical");
     spec.priority = *p;
   });
-  f.field("run_after_ms", [&](const Json& v, const std::string& at) { spec.run_after = ms(f.integer(v, at, 0)); });
-  f.field("timeout_ms", [&](const Json& v, const std::string& at) { spec.timeout = ms(f.integer(v, at, 1)); });
+  f.field("run_after_ms", [&](const Json& v, const std::string& at) { spec.run_after = f.millis(v, at, 0); });
+  f.field("timeout_ms", [&](const Json& v, const std::string& at) { spec.timeout = f.millis(v, at, 1); });
   f.field("durable", [&](const Json& v, const std::string& at) { spec.durable = f.boolean(v, at); });
   f.field("inbox", [&](const Json& v, const std::string& at) { spec.inbox = f.boolean(v, at); });
   f.field("key", [&](const Json& v, const std::string& at) {
@@ -90,9 +102,9 @@ tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const Json&
     if (!f.object(v, at)) return;
     auto& r = spec.retry;
     Fields k(v, at + ".");
-    k.field("max_attempts", [&](const Json& x, const std::string& p) { r.max_attempts = static_cast<std::uint32_t>(k.integer(x, p, 1)); });
-    k.field("initial_backoff_ms", [&](const Json& x, const std::string& p) { r.initial_backoff = ms(k.integer(x, p, 0)); });
-    k.field("max_backoff_ms", [&](const Json& x, const std::string& p) { r.max_backoff = ms(k.integer(x, p, 0)); });
+    k.field("max_attempts", [&](const Json& x, const std::string& p) { r.max_attempts = k.count(x, p, 1); });
+    k.field("initial_backoff_ms", [&](const Json& x, const std::string& p) { r.initial_backoff = k.millis(x, p, 0); });
+    k.field("max_backoff_ms", [&](const Json& x, const std::string& p) { r.max_backoff = k.millis(x, p, 0); });
     k.field("multiplier", [&](const Json& x, const std::string& p) { r.multiplier = k.number(x, p); });
     k.field("jitter", [&](const Json& x, const std::string& p) { r.jitter = k.number(x, p); });
     k.field("requeue_on_restart", [&](const Json& x, const std::string& p) { r.requeue_on_restart = k.boolean(x, p); });
@@ -103,8 +115,8 @@ tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const Json&
     tasklane::QuotaSpec q;
     Fields k(v, at + ".");
     k.field("key", [&](const Json& x, const std::string& p) { q.key = k.string(x, p); });
-    k.field("cooldown_ms", [&](const Json& x, const std::string& p) { q.cooldown = ms(k.integer(x, p, 0)); });
-    k.field("max_attempts", [&](const Json& x, const std::string& p) { q.max_attempts = static_cast<std::uint32_t>(k.integer(x, p, 0)); });
+    k.field("cooldown_ms", [&](const Json& x, const std::string& p) { q.cooldown = k.millis(x, p, 0); });
+    k.field("max_attempts", [&](const Json& x, const std::string& p) { q.max_attempts = k.count(x, p, 0); });
     k.field("single_flight", [&](const Json& x, const std::string& p) { q.single_flight = k.boolean(x, p); });
     if (k.error()) return f.fail(*k.error());
     spec.quota = q;
@@ -114,8 +126,8 @@ tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const Json&
     tasklane::RateLimit limit;
     Fields k(v, at + ".");
     k.field("key", [&](const Json& x, const std::string& p) { limit.key = k.string(x, p); });
-    k.field("starts", [&](const Json& x, const std::string& p) { limit.starts = static_cast<std::uint32_t>(k.integer(x, p, 1)); });
-    k.field("interval_ms", [&](const Json& x, const std::string& p) { limit.interval = ms(k.integer(x, p, 1)); });
+    k.field("starts", [&](const Json& x, const std::string& p) { limit.starts = k.count(x, p, 1); });
+    k.field("interval_ms", [&](const Json& x, const std::string& p) { limit.interval = k.millis(x, p, 1); });
     if (!k.error() && limit.key.empty()) k.fail(at + ".key: missing (the limiter key, for example the model provider)");
     if (k.error()) return f.fail(*k.error());
     spec.rate_limit = limit;

@@ -71,20 +71,6 @@ constexpr Duration liveness_per_task = seconds(1);
 
 constexpr std::size_t min_seeds_for_scenarios = 20;
 
-void add(KernelStats& total, const KernelStats& s) {
-  total.spawned += s.spawned;
-  total.refused += s.refused;
-  total.started += s.started;
-  total.completed += s.completed;
-  total.failed += s.failed;
-  total.cancelled += s.cancelled;
-  total.timed_out += s.timed_out;
-  total.attempt_timeouts += s.attempt_timeouts;
-  total.retried += s.retried;
-  total.ignored_completions += s.ignored_completions;
-  total.orphaned += s.orphaned;
-}
-
 // One seed's workload. Not copyable: the simulation's handlers point back into it.
 class Workload {
  public:
@@ -654,7 +640,7 @@ class Workload {
   SeedResult result_;
 };
 
-void Workload::add_stats() { add(result_.stats, sim_.kernel().stats()); }
+void Workload::add_stats() { result_.stats += sim_.kernel().stats(); }
 
 // The soak's finding, reduced: Config::retained_terminal forgets a finished task, and with it the
 // links from its parent (or run) to its children, so a later abort of the tree or the run misses
@@ -803,7 +789,7 @@ TEST(SimulationSoak, RandomAgentWorkloadsKeepEveryInvariant) {
       ADD_FAILURE() << "seed " << first + i << " (rerun: TASKLANE_SIM_FIRST_SEED=" << first + i
                     << " TASKLANE_SIM_SEEDS=1):" << text;
     }
-    add(total, r.stats);
+    total += r.stats;
     crashes += r.crashes;
     commands += r.commands;
     deliveries += r.deliveries;

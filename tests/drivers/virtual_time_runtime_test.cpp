@@ -142,9 +142,33 @@ TEST(VirtualTimeRuntime, BusyWorkHoldsTheClockButOutsideWaitLetsItPass) {
 }
 
 TEST(VirtualTimeRuntime, OutsideWaitOffAWorkThreadChangesNothing) {
-  const OutsideWait nothing;  // the test thread runs no runtime's work
-  auto rt = started(HandlerRegistry{});
-  EXPECT_EQ(rt->now(), t0);
+  auto release = std::make_shared<Signal>();
+  auto busy_started = std::make_shared<Signal>();
+  HandlerRegistry handlers;
+  handlers.add("busy", [=](WorkContext&) {
+    busy_started->set();
+    (void)release->wait();
+    return Outcome::success();
+  });
+  auto rt = started(std::move(handlers));
+  const TaskId busy = spawn_ok(*rt, task("busy"));
+  ASSERT_TRUE(busy_started->wait());
+  TaskSpec later = task("later");
+  later.run_after = seconds(10);
+  const TaskId later_id = spawn_ok(*rt, later);
+  auto waited = std::make_shared<std::promise<std::optional<TaskInfo>>>();
+  rt->wait(later_id, [waited](std::optional<TaskInfo> info) { waited->set_value(std::move(info)); });
+  {
+    // The test thread runs no runtime's work: its guard must not count as the busy work waiting.
+    const OutsideWait not_a_work_thread;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(rt->now(), t0) << "the clock moved while work was busy";
+  }
+  release->set();
+  auto future = waited->get_future();
+  ASSERT_EQ(future.wait_for(conformance::harness_timeout), std::future_status::ready);
+  EXPECT_EQ(rt->now(), t0 + seconds(10));
+  EXPECT_EQ(wait(*rt, busy).value_or(TaskInfo{}).status, TaskStatus::Completed);
 }
 
 }  // namespace

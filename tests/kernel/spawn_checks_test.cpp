@@ -68,6 +68,8 @@ std::vector<Case> invalid_specs() {
       SpawnErrorCode::InvalidRateLimit, "rate_limit.starts must be at least 1");
   add("rate limit over no time", [](TaskSpec& s) { s.rate_limit = RateLimit{"k", 1, Duration{0}}; },
       SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be positive");
+  add("rate limit over centuries", [](TaskSpec& s) { s.rate_limit = RateLimit{"k", 1, std::chrono::hours(24 * 365 * 100)}; },
+      SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be at most ten years");
   add("unknown parent", [](TaskSpec& s) { s.parent.task = TaskId{9}; }, SpawnErrorCode::UnknownParent,
       "parent task bg_9 does not exist");
   return cases;

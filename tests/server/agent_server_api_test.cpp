@@ -100,6 +100,9 @@ TEST_F(AgentServerApi, BadRequestsGetA4xxWithAnErrorThatSaysWhatIsWrong) {
       {R"({"kind":"sleep","rate_limit":{"starts":2}})", 400, "rate_limit.key"},
       {R"({"kind":"sleep","rate_limit":{"key":"k","starts":0}})", 400, "rate_limit.starts"},
       {R"({"kind":"sleep","rate_limit":{"key":"k","interval_ms":0}})", 400, "rate_limit.interval_ms"},
+      {R"({"kind":"sleep","rate_limit":{"key":"k","starts":4294967297}})", 400, "rate_limit.starts"},
+      {R"({"kind":"sleep","rate_limit":{"key":"k","interval_ms":9223372036854775807}})", 400, "rate_limit.interval_ms"},
+      {R"({"kind":"sleep","timeout_ms":18446744073709551615})", 400, "timeout_ms"},
   };
   for (const auto& c : cases) {
     const Reply r = post_raw("/tasks", c.body);

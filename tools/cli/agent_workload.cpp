@@ -95,20 +95,6 @@ TaskSpec make_spec(sim::SplitMix64& rng, std::uint64_t number) {
   return spec;
 }
 
-void add(KernelStats& total, const KernelStats& s) {
-  total.spawned += s.spawned;
-  total.refused += s.refused;
-  total.started += s.started;
-  total.completed += s.completed;
-  total.failed += s.failed;
-  total.cancelled += s.cancelled;
-  total.timed_out += s.timed_out;
-  total.attempt_timeouts += s.attempt_timeouts;
-  total.retried += s.retried;
-  total.ignored_completions += s.ignored_completions;
-  total.orphaned += s.orphaned;
-}
-
 // Per thousand chances at each site (sim_faults.hpp); hangs only where the workload can end them.
 sim::Faults fault_rates() {
   sim::Faults f;
@@ -144,7 +130,7 @@ WorkloadRun run_agent_workload(const WorkloadOptions& options,
   std::set<TaskId> hanging;  // hang faults: work that will never return
   simulation.on_fault([&](const sim::FaultRecord& f) {
     if (f.kind == sim::FaultKind::Hang && f.task) hanging.insert(*f.task);
-    if (f.kind == sim::FaultKind::Crash) add(run.stats, simulation.kernel().stats());  // the dying kernel's counts
+    if (f.kind == sim::FaultKind::Crash) run.stats += simulation.kernel().stats();  // the dying kernel's counts
   });
   if (options.faults) simulation.set_faults(fault_rates());
 
@@ -201,7 +187,7 @@ WorkloadRun run_agent_workload(const WorkloadOptions& options,
   run.violation_count = checker.violation_count();
   run.fault_findings = simulation.fault_findings();
   for (const auto& f : simulation.fault_log()) ++run.faults_used[sim::to_string(f.kind)];
-  add(run.stats, simulation.kernel().stats());
+  run.stats += simulation.kernel().stats();
   run.commands = simulation.commands().size();
   run.command_hash = simulation.command_hash();
   run.end = simulation.now();

@@ -5,7 +5,8 @@
 //   0  success (--help included)
 //   1  the check found a problem: replay differs, the data directory is damaged, the simulation
 //      broke an invariant
-//   2  bad usage (unknown option, missing argument) or input that cannot be read
+//   2  bad usage (unknown option, missing argument), input that cannot be read, or an output
+//      that cannot be written
 #pragma once
 
 #include <chrono>

@@ -8,7 +8,7 @@ const char* const exit_codes_help =
     "exit codes:\n"
     "  0  success\n"
     "  1  the check found a problem (replay differs, damaged data directory, invariant violations)\n"
-    "  2  bad usage or input that cannot be read\n";
+    "  2  bad usage, input that cannot be read, or output that cannot be written\n";
 
 std::optional<std::string> Options::value(const std::string& name) const {
   const auto it = values.find(name);

@@ -27,19 +27,9 @@ int replay_command(const Args& args, Console& console) {
   if (options->help) return print_help(console, usage);
   if (options->positional.size() != 1) return bad_usage(console, "replay", "needs exactly one trace file", usage);
 
-  drivers::Trace trace;
-  {
-    ProgressBar bar(console, options->progress, "reading", 0);
-    auto read = drivers::read_trace(options->positional[0], [&](std::uint64_t done, std::uint64_t total) {
-      bar.set_total(total);
-      bar.update(done);
-    });
-    if (!read) {
-      console.err << "tasklane replay: " << read.error() << "\n";
-      return exit_bad_usage;
-    }
-    trace = std::move(read).value();
-  }
+  auto read = read_trace_file(console, options->progress, options->positional[0], "replay");
+  if (!read) return exit_bad_usage;
+  const drivers::Trace trace = std::move(*read);
   drivers::ReplayReport report;
   {
     ProgressBar bar(console, options->progress, "replaying", trace.entries.size());

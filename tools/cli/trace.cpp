@@ -6,6 +6,7 @@
 #include "command.hpp"
 #include "options.hpp"
 #include "progress.hpp"
+#include "trace_check.hpp"
 
 namespace tasklane::cli {
 namespace {
@@ -35,19 +36,9 @@ int trace_command(const Args& raw, Console& console) {
   const auto output = options->value("--output");
   if (!output) return bad_usage(console, "trace", "needs -o OUT.json", usage);
 
-  drivers::Trace trace;
-  {
-    ProgressBar bar(console, options->progress, "reading", 0);
-    auto read = drivers::read_trace(options->positional[0], [&](std::uint64_t done, std::uint64_t total) {
-      bar.set_total(total);
-      bar.update(done);
-    });
-    if (!read) {
-      console.err << "tasklane trace: " << read.error() << "\n";
-      return exit_bad_usage;
-    }
-    trace = std::move(read).value();
-  }
+  auto read = read_trace_file(console, options->progress, options->positional[0], "trace");
+  if (!read) return exit_bad_usage;
+  const drivers::Trace trace = std::move(*read);
   ChromeTraceSummary summary;
   Json chrome;
   {

@@ -1,5 +1,8 @@
 #include "trace_check.hpp"
 
+#include <ostream>
+
+#include "progress.hpp"
 #include "tasklane/drivers/invariants.hpp"
 
 namespace tasklane::cli {
@@ -41,6 +44,20 @@ InvariantReport check_trace_invariants(const drivers::Trace& trace) {
     checker.after_input(e->at);
   }
   return InvariantReport{checker.violations(), checker.violation_count()};
+}
+
+std::optional<drivers::Trace> read_trace_file(Console& console, bool progress, const std::string& path,
+                                              const char* command) {
+  ProgressBar bar(console, progress, "reading", 0);
+  auto read = drivers::read_trace(path, [&](std::uint64_t done, std::uint64_t total) {
+    bar.set_total(total);
+    bar.update(done);
+  });
+  if (!read) {
+    console.err << "tasklane " << command << ": " << read.error() << "\n";
+    return std::nullopt;
+  }
+  return std::move(read).value();
 }
 
 }  // namespace tasklane::cli

@@ -4,9 +4,11 @@
 // them and `tasklane sim` can prove that the trace it wrote reproduces what it found.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "command.hpp"
 #include "tasklane/drivers/trace.hpp"
 
 namespace tasklane::cli {
@@ -17,5 +19,10 @@ struct InvariantReport {
 };
 
 InvariantReport check_trace_invariants(const drivers::Trace& trace);
+
+// Reads a trace file with a progress bar; on failure says why on stderr as "tasklane COMMAND: ..."
+// and answers nullopt (the caller exits with exit_bad_usage).
+std::optional<drivers::Trace> read_trace_file(Console& console, bool progress, const std::string& path,
+                                              const char* command);
 
 }  // namespace tasklane::cli

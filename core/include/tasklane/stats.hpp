@@ -21,4 +21,21 @@ struct KernelStats {
   friend bool operator==(const KernelStats&, const KernelStats&) = default;
 };
 
+// Sums the counts of several kernels (for example one per run between crashes).
+inline KernelStats& operator+=(KernelStats& total, const KernelStats& s) {
+  total.spawned += s.spawned;
+  total.refused += s.refused;
+  total.started += s.started;
+  total.completed += s.completed;
+  total.failed += s.failed;
+  total.cancelled += s.cancelled;
+  total.timed_out += s.timed_out;
+  total.attempt_timeouts += s.attempt_timeouts;
+  total.retried += s.retried;
+  total.ignored_completions += s.ignored_completions;
+  total.orphaned += s.orphaned;
+  total.deduplicated += s.deduplicated;
+  return total;
+}
+
 }  // namespace tasklane
