@@ -18,8 +18,10 @@ std::optional<std::string> Options::value(const std::string& name) const {
 
 std::optional<Options> parse_options(const Args& args, const OptionSpec& spec, std::string& problem) {
   Options o;
+  static const std::string output_option = "--output";
   for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
+    // -o is short for --output, for the commands that write one.
+    const std::string& a = args[i] == "-o" && spec.with_value.count(output_option) ? output_option : args[i];
     if (a == "--help" || a == "-h") {
       o.help = true;
       continue;

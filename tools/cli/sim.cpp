@@ -32,11 +32,7 @@ const char* const usage =
 
 }  // namespace
 
-int sim_command(const Args& raw, Console& console) {
-  Args args = raw;
-  for (auto& a : args) {
-    if (a == "-o") a = "--output";
-  }
+int sim_command(const Args& args, Console& console) {
   std::string problem;
   const auto options = parse_options(args, {{"--faults"}, {"--seed", "--steps", "--max-running", "--output"}}, problem);
   if (!options) return bad_usage(console, "sim", problem, usage);

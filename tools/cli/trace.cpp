@@ -23,11 +23,7 @@ const char* const usage =
 
 }  // namespace
 
-int trace_command(const Args& raw, Console& console) {
-  Args args = raw;
-  for (auto& a : args) {
-    if (a == "-o") a = "--output";
-  }
+int trace_command(const Args& args, Console& console) {
   std::string problem;
   const auto options = parse_options(args, {{}, {"--output"}}, problem);
   if (!options) return bad_usage(console, "trace", problem, usage);
