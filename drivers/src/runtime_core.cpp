@@ -6,6 +6,7 @@
 #include "tasklane/drivers/trace.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -181,6 +182,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
         if (auto self = weak.lock()) self->on_progress(id, attempt, fraction, message);
       });
     };
+    context.heartbeat = info && info->spec.heartbeat ? heartbeat_for(s.id, s.attempt) : std::function<void()>([] {});
     auto report = [to_owner, weak, id = s.id, attempt = s.attempt](Outcome outcome) {
       to_owner([weak, id, attempt, outcome = std::move(outcome)]() mutable {
         if (auto self = weak.lock()) self->on_work_done(id, attempt, std::move(outcome));
@@ -199,6 +201,24 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     hooks.run_work([work = *work, context = std::move(context), report]() mutable { report(run_work(work, context)); });
+  }
+
+  // The work's heartbeat(): at most one on its way to the owner at a time; the rest fold into it.
+  std::function<void()> heartbeat_for(TaskId id, std::uint32_t attempt) {
+    auto in_flight = std::make_shared<std::atomic<bool>>(false);
+    return [to_owner = hooks.to_owner, weak = weak_from_this(), id, attempt, in_flight] {
+      if (in_flight->exchange(true, std::memory_order_acq_rel)) return;
+      to_owner([weak, id, attempt, in_flight] {
+        in_flight->store(false, std::memory_order_release);  // a beat after this point posts anew
+        if (auto self = weak.lock()) self->on_heartbeat(id, attempt);
+      });
+    };
+  }
+
+  void on_heartbeat(TaskId id, std::uint32_t attempt) {
+    const Time t = input([&] { return Event{event::Heartbeat{id, attempt}}; });
+    kernel.heartbeat(id, attempt, t);
+    drain();
   }
 
   void on(command::Cancel& c) {

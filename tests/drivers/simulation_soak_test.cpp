@@ -647,8 +647,8 @@ void Workload::add_stats() { result_.stats += sim_.kernel().stats(); }
 // descendants that are still live (ARCHITECTURE.md, invariant 6).
 struct ForgottenLink : ::testing::Test {
   ForgottenLink() : sim(config(), 1) {
-    sim.on_kind("quick", [](const WorkRequest& w) { return WorkPlan{us(w.start.payload.value("us", 1000)), Outcome::success(), false, Duration{0}}; });
-    sim.on_kind("long", [](const WorkRequest&) { return WorkPlan{milliseconds(100), Outcome::success(), false, Duration{0}}; });
+    sim.on_kind("quick", [](const WorkRequest& w) { return WorkPlan{us(w.start.payload.value("us", 1000)), Outcome::success(), false, Duration{0}, std::nullopt}; });
+    sim.on_kind("long", [](const WorkRequest&) { return WorkPlan{milliseconds(100), Outcome::success(), false, Duration{0}, std::nullopt}; });
   }
   static Config config() {
     Config c;
