@@ -176,7 +176,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
     auto to_owner = hooks.to_owner;
     std::weak_ptr<Impl> weak = weak_from_this();
-    WorkContext context{s.id, s.attempt, std::move(s.payload), r.token, {}, r.inbox};
+    WorkContext context{s.id, s.attempt, std::move(s.payload), r.token, {}, r.inbox, {}};
     context.progress = [to_owner, weak, id = s.id, attempt = s.attempt](double fraction, std::string message) {
       to_owner([weak, id, attempt, fraction, message = std::move(message)] {
         if (auto self = weak.lock()) self->on_progress(id, attempt, fraction, message);
