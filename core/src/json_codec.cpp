@@ -12,7 +12,9 @@
 //     parent), taking the struct's default, so {"kind":"sleep","owner":"alice","payload":{"ms":5}}
 //     is a whole spawn body. Every other struct requires its non-optional, non-Json fields.
 //       spec   {"kind","payload","owner","name","description","priority","key","run_after_us",
-//               "timeout_us","retry","quota","dedup","rate_limit","parent","inbox","durable"}
+//               "timeout_us","retry","quota","dedup","rate_limit","after":["bg_1"..],
+//               "after_mode":"all_succeeded"|"all_finished","parent","inbox","durable"}
+//               (after and after_mode: left out while after is empty)
 //       key    {"agent","scope","purpose"}
 //       retry  {"max_attempts","initial_backoff_us","multiplier","max_backoff_us","jitter",
 //               "non_retryable_errors":[..],"requeue_on_restart"}
@@ -21,7 +23,7 @@
 //       rate_limit {"key","starts","interval_us"}
 //       parent {"task":"bg_1","run","call","agent"}
 //       task   {"id","spec","status","attempt","created_at_us","due_us","finished_at_us","error",
-//               "result","cancel_requested"}
+//               "result","cancel_requested","waiting_for":["bg_1"..]}  (waiting_for: left out when empty)
 //       snapshot {"next_id","rng_state","tasks":[task..],"quotas":[{"key","attempts","last_start_us"}..],
 //                 "rate_limits":[{"key","tokens","refilled_at_us"}..]}  (rate_limits: left out when empty)
 //   - Variants are objects naming their alternative in snake_case, beside the alternative's fields:
@@ -157,6 +159,12 @@ Json write(const ParentContext& parent) {
   return j;
 }
 
+Json ids(const std::vector<TaskId>& list) {
+  Json j = Json::array();
+  for (const TaskId id : list) j.push_back(to_string(id));
+  return j;
+}
+
 Json write(const TaskSpec& spec) {
   Json j = {{"kind", spec.kind},
             {"payload", spec.payload},
@@ -174,6 +182,10 @@ Json write(const TaskSpec& spec) {
   if (spec.quota) j["quota"] = write(*spec.quota);
   if (spec.dedup) j["dedup"] = write(*spec.dedup);
   if (spec.rate_limit) j["rate_limit"] = write(*spec.rate_limit);
+  if (!spec.after.empty()) {
+    j["after"] = ids(spec.after);
+    j["after_mode"] = to_string(spec.after_mode);
+  }
   return j;
 }
 
@@ -188,6 +200,7 @@ Json write(const TaskInfo& task) {
             {"cancel_requested", task.cancel_requested}};
   put(j, "finished_at_us", task.finished_at);
   put(j, "error", task.error);
+  if (!task.waiting_for.empty()) j["waiting_for"] = ids(task.waiting_for);
   return j;
 }
 
@@ -476,6 +489,7 @@ void read_enum(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::str
 }
 void read(const Reader& r, Priority& out) { read_enum(r, out, parse_priority, "priority"); }
 void read(const Reader& r, DedupMode& out) { read_enum(r, out, parse_dedup_mode, "dedup mode"); }
+void read(const Reader& r, DependencyMode& out) { read_enum(r, out, parse_dependency_mode, "dependency mode"); }
 void read(const Reader& r, TaskStatus& out) { read_enum(r, out, parse_task_status, "task status"); }
 void read(const Reader& r, CancelReason& out) { read_enum(r, out, parse_cancel_reason, "cancel reason"); }
 void read(const Reader& r, ShutdownMode& out) { read_enum(r, out, parse_shutdown_mode, "shutdown mode"); }
@@ -565,6 +579,8 @@ void read(const Reader& r, TaskSpec& out) {
   r.optional("quota", out.quota);
   r.optional("dedup", out.dedup);
   r.optional("rate_limit", out.rate_limit);
+  r.defaulted("after", out.after);
+  r.defaulted("after_mode", out.after_mode);
   r.defaulted("parent", out.parent);
   r.defaulted("inbox", out.inbox);
   r.defaulted("durable", out.durable);
@@ -584,6 +600,7 @@ void read(const Reader& r, TaskInfo& out) {
   r.optional("error", out.error);
   r.defaulted("result", out.result);
   r.required("cancel_requested", out.cancel_requested);
+  r.defaulted("waiting_for", out.waiting_for);  // journals written before dependencies have none
 }
 
 void read(const Reader& r, QuotaUsage& out) {

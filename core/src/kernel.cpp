@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "command_queue.hpp"
+#include "dependency_graph.hpp"
 #include "flush_tracker.hpp"
 #include "id_set.hpp"
 #include "id_table.hpp"
@@ -66,6 +67,9 @@ struct Kernel::State {
   detail::QuotaBook quotas;
   detail::RateLimiter rates;
   detail::FlushTracker flushes;
+  detail::DependencyGraph dependents;
+  std::deque<detail::DependencyEnd> dependency_ends;  // ends not yet handed to their waiters
+  bool releasing_dependents = false;
   detail::QueuedWorkRunner runner;
   std::uint64_t poll_generation = 0;
 
@@ -155,6 +159,7 @@ struct Kernel::State {
     TaskInfo& info = e.info;
     if (info.status != TaskStatus::Pending || stopping) return;
     if (ready.contains(info.spec.priority, info.id)) return;
+    if (!info.waiting_for.empty()) return;  // a dependency's end considers it again
     if (info.due > now) {
       timers.arm(info.due, TimerKind::TaskDue, info.id, ++e.due_generation);
       return;
@@ -295,6 +300,10 @@ struct Kernel::State {
     if (error) info.error = error;
     ++e.due_generation;
     e.inbox_backlog.clear();
+    if (!info.waiting_for.empty()) {
+      dependents.unlink(info.id, info.waiting_for);
+      info.waiting_for.clear();
+    }
     if (was_pending) ready.erase(info.spec.priority, info.id);
     --unfinished;
     if (info.spec.name) live_names.erase({info.spec.owner, *info.spec.name});
@@ -317,7 +326,69 @@ struct Kernel::State {
       if (const auto next = lanes.remove(*info.spec.key, id)) consider(tasks.at(*next));
     }
     terminal_order.push_back(id);
+    detail::DependencyEnd end{id, status, info.error, false};  // taken before forgetting may drop the record
     forget_oldest_terminal();
+    release_dependents(std::move(end));
+  }
+
+  // ---- dependencies -----------------------------------------------------------------------
+
+  // Hands a dependency's end to its waiters. Iterative: a chain of waiters that each fail their own
+  // waiters is a queue here, not a recursion as deep as the chain.
+  void release_dependents(detail::DependencyEnd end) {
+    if (!dependents.has_waiters(end.id)) return;
+    dependency_ends.push_back(std::move(end));
+    if (releasing_dependents) return;
+    releasing_dependents = true;
+    while (!dependency_ends.empty()) {
+      const detail::DependencyEnd next = std::move(dependency_ends.front());
+      dependency_ends.pop_front();
+      for (const TaskId waiter : dependents.take_waiters(next.id)) {
+        const auto it = tasks.find(waiter);
+        if (it != tasks.end()) on_dependency_end(it->second, next);
+      }
+    }
+    releasing_dependents = false;
+  }
+
+  void on_dependency_end(Entry& w, const detail::DependencyEnd& end) {
+    TaskInfo& info = w.info;
+    if (info.status != TaskStatus::Pending) return;
+    auto& list = info.waiting_for;
+    list.erase(std::remove(list.begin(), list.end(), end.id), list.end());
+    if (auto verdict = detail::waiter_verdict(info.spec.after_mode, end)) {
+      finish(w, verdict->first, std::move(verdict->second));
+      return;
+    }
+    persist(w);
+    consider(w);
+  }
+
+  // Links a pending task to the dependencies in `wanted` that are unfinished; the ones already over
+  // (or gone, at restore) are handed to it at once, in id order, which may end it.
+  void link_dependencies(Entry& w, const std::vector<TaskId>& wanted) {
+    std::vector<TaskId> deps = wanted;
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    std::vector<detail::DependencyEnd> over;
+    w.info.waiting_for.clear();
+    for (const TaskId dep : deps) {
+      const auto it = dep < w.info.id ? tasks.find(dep) : tasks.end();  // a record pointing forward is corrupt: lost
+      if (it == tasks.end()) {
+        over.push_back(detail::DependencyEnd{dep, TaskStatus::Failed, std::nullopt, true});
+      } else if (is_terminal(it->second.info.status)) {
+        over.push_back(detail::DependencyEnd{dep, it->second.info.status, it->second.info.error, false});
+      } else {
+        w.info.waiting_for.push_back(dep);
+        dependents.link(w.info.id, dep);
+      }
+    }
+    for (const auto& end : over) {
+      if (auto verdict = detail::waiter_verdict(w.info.spec.after_mode, end)) {
+        finish(w, verdict->first, std::move(verdict->second));
+        return;
+      }
+    }
   }
 
   void release_dedup(const TaskInfo& info) {
@@ -525,7 +596,8 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
       [&](const QuotaSpec& q) {
         const bool replaced_holds = replacing && replacing->info.spec.quota && replacing->info.spec.quota->key == q.key;
         return s.quotas.holders(q) > (replaced_holds ? 1u : 0u);
-      }};
+      },
+      [&](TaskId id) { return s.tasks.count(id) != 0; }};
   if (auto refusal = detail::check_admission(spec, context)) return refused(std::move(*refusal));
   const TaskId id{s.next_id++};
   if (replaced_id) {
@@ -541,9 +613,12 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
   e.info.spec = std::move(spec);
   s.index(e.info);
   ++s.stats.spawned;
+  s.forgetting_held = true;  // a dependency may end the new task at once; its record stays until persisted
+  if (!e.info.spec.after.empty()) s.link_dependencies(e, e.info.spec.after);
   s.persist(e);
   s.consider(e);
-  if (replaced_id) s.forget_oldest_terminal();
+  s.forgetting_held = false;
+  s.forget_oldest_terminal();
   s.settle();
   return Admission{id, false, replaced_id};
 }
@@ -590,10 +665,18 @@ void Kernel::complete_session(std::string session, std::string reason, Time now)
 std::size_t Kernel::abort(const AbortSelector& which, Time now) {
   State& s = *state_;
   s.observe(now);
-  std::size_t cancelled = 0;
-  for (const TaskId id : s.select(which)) cancelled += s.cancel_one(id, CancelReason::Requested) ? 1 : 0;
+  // Counted before cancelling: a selected waiter may end at once because a selected dependency did.
+  std::vector<TaskId> ids = s.select(which);
+  std::set<TaskId> cancellable;
+  for (const TaskId id : ids) {
+    const auto it = s.tasks.find(id);
+    if (it != s.tasks.end() && !is_terminal(it->second.info.status) && !it->second.info.cancel_requested) {
+      cancellable.insert(id);
+    }
+  }
+  for (const TaskId id : ids) s.cancel_one(id, CancelReason::Requested);
   s.settle();
-  return cancelled;
+  return cancellable.size();
 }
 
 bool Kernel::cancel(TaskId id, Time now) { return abort(abort_selector::Task{id}, now) == 1; }
@@ -660,6 +743,18 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   if (fresh) s.rng.set_state(snapshot.rng_state);
   for (const auto& q : snapshot.quotas) s.quotas.restore(q);
   for (const auto& r : snapshot.rate_limits) s.rates.restore(r);
+  // Waiters link again before running records are resolved: an orphaned dependency fails its waiters.
+  for (const TaskId id : restored) {
+    Entry& e = s.tasks.at(id);
+    if (e.info.waiting_for.empty()) continue;
+    if (e.info.status != TaskStatus::Pending) {  // only a pending task waits; a record saying otherwise is corrupt
+      if (!is_terminal(e.info.status)) e.info.waiting_for.clear();
+      continue;
+    }
+    const std::vector<TaskId> before = e.info.waiting_for;
+    s.link_dependencies(e, before);
+    if (e.info.waiting_for != before && e.info.status == TaskStatus::Pending) s.persist(e);
+  }
   for (const TaskId id : restored) {
     Entry& e = s.tasks.at(id);
     if (e.info.status == TaskStatus::Running) {

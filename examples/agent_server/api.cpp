@@ -59,6 +59,13 @@ std::string describe(std::error_code ec, const tasklane::TaskSpec& spec, const t
     case errc::queue_full: return "queue is full (limit " + std::to_string(config.capacity) + ")";
     case errc::duplicate_name: return "a running task named '" + spec.name.value_or("") + "' already exists";
     case errc::reserved_name: return "'" + spec.name.value_or("") + "' is a reserved or empty name";
+    case errc::unknown_dependency:
+    case errc::dependency_cycle:
+    case errc::too_many_dependencies: {
+      std::string ids;
+      for (const auto id : spec.after) ids += (ids.empty() ? "" : ", ") + tasklane::to_string(id);
+      return ec.message() + " (after: " + ids + "; at most " + std::to_string(config.max_dependencies) + ")";
+    }
     default: return ec.message();
   }
 }

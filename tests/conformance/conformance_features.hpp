@@ -94,9 +94,52 @@ TYPED_TEST_P(DriverFeatures, ABadRateLimitIsRefusedWithItsCode) {
   EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_rate_limit));
 }
 
+// ---- dependencies -----------------------------------------------------------------------------
+
+// The waiter starts only after its dependency ended, though a slot was free all along; a failed
+// dependency fails its AllSucceeded waiter with a reason naming it, and the driver's code map is
+// right for each new refusal.
+TYPED_TEST_P(DriverFeatures, AWaiterStartsAfterItsDependencyAndAFailedOneFailsItWithTheReason) {
+  Signal release;
+  HandlerRegistry handlers;
+  handlers.add("fetch", [&](WorkContext& ctx) {
+    hold(ctx, release);
+    return Outcome::success();
+  });
+  handlers.add("broken", [](WorkContext&) { return Outcome::failure("HTTP 500", false); });
+  handlers.add("index", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers), TestFixture::max_running(4));
+  const TaskId fetch = this->spawn_ok(*h, task("fetch"));
+  TaskSpec index = task("index");
+  index.after = {fetch};
+  const TaskId waiter = this->spawn_ok(*h, index);
+  ASSERT_TRUE(eventually([&] {
+    const auto info = info_of(*h, fetch);
+    return info && info->status == TaskStatus::Running;
+  }));
+  const auto waiting = info_of(*h, waiter);
+  ASSERT_TRUE(waiting.has_value());
+  EXPECT_EQ(waiting->status, TaskStatus::Pending);
+  EXPECT_EQ(waiting->waiting_for, std::vector<TaskId>{fetch});
+  release.set();
+  EXPECT_EQ(this->wait_ok(*h, waiter).status, TaskStatus::Completed);
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Started), (std::vector<TaskId>{fetch, waiter}));
+
+  const TaskId broken = this->spawn_ok(*h, task("broken"));
+  index.after = {broken};
+  const TaskInfo failed = this->wait_ok(*h, this->spawn_ok(*h, index));
+  EXPECT_EQ(failed.status, TaskStatus::Failed);
+  EXPECT_EQ(failed.error, "dependency " + to_string(broken) + " failed: HTTP 500");
+
+  TaskSpec cycle = task("index");
+  cycle.after = {TaskId{1000}};
+  EXPECT_EQ(h->spawn(cycle).first, make_error_code(errc::dependency_cycle));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
                             ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
-                            ABadRateLimitIsRefusedWithItsCode);
+                            ABadRateLimitIsRefusedWithItsCode,
+                            AWaiterStartsAfterItsDependencyAndAFailedOneFailsItWithTheReason);
 
 }  // namespace tasklane::conformance

@@ -48,6 +48,11 @@ std::string describe(const TaskSpec& spec) {
     os << " quota{'" << spec.quota->key << "' cooldown=" << describe(spec.quota->cooldown)
        << " max=" << spec.quota->max_attempts << (spec.quota->single_flight ? " single" : "") << "}";
   }
+  if (!spec.after.empty()) {
+    os << " after{" << to_string(spec.after_mode);
+    for (const TaskId d : spec.after) os << " " << to_string(d);
+    os << "}";
+  }
   if (spec.parent.task) os << " parent=" << to_string(*spec.parent.task);
   if (spec.parent.run) os << " run=" << *spec.parent.run;
   if (spec.inbox) os << " inbox";
@@ -151,7 +156,9 @@ std::string describe(const Config& c) {
   return "capacity=" + std::to_string(c.capacity) + " max_running=" + std::to_string(c.max_running) +
          " max_payload=" + std::to_string(c.max_payload_bytes) + " seed=" + std::to_string(c.seed) +
          (c.retained_terminal < 100 ? " retained_terminal=" + std::to_string(c.retained_terminal) : std::string()) +
-         (c.queued_work_runner ? " runner poll=" + describe(c.queued_work_poll) : std::string());
+         (c.queued_work_runner ? " runner poll=" + describe(c.queued_work_poll) : std::string()) +
+         (c.max_dependencies != Config{}.max_dependencies ? " max_dependencies=" + std::to_string(c.max_dependencies)
+                                                          : std::string());
 }
 
 }  // namespace tasklane::property

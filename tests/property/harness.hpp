@@ -54,6 +54,10 @@ struct TaskFacts {
   Time due{0};                    // the kernel's due while pending
   Time considered_at{0};          // last time the kernel looked at it outside a timer
   std::deque<Json> undelivered;   // sent, not yet delivered
+  std::set<TaskId> waiting_for;   // dependencies (spec.after) whose Notify has not come yet
+  // A dependency ended so that this waiter must end too (AllSucceeded): its Notify is due in the
+  // same input, with this status and this error.
+  std::optional<std::pair<TaskStatus, std::string>> dependency_verdict;
 };
 
 struct FlushFacts {
@@ -123,6 +127,7 @@ class KernelHarness {
   // ---- reads for the commands ------------------------------------------------------------------
   TaskId pick_task(std::size_t pick) const;  // any id the kernel gave, or the next one (unknown)
   std::optional<TaskId> pick_parent(std::size_t pick) const;  // mostly a given id, sometimes an unknown one
+  TaskId pick_dependency(std::size_t pick) const;  // mostly a given id; sometimes the spawn's own or a later one
   std::uint64_t next_id() const { return next_id_; }
   Time now() const { return now_; }
   const Config& config() const { return config_; }
@@ -178,6 +183,11 @@ class KernelHarness {
   void on_flush_done(const command::FlushDone& c, const std::vector<Command>& batch, std::size_t at);
   void on_run_queued_work(const command::RunQueuedWork& c);
   void note_terminal_for_flushes(TaskId id, const std::optional<std::string>& error);
+  // harness_dependencies.cpp: what a dependency's end means for its waiters
+  void hand_to_waiters(TaskId dependency, TaskStatus status, const std::optional<std::string>& error);
+  void expect_dependency_verdicts_at_spawn(TaskFacts& waiter);
+  void expect_lost_dependencies_at_restore();
+  void check_dependencies(TaskId id, const TaskFacts& f, const TaskInfo& info);
 
   // harness_checks.cpp: the ledger against the kernel's reads, and the invariants
   void end_input();

@@ -82,6 +82,9 @@ void KernelHarness::check_tasks() {
       HARNESS_EXPECT(info->status == TaskStatus::Pending,
                      name + " ended an attempt without a Notify, so it must wait for a retry, but it is " +
                          to_string(info->status));
+      if (std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& w) { return w.second.waiting_for.count(id) != 0; })) {
+        Coverage::instance().hit("dependency retried while a waiter waits");
+      }
       Coverage::instance().hit(f.ended_by == EndedBy::Restore   ? "re-queued at restore"
                                : f.ended_by == EndedBy::Timeout ? "retry after a timeout"
                                                                 : "retry after a failure");
@@ -125,6 +128,7 @@ void KernelHarness::check_tasks() {
       case Phase::AttemptEnded:
         break;
     }
+    check_dependencies(id, f, *info);
     HARNESS_EXPECT(info->attempt == f.attempt, name + ": attempt " + std::to_string(info->attempt) + ", but " +
                                                    std::to_string(f.attempt) + " were started");
     HARNESS_EXPECT(info->cancel_requested == (f.phase == Phase::Running && f.cancel_requested),
@@ -152,7 +156,7 @@ bool KernelHarness::ready(TaskId id, const TaskFacts& f) const {
 }
 
 bool KernelHarness::ready_but_for_tokens(TaskId id, const TaskFacts& f) const {
-  if (!f.in_kernel || f.phase != Phase::Pending || f.spec.quota || !lane_head(id, f)) return false;
+  if (!f.in_kernel || f.phase != Phase::Pending || f.spec.quota || !lane_head(id, f) || !f.waiting_for.empty()) return false;
   return f.due <= f.considered_at || (fire_time_ && f.due <= *fire_time_);
 }
 
@@ -215,7 +219,7 @@ void KernelHarness::check_scheduling() {
   for (const auto& [id, f] : tasks_) {
     if (ready(id, f)) {
       ready_ids.push_back(id);
-    } else if (f.in_kernel && f.phase == Phase::Pending && !f.spec.quota && lane_head(id, f) &&
+    } else if (f.in_kernel && f.phase == Phase::Pending && !f.spec.quota && lane_head(id, f) && f.waiting_for.empty() &&
                !ready_but_for_tokens(id, f)) {  // those wait for a token: check_rate_limits
       HARNESS_EXPECT(wake && *wake <= f.due, "next_deadline() would wake the driver after the due time of " + to_string(id));
     }

@@ -65,10 +65,12 @@ struct SpawnStep : Step {
   void run(const Model&, KernelHarness& h) const override {
     TaskSpec resolved = spec;  // the parent is drawn wide; fold it onto the ids the kernel gave (or the next)
     if (resolved.parent.task) resolved.parent.task = h.pick_parent(resolved.parent.task->value);
+    for (TaskId& d : resolved.after) d = h.pick_dependency(d.value);  // drawn wide too, folded the same way
     h.spawn(resolved, skew);
   }
   void show(std::ostream& os) const override {
-    os << "spawn +" << describe(skew) << " " << describe(spec) << (spec.parent.task ? " (parent folded)" : "");
+    os << "spawn +" << describe(skew) << " " << describe(spec) << (spec.parent.task ? " (parent folded)" : "")
+       << (spec.after.empty() ? "" : " (dependencies folded)");
   }
 };
 

@@ -103,6 +103,12 @@ TEST_F(AgentServerApi, BadRequestsGetA4xxWithAnErrorThatSaysWhatIsWrong) {
       {R"({"kind":"sleep","rate_limit":{"key":"k","starts":4294967297}})", 400, "rate_limit.starts"},
       {R"({"kind":"sleep","rate_limit":{"key":"k","interval_ms":9223372036854775807}})", 400, "rate_limit.interval_ms"},
       {R"({"kind":"sleep","timeout_ms":18446744073709551615})", 400, "timeout_ms"},
+      {R"({"kind":"sleep","after":"bg_1"})", 400, "after: expected an array"},
+      {R"({"kind":"sleep","after":["first"]})", 400, "after[0]"},
+      {R"({"kind":"sleep","after":["bg_0"]})", 400, "no cycles"},
+      {R"({"kind":"sleep","after":["bg_77"]})", 400, "after: bg_77"},
+      {R"({"kind":"sleep","after_mode":"all_finished"})", 400, "needs a non-empty"},
+      {R"({"kind":"sleep","after":[],"after_mode":"some"})", 400, "after_mode"},
   };
   for (const auto& c : cases) {
     const Reply r = post_raw("/tasks", c.body);
@@ -175,6 +181,25 @@ TEST_F(AgentServerApi, ARateLimitHoldsTasksOverItPendingUntilATokenIsFree) {
   const std::string second = post("/tasks", body).body.value("id", "");
   EXPECT_EQ(wait_terminal(first.body.value("id", "")).value("status", ""), "completed");
   EXPECT_EQ(get("/tasks/" + second).body.value("status", ""), "pending") << "one start a minute";
+}
+
+TEST_F(AgentServerApi, AfterWaitsForDependenciesAndAFailedOneFailsTheWaiterWithItsReason) {
+  const std::string fetch = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"payload", {{"ms", 100}}}}).body["id"];
+  const std::string bad =
+      post("/tasks", {{"kind", "flaky"}, {"owner", "dana"}, {"payload", {{"failures", 1}, {"ms", 1}}}}).body["id"];
+  const Reply waiter = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"after", {fetch}}, {"payload", {{"ms", 1}}}});
+  ASSERT_EQ(waiter.status, 201u) << waiter.body.dump();
+  EXPECT_EQ(waiter.body["after"], Json::array({fetch}));
+  EXPECT_EQ(waiter.body["after_mode"], "all_succeeded");
+  EXPECT_EQ(waiter.body["waiting_for"], Json::array({fetch})) << "callers see what it waits for";
+  const Reply doomed = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"after", {fetch, bad}}, {"payload", {{"ms", 1}}}});
+  const Reply cleanup = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"after", {bad}}, {"after_mode", "all_finished"},
+                                        {"payload", {{"ms", 1}}}});
+  EXPECT_EQ(wait_terminal(waiter.body["id"]).value("status", ""), "completed");
+  const Json failed = wait_terminal(doomed.body["id"]);
+  EXPECT_EQ(failed.value("status", ""), "failed");
+  EXPECT_EQ(failed.value("error", ""), "dependency " + bad + " failed: flaky: planned failure 1 of 1");
+  EXPECT_EQ(wait_terminal(cleanup.body["id"]).value("status", ""), "completed");
 }
 
 TEST_F(AgentServerApi, CancelAndCancelTree) {

@@ -53,7 +53,9 @@ class Kernel {
 
   // ---- inputs -------------------------------------------------------------------------------
 
-  // Accepts a task. Fails with a SpawnError naming what to fix (see errors.hpp).
+  // Accepts a task. Fails with a SpawnError naming what to fix (see errors.hpp). A task with
+  // dependencies (spec.after) waits for them (TaskInfo::waiting_for); one whose AllSucceeded
+  // dependency already failed or was cancelled is accepted and ends at once, with the reason.
   Result<TaskId, SpawnError> spawn(TaskSpec spec, Time now);
   // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
   Result<Admission, SpawnError> admit(TaskSpec spec, Time now);
@@ -73,8 +75,10 @@ class Kernel {
   // A submitted session finished its queued work: it leaves flight and is driven again.
   void complete_session(std::string session, std::string reason, Time now);
 
-  // Cancels the selected live tasks; returns how many were newly cancelled. A pending task ends
-  // Cancelled at once; a running one gets a Cancel command and ends Cancelled when its work returns.
+  // Cancels the selected live tasks; returns how many of them were newly cancelled. A pending task
+  // ends Cancelled at once; a running one gets a Cancel command and ends Cancelled when its work
+  // returns. A pending waiter (TaskSpec::after, AllSucceeded) of a cancelled task ends Cancelled too,
+  // selected or not; only selected tasks are counted.
   std::size_t abort(const AbortSelector& which, Time now);
   // abort of one task: false for an unknown task, a terminal one, or one already being cancelled.
   bool cancel(TaskId id, Time now);
