@@ -30,6 +30,10 @@ void apply(Kernel& kernel, const TimedEvent& e) {
           (void)kernel.send(ev.to, ev.from, ev.message, now);
         } else if constexpr (std::is_same_v<E, event::Shutdown>) {
           kernel.shutdown(ev.mode, now);
+        } else if constexpr (std::is_same_v<E, event::Pause>) {
+          (void)kernel.pause(ev.which, now);
+        } else if constexpr (std::is_same_v<E, event::Resume>) {
+          (void)kernel.resume(ev.which, now);
         } else {
           kernel.restore(ev.snapshot, now);
         }

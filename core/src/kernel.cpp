@@ -14,6 +14,7 @@
 #include "flush_tracker.hpp"
 #include "id_set.hpp"
 #include "id_table.hpp"
+#include "pause_rules.hpp"
 #include "queued_work_runner.hpp"
 #include "quota_book.hpp"
 #include "rate_limiter.hpp"
@@ -68,6 +69,7 @@ struct Kernel::State {
   detail::RateLimiter rates;
   detail::FlushTracker flushes;
   detail::DependencyGraph dependents;
+  detail::PauseRules pauses;
   std::deque<detail::DependencyEnd> dependency_ends;  // ends not yet handed to their waiters
   bool releasing_dependents = false;
   detail::QueuedWorkRunner runner;
@@ -160,6 +162,7 @@ struct Kernel::State {
     if (info.status != TaskStatus::Pending || stopping) return;
     if (ready.contains(info.spec.priority, info.id)) return;
     if (!info.waiting_for.empty()) return;  // a dependency's end considers it again
+    if (info.paused) return;                // resume considers it again
     if (info.due > now) {
       timers.arm(info.due, TimerKind::TaskDue, info.id, ++e.due_generation);
       return;
@@ -250,6 +253,7 @@ struct Kernel::State {
       info.status = TaskStatus::Pending;
       info.due = now + backoff(info);
       info.error = std::move(error);
+      info.paused = pauses.holds(info.spec);  // a retry under a pause rule waits for the resume
       persist(e);
       consider(e);
       return;
@@ -296,6 +300,7 @@ struct Kernel::State {
     info.status = status;
     info.finished_at = now;
     info.cancel_requested = false;
+    info.paused = false;
     if (status == TaskStatus::Completed) info.error.reset();
     if (error) info.error = error;
     ++e.due_generation;
@@ -512,6 +517,19 @@ struct Kernel::State {
     return ids;
   }
 
+  // The tasks a pause selector may name, by id: the owner's, or every task for a purpose.
+  std::vector<TaskId> pause_candidates(const PauseSelector& which) const {
+    std::vector<TaskId> ids;
+    if (const auto* o = std::get_if<pause_selector::Owner>(&which)) {
+      if (const auto it = by_owner.find(o->owner); it != by_owner.end()) ids.assign(it->second.begin(), it->second.end());
+    } else {
+      for (const auto& [id, e] : tasks) {
+        if (!is_terminal(e.info.status)) ids.push_back(id);
+      }
+    }
+    return ids;
+  }
+
   // ---- registration -----------------------------------------------------------------------
 
   void index(const TaskInfo& info) {
@@ -542,6 +560,7 @@ struct Kernel::State {
     }
     s.quotas = quotas.usage();
     s.rate_limits = rates.usage();
+    pauses.save(s);
     return s;
   }
 };
@@ -613,6 +632,7 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
   e.info.spec = std::move(spec);
   s.index(e.info);
   ++s.stats.spawned;
+  e.info.paused = s.pauses.holds(e.info.spec);
   s.forgetting_held = true;  // a dependency may end the new task at once; its record stays until persisted
   if (!e.info.spec.after.empty()) s.link_dependencies(e, e.info.spec.after);
   s.persist(e);
@@ -679,6 +699,43 @@ std::size_t Kernel::abort(const AbortSelector& which, Time now) {
   return cancellable.size();
 }
 
+std::size_t Kernel::pause(const PauseSelector& which, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  std::size_t paused = 0;
+  if (s.pauses.add(which)) {
+    for (const TaskId id : s.pause_candidates(which)) {
+      Entry& e = s.tasks.at(id);
+      if (e.info.status != TaskStatus::Pending || e.info.paused || !detail::PauseRules::selects(which, e.info.spec)) continue;
+      e.info.paused = true;
+      s.ready.erase(e.info.spec.priority, id);  // its due timer may still fire: consider() leaves it alone
+      s.persist(e);
+      ++paused;
+    }
+  }
+  s.settle();
+  return paused;
+}
+
+std::size_t Kernel::resume(const PauseSelector& which, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  std::size_t resumed = 0;
+  if (s.pauses.remove(which)) {
+    for (const TaskId id : s.pause_candidates(which)) {  // by id: ready again in their original order
+      Entry& e = s.tasks.at(id);
+      if (!e.info.paused || !detail::PauseRules::selects(which, e.info.spec)) continue;
+      e.info.paused = s.pauses.holds(e.info.spec);  // another rule may still hold it
+      if (e.info.paused) continue;
+      s.persist(e);
+      s.consider(e);
+      ++resumed;
+    }
+  }
+  s.settle();
+  return resumed;
+}
+
 bool Kernel::cancel(TaskId id, Time now) { return abort(abort_selector::Task{id}, now) == 1; }
 
 FlushId Kernel::flush(const FlushSelector& which, Time now) {
@@ -743,6 +800,15 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   if (fresh) s.rng.set_state(snapshot.rng_state);
   for (const auto& q : snapshot.quotas) s.quotas.restore(q);
   for (const auto& r : snapshot.rate_limits) s.rates.restore(r);
+  s.pauses.restore(snapshot);
+  for (const TaskId id : restored) {  // the rules decide; a record that disagrees lost a change in a crash
+    Entry& e = s.tasks.at(id);
+    const bool paused = e.info.status == TaskStatus::Pending && s.pauses.holds(e.info.spec);
+    if (e.info.paused != paused) {
+      e.info.paused = paused;
+      s.persist(e);
+    }
+  }
   // Waiters link again before running records are resolved: an orphaned dependency fails its waiters.
   for (const TaskId id : restored) {
     Entry& e = s.tasks.at(id);
@@ -763,6 +829,7 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
       } else if (e.info.spec.retry.requeue_on_restart && e.info.attempt < e.info.spec.retry.max_attempts) {
         e.info.status = TaskStatus::Pending;
         e.info.due = s.now;
+        e.info.paused = s.pauses.holds(e.info.spec);
         s.persist(e);
       } else {
         ++s.stats.orphaned;

@@ -59,6 +59,7 @@ TaskInfo full_info() {
   info.result = Json{{"partial", true}};
   info.cancel_requested = true;
   info.waiting_for = {TaskId{7}};
+  info.paused = true;
   return info;
 }
 
@@ -72,7 +73,9 @@ Snapshot full_snapshot() {
   second.spec.kind = "sleep";
   return Snapshot{44, 0xdeadbeefcafef00dULL, {full_info(), second},
                   {QuotaUsage{"session-7/compaction", 2, Time{1'700'000'000'000'000}}, QuotaUsage{"other", 1, {}}},
-                  {RateLimitUsage{"openai", 3, Time{1'700'000'000'123'456}}}};
+                  {RateLimitUsage{"openai", 3, Time{1'700'000'000'123'456}}},
+                  {"alice"},
+                  {"compaction"}};
 }
 
 std::vector<Event> every_event() {
@@ -98,6 +101,9 @@ std::vector<Event> every_event() {
       event::Send{TaskId{5}, "bob", Json{{"text", "hi"}}},
       event::Shutdown{ShutdownMode::Cancel},
       event::Restore{full_snapshot()},
+      event::Pause{pause_selector::Owner{"alice"}},
+      event::Pause{pause_selector::Purpose{"compaction"}},
+      event::Resume{pause_selector::Purpose{"compaction"}},
   };
 }
 
@@ -228,6 +234,22 @@ TEST(JsonCodecShape, SnapshotsWithoutRateLimitsStillDecode) {
             parse(R"([{"key":"openai","tokens":3,"refilled_at_us":1700000000123456}])"));
   expect_error(snapshot_from_json(parse(R"({"next_id":3,"rng_state":7,"tasks":[],"quotas":[],"rate_limits":[{"key":"k"}]})")),
                "snapshot.rate_limits[0].tokens", "missing");
+}
+
+TEST(JsonCodecShape, PauseSelectorsAndRulesAreNamedAndLeftOutWhileEmpty) {
+  EXPECT_EQ(to_json(Event{event::Pause{pause_selector::Owner{"alice"}}}),
+            (Json{{"type", "pause"}, {"which", {{"select", "owner"}, {"owner", "alice"}}}}));
+  EXPECT_EQ(to_json(Event{event::Resume{pause_selector::Purpose{"facts"}}}),
+            (Json{{"type", "resume"}, {"which", {{"select", "purpose"}, {"purpose", "facts"}}}}));
+  Snapshot s;
+  EXPECT_FALSE(to_json(s).contains("paused_owners") || to_json(s).contains("paused_purposes"));
+  s.paused_owners = {"alice"};
+  s.paused_purposes = {"compaction"};
+  EXPECT_EQ(to_json(s)["paused_owners"], Json{"alice"});
+  EXPECT_EQ(to_json(s)["paused_purposes"], Json{"compaction"});
+  TaskInfo info = full_info();
+  info.paused = false;
+  EXPECT_FALSE(to_json(info).contains("paused"));
 }
 
 TEST(JsonCodecShape, DependenciesAreIdListsLeftOutWhileEmpty) {

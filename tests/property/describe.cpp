@@ -83,6 +83,11 @@ std::string describe(const AbortSelector& which) {
                     which);
 }
 
+std::string describe(const PauseSelector& which) {
+  if (const auto* o = std::get_if<pause_selector::Owner>(&which)) return "owner=" + o->owner;
+  return "purpose=" + std::get<pause_selector::Purpose>(which).purpose;
+}
+
 std::string describe(const FlushSelector& which) {
   return std::visit(overloaded{
                         [](const flush_selector::All&) { return std::string("all"); },
@@ -112,6 +117,8 @@ std::string describe(const Event& event) {
           [](const event::Shutdown& e) {
             return std::string("shutdown ") + (e.mode == ShutdownMode::Drain ? "drain" : "cancel");
           },
+          [](const event::Pause& e) { return "pause " + describe(e.which); },
+          [](const event::Resume& e) { return "resume " + describe(e.which); },
           [](const event::Restore& e) {
             return "restore (" + std::to_string(e.snapshot.tasks.size()) + " tasks, next_id " +
                    std::to_string(e.snapshot.next_id) + ")";

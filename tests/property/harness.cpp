@@ -215,6 +215,7 @@ void KernelHarness::spawn(const TaskSpec& spec, Duration skew) {
     f.due = now_ + spec.run_after;
     f.considered_at = now_;
     expect_dependency_verdicts_at_spawn(f);
+    if (held(spec)) Coverage::instance().hit("spawn paused by a rule");
     tasks_.emplace(result.value().id, std::move(f));
     unflushed_[result.value().id] = UnflushedFacts{spec.key, false, std::nullopt};
     ++next_id_;

@@ -49,6 +49,7 @@ void KernelHarness::end_input() {
                                                    "differ from the runner model's " + describe(expected_runs));
   check_tasks();
   check_scheduling();
+  check_pauses();
   check_durability();
   if (scope_.input == Input::Spawn || scope_.input == Input::Abort || scope_.input == Input::Restore) check_owners();
   HARNESS_EXPECT(kernel_.stats() == expected_stats_,
@@ -129,6 +130,7 @@ void KernelHarness::check_tasks() {
         break;
     }
     check_dependencies(id, f, *info);
+    HARNESS_EXPECT(info->paused == paused(f), name + ": paused must say whether a pause rule holds the pending task");
     HARNESS_EXPECT(info->attempt == f.attempt, name + ": attempt " + std::to_string(info->attempt) + ", but " +
                                                    std::to_string(f.attempt) + " were started");
     HARNESS_EXPECT(info->cancel_requested == (f.phase == Phase::Running && f.cancel_requested),
@@ -156,7 +158,10 @@ bool KernelHarness::ready(TaskId id, const TaskFacts& f) const {
 }
 
 bool KernelHarness::ready_but_for_tokens(TaskId id, const TaskFacts& f) const {
-  if (!f.in_kernel || f.phase != Phase::Pending || f.spec.quota || !lane_head(id, f) || !f.waiting_for.empty()) return false;
+  if (!f.in_kernel || f.phase != Phase::Pending || f.spec.quota || !lane_head(id, f) || !f.waiting_for.empty() ||
+      held(f.spec)) {
+    return false;
+  }
   return f.due <= f.considered_at || (fire_time_ && f.due <= *fire_time_);
 }
 
@@ -220,7 +225,7 @@ void KernelHarness::check_scheduling() {
     if (ready(id, f)) {
       ready_ids.push_back(id);
     } else if (f.in_kernel && f.phase == Phase::Pending && !f.spec.quota && lane_head(id, f) && f.waiting_for.empty() &&
-               !ready_but_for_tokens(id, f)) {  // those wait for a token: check_rate_limits
+               !held(f.spec) && !ready_but_for_tokens(id, f)) {  // those wait for a token: check_rate_limits
       HARNESS_EXPECT(wake && *wake <= f.due, "next_deadline() would wake the driver after the due time of " + to_string(id));
     }
   }

@@ -80,6 +80,9 @@ void KernelHarness::on_start(const command::Start& c) {
   HARNESS_EXPECT(f->waiting_for.empty() && !f->dependency_verdict,
                  to_string(c.id) + " started before each of its dependencies ended, or though one ended it");
   if (!f->spec.after.empty()) Coverage::instance().hit("start of a waiter");
+  HARNESS_EXPECT(!held(f->spec), to_string(c.id) + " started while a pause rule holds it");
+  if (f->resumed) Coverage::instance().hit("start after a resume");
+  f->resumed = false;
 
   std::size_t running = 0;
   for (const auto& [id, other] : tasks_) {

@@ -39,6 +39,7 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
     r.status = status;
     r.finished_at = now_;
     r.cancel_requested = false;
+    r.paused = false;
     if (error) r.error = std::move(error);
     r.waiting_for.clear();
     finished.push_back(r.id);
@@ -67,6 +68,7 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
     } else if (r.spec.retry.requeue_on_restart && r.attempt < r.spec.retry.max_attempts) {
       r.status = TaskStatus::Pending;
       r.due = now_;
+      r.paused = held(r.spec);
     } else {
       end(r, TaskStatus::Failed, orphan_error);
     }
@@ -106,6 +108,9 @@ void KernelHarness::restart(Duration skew) {
   std::vector<QuotaUsage> quotas;
   for (const auto& [key, starts] : quota_starts_) quotas.push_back(QuotaUsage{key, starts, quota_last_start_.at(key)});
   HARNESS_EXPECT(snapshot.quotas == quotas, "the snapshot must hold every quota key's attempts and last start");
+  HARNESS_EXPECT(snapshot.paused_owners == std::vector<std::string>(paused_owners_.begin(), paused_owners_.end()) &&
+                     snapshot.paused_purposes == std::vector<std::string>(paused_purposes_.begin(), paused_purposes_.end()),
+                 "the snapshot must hold the pause rules in force");
 
   {  // invariant 8, in a kernel that starts nothing so the restored records stay as restored
     Config probe_config = config_;
@@ -170,6 +175,11 @@ void KernelHarness::restart(Duration skew) {
 }
 
 void KernelHarness::finish_case() {
+  // Paused work waits for a resume: lift every rule first (each one a checked input).
+  const std::set<std::string> owners = paused_owners_;
+  const std::set<std::string> purposes = paused_purposes_;
+  for (const auto& o : owners) pause(pause_selector::Owner{o}, true, Duration{0});
+  for (const auto& p : purposes) pause(pause_selector::Purpose{p}, true, Duration{0});
   for (int round = 0; round < 4000; ++round) {
     if (kernel_.unfinished() == 0) break;
     if (kernel_.stopped()) {  // a stopped kernel starts nothing: bring the durable work back

@@ -78,6 +78,8 @@ constexpr const char* required_paths[] = {
     "waiter ended by its dependency: failed", "waiter ended by its dependency: cancelled",
     "waiter ended at spawn by a dependency already over", "dependency retried while a waiter waits",
     "waiter takes the final outcome of a retried dependency", "dependency lost in a restart",
+    "pause held some", "pause held none", "resume released some", "spawn paused by a rule", "start after a resume",
+    "paused task holds its sequence lane", "paused retry",
     "start", "start of a retry", "start after its lane's earlier task", "start while other ready tasks wait",
     "start with messages waiting", "completion applied", "completion ignored", "completion after its deadline",
     "retry after a failure", "retry after a timeout", "re-queued at restore", "orphaned at restore",

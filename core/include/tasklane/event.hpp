@@ -48,12 +48,14 @@ struct Send {
   friend bool operator==(const Send&, const Send&) = default;
 };
 struct Shutdown { ShutdownMode mode = ShutdownMode::Drain; friend bool operator==(const Shutdown&, const Shutdown&) = default; };
+struct Pause { PauseSelector which; friend bool operator==(const Pause&, const Pause&) = default; };
+struct Resume { PauseSelector which; friend bool operator==(const Resume&, const Resume&) = default; };
 struct Restore { Snapshot snapshot; friend bool operator==(const Restore&, const Restore&) = default; };
 }  // namespace event
 
 using Event = std::variant<event::Spawn, event::Complete, event::Tick, event::Poke, event::QueuedWorkAnswer,
                            event::SessionComplete, event::Abort, event::Flush, event::Send, event::Shutdown,
-                           event::Restore>;
+                           event::Restore, event::Pause, event::Resume>;
 
 struct TimedEvent {
   Time at{0};

@@ -83,6 +83,16 @@ class Kernel {
   // abort of one task: false for an unknown task, a terminal one, or one already being cancelled.
   bool cancel(TaskId id, Time now);
 
+  // Pauses the selected queued work: a rule, so that tasks spawned (or retried) later that match it
+  // are paused too. Paused tasks stay pending (TaskInfo::paused) and keep their place: their spawn
+  // order, and their position in their sequence lane, where a paused head holds the tasks behind
+  // it. Running attempts are not touched. Returns how many pending tasks were newly paused (0 when
+  // the rule was already in force). Rules are durable through the snapshot.
+  std::size_t pause(const PauseSelector& which, Time now);
+  // Lifts the rule: the tasks it held that no other rule holds become ready again, in their
+  // original order. Returns how many were resumed (0 when no such rule was in force).
+  std::size_t resume(const PauseSelector& which, Time now);
+
   // Waits for the selected tasks that no earlier flush took; a FlushDone command with the first
   // error among them follows once every one is terminal (at once when none is live).
   FlushId flush(const FlushSelector& which, Time now);
