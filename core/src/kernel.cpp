@@ -331,6 +331,10 @@ struct Kernel::State {
       if (const auto next = lanes.remove(*info.spec.key, id)) consider(tasks.at(*next));
     }
     terminal_order.push_back(id);
+    if (!dependents.has_waiters(id)) {  // the usual case: no copy of the error
+      forget_oldest_terminal();
+      return;
+    }
     detail::DependencyEnd end{id, status, info.error, false};  // taken before forgetting may drop the record
     forget_oldest_terminal();
     release_dependents(std::move(end));
@@ -341,7 +345,6 @@ struct Kernel::State {
   // Hands a dependency's end to its waiters. Iterative: a chain of waiters that each fail their own
   // waiters is a queue here, not a recursion as deep as the chain.
   void release_dependents(detail::DependencyEnd end) {
-    if (!dependents.has_waiters(end.id)) return;
     dependency_ends.push_back(std::move(end));
     if (releasing_dependents) return;
     releasing_dependents = true;

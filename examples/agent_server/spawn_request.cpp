@@ -209,6 +209,7 @@ Json task_json(const tasklane::TaskInfo& info) {
   if (info.error) j["error"] = *info.error;
   if (!info.result.is_null()) j["result"] = info.result;
   if (info.cancel_requested) j["cancel_requested"] = true;
+  if (info.paused) j["paused"] = true;
   return j;
 }
 

@@ -136,10 +136,45 @@ TYPED_TEST_P(DriverFeatures, AWaiterStartsAfterItsDependencyAndAFailedOneFailsIt
   EXPECT_EQ(h->spawn(cycle).first, make_error_code(errc::dependency_cycle));
 }
 
+// ---- pause and resume -------------------------------------------------------------------------
+
+// alice's work waits, paused, while bob's runs; spawned later under the rule it is paused too; a
+// resume runs alice's tasks in their spawn order.
+TYPED_TEST_P(DriverFeatures, PausedWorkWaitsInPlaceAndResumesInOrder) {
+  HandlerRegistry handlers;
+  handlers.add("step", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers), TestFixture::max_running(1));
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}), 0u) << "nothing queued yet: a rule all the same";
+  TaskSpec mine = task("step");
+  mine.owner = "alice";
+  const TaskId a1 = this->spawn_ok(*h, mine);
+  const TaskId a2 = this->spawn_ok(*h, mine);
+  TaskSpec theirs = task("step");
+  theirs.owner = "bob";
+  const TaskId b1 = this->spawn_ok(*h, theirs);
+  EXPECT_EQ(this->wait_ok(*h, b1).status, TaskStatus::Completed);
+  const auto held = info_of(*h, a1);
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->status, TaskStatus::Pending);
+  EXPECT_TRUE(held->paused);
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), 2u);
+  EXPECT_EQ(this->wait_ok(*h, a2).status, TaskStatus::Completed);
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Started), (std::vector<TaskId>{b1, a1, a2}));
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), 0u) << "no rule left to lift";
+}
+
+TYPED_TEST_P(DriverFeatures, APauseByPurposeIsInTheSnapshot) {
+  auto h = this->open(HandlerRegistry{});
+  EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}), 0u);
+  const auto rules = h->read([](const Kernel& k) { return k.snapshot().paused_purposes; });
+  EXPECT_EQ(rules, std::vector<std::string>{"compaction"});
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
                             ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
                             ABadRateLimitIsRefusedWithItsCode,
-                            AWaiterStartsAfterItsDependencyAndAFailedOneFailsItWithTheReason);
+                            AWaiterStartsAfterItsDependencyAndAFailedOneFailsItWithTheReason,
+                            PausedWorkWaitsInPlaceAndResumesInOrder, APauseByPurposeIsInTheSnapshot);
 
 }  // namespace tasklane::conformance

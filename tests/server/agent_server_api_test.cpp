@@ -186,7 +186,9 @@ TEST_F(AgentServerApi, ARateLimitHoldsTasksOverItPendingUntilATokenIsFree) {
 TEST_F(AgentServerApi, AfterWaitsForDependenciesAndAFailedOneFailsTheWaiterWithItsReason) {
   const std::string fetch = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"payload", {{"ms", 100}}}}).body["id"];
   const std::string bad =
-      post("/tasks", {{"kind", "flaky"}, {"owner", "dana"}, {"payload", {{"failures", 1}, {"ms", 1}}}}).body["id"];
+      post("/tasks", {{"kind", "flaky"}, {"owner", "dana"}, {"retry", {{"max_attempts", 1}}},
+                      {"payload", {{"failures", 1}, {"ms", 1}}}})
+          .body["id"];
   const Reply waiter = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"after", {fetch}}, {"payload", {{"ms", 1}}}});
   ASSERT_EQ(waiter.status, 201u) << waiter.body.dump();
   EXPECT_EQ(waiter.body["after"], Json::array({fetch}));
@@ -200,6 +202,26 @@ TEST_F(AgentServerApi, AfterWaitsForDependenciesAndAFailedOneFailsTheWaiterWithI
   EXPECT_EQ(failed.value("status", ""), "failed");
   EXPECT_EQ(failed.value("error", ""), "dependency " + bad + " failed: flaky: planned failure 1 of 1");
   EXPECT_EQ(wait_terminal(cleanup.body["id"]).value("status", ""), "completed");
+}
+
+TEST_F(AgentServerApi, PauseHoldsAnOwnersQueuedWorkUntilResume) {
+  const Reply paused = post("/pause", {{"owner", "erin"}});
+  ASSERT_EQ(paused.status, 200u) << paused.body.dump();
+  EXPECT_EQ(paused.body, (Json{{"paused", 0}, {"owner", "erin"}}));
+  const std::string held = post("/tasks", {{"kind", "sleep"}, {"owner", "erin"}, {"payload", {{"ms", 1}}}}).body["id"];
+  const std::string free = post("/tasks", {{"kind", "sleep"}, {"owner", "frank"}, {"payload", {{"ms", 1}}}}).body["id"];
+  EXPECT_EQ(wait_terminal(free).value("status", ""), "completed");
+  const Json waiting = get("/tasks/" + held).body;
+  EXPECT_EQ(waiting.value("status", ""), "pending");
+  EXPECT_TRUE(waiting.value("paused", false)) << waiting.dump();
+  EXPECT_EQ(post("/resume", {{"owner", "erin"}}).body, (Json{{"resumed", 1}, {"owner", "erin"}}));
+  EXPECT_EQ(wait_terminal(held).value("status", ""), "completed");
+  EXPECT_EQ(post("/pause", {{"purpose", "compaction"}}).status, 200u);
+  for (const char* bad : {R"({})", R"({"owner":"a","purpose":"b"})", R"({"owner":7})", R"([1])"}) {
+    const Reply r = post_raw("/pause", bad);
+    EXPECT_EQ(r.status, 400u) << bad;
+    EXPECT_NE(r.body.value("error", "").find("\"owner\""), std::string::npos) << bad << " -> " << r.body.dump();
+  }
 }
 
 TEST_F(AgentServerApi, CancelAndCancelTree) {
