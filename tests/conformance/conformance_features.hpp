@@ -163,11 +163,30 @@ TYPED_TEST_P(DriverFeatures, PausedWorkWaitsInPlaceAndResumesInOrder) {
   EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), 0u) << "no rule left to lift";
 }
 
-TYPED_TEST_P(DriverFeatures, APauseByPurposeIsInTheSnapshot) {
-  auto h = this->open(HandlerRegistry{});
-  EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}), 0u);
-  const auto rules = h->read([](const Kernel& k) { return k.snapshot().paused_purposes; });
-  EXPECT_EQ(rules, std::vector<std::string>{"compaction"});
+// The rule is on disk once pause answers (a crash keeps it), and a restart keeps the work paused.
+TYPED_TEST_P(DriverFeatures, APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused) {
+  TaskSpec spec = task("compact");
+  spec.durable = true;
+  spec.key = SequenceKey{"agent", "s1", "compaction"};
+  TaskId id;
+  {
+    auto h = this->open(HandlerRegistry{}, this->durable_options());
+    EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}), 0u);
+    id = this->spawn_ok(*h, spec);
+    drivers::PosixFileSystem fs;
+    auto on_disk = drivers::read_data_dir(this->data_dir(), fs);
+    ASSERT_TRUE(on_disk.has_value()) << on_disk.error().message;
+    EXPECT_EQ(on_disk.value().snapshot.paused_purposes, std::vector<std::string>{"compaction"});
+  }
+  HandlerRegistry handlers;
+  handlers.add("compact", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers), this->durable_options());
+  const auto restored = info_of(*h, id);
+  ASSERT_TRUE(restored.has_value());
+  EXPECT_TRUE(restored->paused);
+  EXPECT_EQ(restored->status, TaskStatus::Pending);
+  EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}, true), 1u);
+  EXPECT_EQ(this->wait_ok(*h, id).status, TaskStatus::Completed);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
@@ -175,6 +194,7 @@ REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersTh
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
                             ABadRateLimitIsRefusedWithItsCode,
                             AWaiterStartsAfterItsDependencyAndAFailedOneFailsItWithTheReason,
-                            PausedWorkWaitsInPlaceAndResumesInOrder, APauseByPurposeIsInTheSnapshot);
+                            PausedWorkWaitsInPlaceAndResumesInOrder,
+                            APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused);
 
 }  // namespace tasklane::conformance
