@@ -54,6 +54,7 @@ void KernelHarness::process(const std::vector<Command>& batch) {
                                     "Stopped must follow PersistSnapshot");
                      stopped_ = true;
                      next_poll_.reset();
+                     runner_.stop();
                    },
                    [&](const command::RunQueuedWork& c) { on_run_queued_work(c); },
                },
