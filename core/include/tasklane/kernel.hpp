@@ -106,6 +106,8 @@ class Kernel {
   // Loads durable state (normally once, at start, before any spawn). Tasks that were running come
   // back Failed "task orphaned: runtime restarted while running", or pending again where their
   // retry policy says requeue_on_restart and attempts remain. Ids the kernel already has are skipped.
+  // Pause rules come back from the snapshot; durable waiters link again to the dependencies they
+  // still wait for, and one that is gone (not durable) counts as ended unsuccessfully.
   void restore(const Snapshot& snapshot, Time now);
 
   // ---- outputs ------------------------------------------------------------------------------
