@@ -107,6 +107,10 @@ TaskSpec make_spec(FuzzedDataProvider& in, std::uint64_t next_id) {
     case 3: s.rate_limit = RateLimit{"", 0, Duration{0}}; break;  // refused
     default: break;
   }
+  if (in.ConsumeBool() && next_id > 0) {  // mostly earlier ids; its own id and later ones are refused
+    s.after = {TaskId{in.ConsumeIntegralInRange<std::uint64_t>(0, next_id + 1)}};
+    s.after_mode = in.ConsumeBool() ? DependencyMode::AllSucceeded : DependencyMode::AllFinished;
+  }
   if (in.ConsumeBool()) {
     s.dedup = DedupSpec{pick(in, {"d1", "d2", ""}), in.ConsumeBool() ? DedupMode::KeepExisting : DedupMode::ReplacePending};
   }
@@ -160,7 +164,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 6: {
         const TaskId id{in.ConsumeIntegralInRange<std::uint64_t>(0, spawned + 1)};
-        switch (in.ConsumeIntegralInRange<int>(0, 4)) {
+        switch (in.ConsumeIntegralInRange<int>(0, 6)) {
+          case 5: run->feed(event::Pause{pause_selector::Owner{pick(in, {"alice", "bob"})}}); break;
+          case 6: run->feed(event::Resume{pause_selector::Owner{pick(in, {"alice", "bob"})}}); break;
           case 0: run->feed(event::Abort{abort_selector::Task{id}}); break;
           case 1: run->feed(event::Abort{abort_selector::Tree{id}}); break;
           case 2: run->feed(event::Abort{abort_selector::Owner{pick(in, {"alice", "bob"})}}); break;

@@ -32,6 +32,10 @@ void apply(Kernel& kernel, const TimedEvent& e) {
           kernel.shutdown(ev.mode, now);
         } else if constexpr (std::is_same_v<E, event::Restore>) {
           kernel.restore(ev.snapshot, now);
+        } else if constexpr (std::is_same_v<E, event::Pause>) {
+          (void)kernel.pause(ev.which, now);
+        } else if constexpr (std::is_same_v<E, event::Resume>) {
+          (void)kernel.resume(ev.which, now);
         } else {
           static_assert(std::is_same_v<E, event::Heartbeat>, "every event has its kernel input");
           kernel.heartbeat(ev.id, ev.attempt, now);

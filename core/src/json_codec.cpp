@@ -12,7 +12,9 @@
 //     parent), taking the struct's default, so {"kind":"sleep","owner":"alice","payload":{"ms":5}}
 //     is a whole spawn body. Every other struct requires its non-optional, non-Json fields.
 //       spec   {"kind","payload","owner","name","description","priority","key","run_after_us",
-//               "timeout_us","heartbeat_us","retry","quota","dedup","rate_limit","parent","inbox","durable"}
+//               "timeout_us","heartbeat_us","retry","quota","dedup","rate_limit","after":["bg_1"..],
+//               "after_mode":"all_succeeded"|"all_finished","parent","inbox","durable"}
+//               (after and after_mode: left out while after is empty)
 //       key    {"agent","scope","purpose"}
 //       retry  {"max_attempts","initial_backoff_us","multiplier","max_backoff_us","jitter",
 //               "non_retryable_errors":[..],"requeue_on_restart"}
@@ -21,16 +23,19 @@
 //       rate_limit {"key","starts","interval_us"}
 //       parent {"task":"bg_1","run","call","agent"}
 //       task   {"id","spec","status","attempt","created_at_us","due_us","finished_at_us","error",
-//               "result","cancel_requested"}
+//               "result","cancel_requested","waiting_for":["bg_1"..],"paused":true}  (waiting_for: left
+//               out when empty, paused when false)
 //       snapshot {"next_id","rng_state","tasks":[task..],"quotas":[{"key","attempts","last_start_us"}..],
-//                 "rate_limits":[{"key","tokens","refilled_at_us"}..]}  (rate_limits: left out when empty)
+//                 "rate_limits":[{"key","tokens","refilled_at_us"}..],"paused_owners":[..],
+//                 "paused_purposes":[..]}  (rate_limits and the paused lists: left out when empty)
 //   - Variants are objects naming their alternative in snake_case, beside the alternative's fields:
 //       event   {"type": "spawn"|"complete"|"tick"|"poke"|"queued_work_answer"|"session_complete"|
-//                        "abort"|"flush"|"send"|"shutdown"|"restore"|"heartbeat", ...}
+//                        "abort"|"flush"|"send"|"shutdown"|"restore"|"heartbeat"|"pause"|"resume", ...}
 //       command {"type": "start"|"cancel"|"persist"|"persist_snapshot"|"notify"|"deliver"|
 //                        "flush_done"|"stopped"|"run_queued_work", ...}
 //       abort selector {"select": "task" (+"id") | "tree" (+"root") | "owner" (+"owner") |
 //                                 "run" (+"run") | "all"}
+//       pause selector {"select": "owner" (+"owner") | "purpose" (+"purpose")}
 //       flush selector {"select": "all" | "scope" (+"scope") | "purpose" (+"purpose") |
 //                                 "scope_purpose" (+"scope","purpose")}
 //     e.g. {"type":"complete","id":"bg_3","attempt":1,"outcome":{"ok":true,"result":{..},
@@ -89,20 +94,21 @@ std::optional<CancelReason> parse_cancel_reason(std::string_view text) {
 // The alternatives' names, in the order of their variant.
 constexpr std::array<const char*, std::variant_size_v<Event>> event_types{
     "spawn", "complete", "tick",  "poke",     "queued_work_answer", "session_complete",
-    "abort", "flush",    "send",  "shutdown", "restore",            "heartbeat"};
+    "abort", "flush",    "send",  "shutdown", "restore",            "heartbeat", "pause", "resume"};
 constexpr std::array<const char*, std::variant_size_v<Command>> command_types{
     "start", "cancel", "persist", "persist_snapshot", "notify", "deliver", "flush_done", "stopped", "run_queued_work"};
 constexpr std::array<const char*, std::variant_size_v<AbortSelector>> abort_selects{"task", "tree", "owner", "run",
                                                                                     "all"};
 constexpr std::array<const char*, std::variant_size_v<FlushSelector>> flush_selects{"all", "scope", "purpose",
                                                                                     "scope_purpose"};
+constexpr std::array<const char*, std::variant_size_v<PauseSelector>> pause_selects{"owner", "purpose"};
 
 template <std::size_t N>
 constexpr bool all_named(const std::array<const char*, N>& names) {
   return std::none_of(names.begin(), names.end(), [](const char* name) { return name == nullptr; });
 }
 static_assert(all_named(event_types) && all_named(command_types) && all_named(abort_selects) &&
-              all_named(flush_selects));
+              all_named(flush_selects) && all_named(pause_selects));
 
 // ---- encoding ----------------------------------------------------------------------------------
 
@@ -157,6 +163,12 @@ Json write(const ParentContext& parent) {
   return j;
 }
 
+Json ids(const std::vector<TaskId>& list) {
+  Json j = Json::array();
+  for (const TaskId id : list) j.push_back(to_string(id));
+  return j;
+}
+
 Json write(const TaskSpec& spec) {
   Json j = {{"kind", spec.kind},
             {"payload", spec.payload},
@@ -175,6 +187,10 @@ Json write(const TaskSpec& spec) {
   if (spec.quota) j["quota"] = write(*spec.quota);
   if (spec.dedup) j["dedup"] = write(*spec.dedup);
   if (spec.rate_limit) j["rate_limit"] = write(*spec.rate_limit);
+  if (!spec.after.empty()) {
+    j["after"] = ids(spec.after);
+    j["after_mode"] = to_string(spec.after_mode);
+  }
   return j;
 }
 
@@ -189,6 +205,8 @@ Json write(const TaskInfo& task) {
             {"cancel_requested", task.cancel_requested}};
   put(j, "finished_at_us", task.finished_at);
   put(j, "error", task.error);
+  if (!task.waiting_for.empty()) j["waiting_for"] = ids(task.waiting_for);
+  if (task.paused) j["paused"] = true;
   return j;
 }
 
@@ -217,6 +235,8 @@ Json write(const Snapshot& snapshot) {
     for (const auto& usage : snapshot.rate_limits) rate_limits.push_back(write(usage));
     j["rate_limits"] = std::move(rate_limits);
   }
+  if (!snapshot.paused_owners.empty()) j["paused_owners"] = snapshot.paused_owners;
+  if (!snapshot.paused_purposes.empty()) j["paused_purposes"] = snapshot.paused_purposes;
   return j;
 }
 
@@ -245,6 +265,12 @@ Json write(const FlushSelector& which) {
   return with_tag(std::visit([](const auto& s) { return write(s); }, which), "select", flush_selects[which.index()]);
 }
 
+Json write(const pause_selector::Owner& s) { return {{"owner", s.owner}}; }
+Json write(const pause_selector::Purpose& s) { return {{"purpose", s.purpose}}; }
+Json write(const PauseSelector& which) {
+  return with_tag(std::visit([](const auto& s) { return write(s); }, which), "select", pause_selects[which.index()]);
+}
+
 Json write(const event::Spawn& e) { return {{"spec", write(e.spec)}}; }
 Json write(const event::Complete& e) {
   return {{"id", to_string(e.id)}, {"attempt", e.attempt}, {"outcome", write(e.outcome)}};
@@ -267,6 +293,8 @@ Json write(const event::Send& e) { return {{"to", to_string(e.to)}, {"from", e.f
 Json write(const event::Shutdown& e) { return {{"mode", mode_name(e.mode)}}; }
 Json write(const event::Restore& e) { return {{"snapshot", write(e.snapshot)}}; }
 Json write(const event::Heartbeat& e) { return {{"id", to_string(e.id)}, {"attempt", e.attempt}}; }
+Json write(const event::Pause& e) { return {{"which", write(e.which)}}; }
+Json write(const event::Resume& e) { return {{"which", write(e.which)}}; }
 Json write(const Event& event) {
   return with_tag(std::visit([](const auto& e) { return write(e); }, event), "type", event_types[event.index()]);
 }
@@ -478,6 +506,7 @@ void read_enum(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::str
 }
 void read(const Reader& r, Priority& out) { read_enum(r, out, parse_priority, "priority"); }
 void read(const Reader& r, DedupMode& out) { read_enum(r, out, parse_dedup_mode, "dedup mode"); }
+void read(const Reader& r, DependencyMode& out) { read_enum(r, out, parse_dependency_mode, "dependency mode"); }
 void read(const Reader& r, TaskStatus& out) { read_enum(r, out, parse_task_status, "task status"); }
 void read(const Reader& r, CancelReason& out) { read_enum(r, out, parse_cancel_reason, "cancel reason"); }
 void read(const Reader& r, ShutdownMode& out) { read_enum(r, out, parse_shutdown_mode, "shutdown mode"); }
@@ -568,6 +597,8 @@ void read(const Reader& r, TaskSpec& out) {
   r.optional("quota", out.quota);
   r.optional("dedup", out.dedup);
   r.optional("rate_limit", out.rate_limit);
+  r.defaulted("after", out.after);
+  r.defaulted("after_mode", out.after_mode);
   r.defaulted("parent", out.parent);
   r.defaulted("inbox", out.inbox);
   r.defaulted("durable", out.durable);
@@ -587,6 +618,8 @@ void read(const Reader& r, TaskInfo& out) {
   r.optional("error", out.error);
   r.defaulted("result", out.result);
   r.required("cancel_requested", out.cancel_requested);
+  r.defaulted("waiting_for", out.waiting_for);  // journals written before dependencies have none
+  r.defaulted("paused", out.paused);
 }
 
 void read(const Reader& r, QuotaUsage& out) {
@@ -609,7 +642,9 @@ void read(const Reader& r, Snapshot& out) {
   r.required("rng_state", out.rng_state);
   r.required("tasks", out.tasks);
   r.required("quotas", out.quotas);
-  r.defaulted("rate_limits", out.rate_limits);  // journals written before rate limits have none
+  r.defaulted("rate_limits", out.rate_limits);
+  r.defaulted("paused_owners", out.paused_owners);  // journals written before pause rules have none
+  r.defaulted("paused_purposes", out.paused_purposes);  // journals written before rate limits have none
 }
 
 void read(const Reader& r, Outcome& out) {
@@ -657,6 +692,10 @@ void read(const Reader& r, flush_selector::ScopePurpose& out) {
 }
 void read(const Reader& r, FlushSelector& out) { read_variant(r, out, "select", flush_selects, "flush selector"); }
 
+void read(const Reader& r, pause_selector::Owner& out) { r.required("owner", out.owner); }
+void read(const Reader& r, pause_selector::Purpose& out) { r.required("purpose", out.purpose); }
+void read(const Reader& r, PauseSelector& out) { read_variant(r, out, "select", pause_selects, "pause selector"); }
+
 void read(const Reader& r, event::Spawn& out) { r.required("spec", out.spec); }
 void read(const Reader& r, event::Complete& out) {
   r.required("id", out.id);
@@ -689,6 +728,8 @@ void read(const Reader& r, event::Heartbeat& out) {
   r.required("id", out.id);
   r.required("attempt", out.attempt);
 }
+void read(const Reader& r, event::Pause& out) { r.required("which", out.which); }
+void read(const Reader& r, event::Resume& out) { r.required("which", out.which); }
 void read(const Reader& r, Event& out) { read_variant(r, out, "type", event_types, "event type"); }
 
 void read(const Reader& r, TimedEvent& out) {

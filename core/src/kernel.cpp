@@ -10,10 +10,12 @@
 #include <utility>
 
 #include "command_queue.hpp"
+#include "dependency_graph.hpp"
 #include "flush_tracker.hpp"
 #include "heartbeats.hpp"
 #include "id_set.hpp"
 #include "id_table.hpp"
+#include "pause_rules.hpp"
 #include "queued_work_runner.hpp"
 #include "quota_book.hpp"
 #include "rate_limiter.hpp"
@@ -69,6 +71,10 @@ struct Kernel::State {
   detail::QuotaBook quotas;
   detail::RateLimiter rates;
   detail::FlushTracker flushes;
+  detail::DependencyGraph dependents;
+  detail::PauseRules pauses;
+  std::deque<detail::DependencyEnd> dependency_ends;  // ends not yet handed to their waiters
+  bool releasing_dependents = false;
   detail::QueuedWorkRunner runner;
   std::uint64_t poll_generation = 0;
 
@@ -161,6 +167,8 @@ struct Kernel::State {
     TaskInfo& info = e.info;
     if (info.status != TaskStatus::Pending || stopping) return;
     if (ready.contains(info.spec.priority, info.id)) return;
+    if (!info.waiting_for.empty()) return;  // a dependency's end considers it again
+    if (info.paused) return;                // resume considers it again
     if (info.due > now) {
       timers.arm(info.due, TimerKind::TaskDue, info.id, ++e.due_generation);
       return;
@@ -257,6 +265,7 @@ struct Kernel::State {
       info.status = TaskStatus::Pending;
       info.due = now + backoff(info);
       info.error = std::move(error);
+      info.paused = pauses.holds(info.spec);  // a retry under a pause rule waits for the resume
       persist(e);
       consider(e);
       return;
@@ -319,10 +328,15 @@ struct Kernel::State {
     info.status = status;
     info.finished_at = now;
     info.cancel_requested = false;
+    info.paused = false;
     if (status == TaskStatus::Completed) info.error.reset();
     if (error) info.error = error;
     ++e.due_generation;
     e.inbox_backlog.clear();
+    if (!info.waiting_for.empty()) {
+      dependents.unlink(info.id, info.waiting_for);
+      info.waiting_for.clear();
+    }
     if (was_pending) ready.erase(info.spec.priority, info.id);
     --unfinished;
     if (info.spec.name) live_names.erase({info.spec.owner, *info.spec.name});
@@ -345,7 +359,72 @@ struct Kernel::State {
       if (const auto next = lanes.remove(*info.spec.key, id)) consider(tasks.at(*next));
     }
     terminal_order.push_back(id);
+    if (!dependents.has_waiters(id)) {  // the usual case: no copy of the error
+      forget_oldest_terminal();
+      return;
+    }
+    detail::DependencyEnd end{id, status, info.error, false};  // taken before forgetting may drop the record
     forget_oldest_terminal();
+    release_dependents(std::move(end));
+  }
+
+  // ---- dependencies -----------------------------------------------------------------------
+
+  // Hands a dependency's end to its waiters. Iterative: a chain of waiters that each fail their own
+  // waiters is a queue here, not a recursion as deep as the chain.
+  void release_dependents(detail::DependencyEnd end) {
+    dependency_ends.push_back(std::move(end));
+    if (releasing_dependents) return;
+    releasing_dependents = true;
+    while (!dependency_ends.empty()) {
+      const detail::DependencyEnd next = std::move(dependency_ends.front());
+      dependency_ends.pop_front();
+      for (const TaskId waiter : dependents.take_waiters(next.id)) {
+        const auto it = tasks.find(waiter);
+        if (it != tasks.end()) on_dependency_end(it->second, next);
+      }
+    }
+    releasing_dependents = false;
+  }
+
+  void on_dependency_end(Entry& w, const detail::DependencyEnd& end) {
+    TaskInfo& info = w.info;
+    if (info.status != TaskStatus::Pending) return;
+    auto& list = info.waiting_for;
+    list.erase(std::remove(list.begin(), list.end(), end.id), list.end());
+    if (auto verdict = detail::waiter_verdict(info.spec.after_mode, end)) {
+      finish(w, verdict->first, std::move(verdict->second));
+      return;
+    }
+    persist(w);
+    consider(w);
+  }
+
+  // Links a pending task to the dependencies in `wanted` that are unfinished; the ones already over
+  // (or gone, at restore) are handed to it at once, in id order, which may end it.
+  void link_dependencies(Entry& w, const std::vector<TaskId>& wanted) {
+    std::vector<TaskId> deps = wanted;
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    std::vector<detail::DependencyEnd> over;
+    w.info.waiting_for.clear();
+    for (const TaskId dep : deps) {
+      const auto it = dep < w.info.id ? tasks.find(dep) : tasks.end();  // a record pointing forward is corrupt: lost
+      if (it == tasks.end()) {
+        over.push_back(detail::DependencyEnd{dep, TaskStatus::Failed, std::nullopt, true});
+      } else if (is_terminal(it->second.info.status)) {
+        over.push_back(detail::DependencyEnd{dep, it->second.info.status, it->second.info.error, false});
+      } else {
+        w.info.waiting_for.push_back(dep);
+        dependents.link(w.info.id, dep);
+      }
+    }
+    for (const auto& end : over) {
+      if (auto verdict = detail::waiter_verdict(w.info.spec.after_mode, end)) {
+        finish(w, verdict->first, std::move(verdict->second));
+        return;
+      }
+    }
   }
 
   void release_dedup(const TaskInfo& info) {
@@ -469,6 +548,19 @@ struct Kernel::State {
     return ids;
   }
 
+  // The tasks a pause selector may name, by id: the owner's, or every task for a purpose.
+  std::vector<TaskId> pause_candidates(const PauseSelector& which) const {
+    std::vector<TaskId> ids;
+    if (const auto* o = std::get_if<pause_selector::Owner>(&which)) {
+      if (const auto it = by_owner.find(o->owner); it != by_owner.end()) ids.assign(it->second.begin(), it->second.end());
+    } else {
+      for (const auto& [id, e] : tasks) {
+        if (!is_terminal(e.info.status)) ids.push_back(id);
+      }
+    }
+    return ids;
+  }
+
   // ---- registration -----------------------------------------------------------------------
 
   void index(const TaskInfo& info) {
@@ -499,6 +591,7 @@ struct Kernel::State {
     }
     s.quotas = quotas.usage();
     s.rate_limits = rates.usage();
+    pauses.save(s);
     return s;
   }
 };
@@ -553,7 +646,8 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
       [&](const QuotaSpec& q) {
         const bool replaced_holds = replacing && replacing->info.spec.quota && replacing->info.spec.quota->key == q.key;
         return s.quotas.holders(q) > (replaced_holds ? 1u : 0u);
-      }};
+      },
+      [&](TaskId id) { return s.tasks.count(id) != 0; }};
   if (auto refusal = detail::check_admission(spec, context)) return refused(std::move(*refusal));
   const TaskId id{s.next_id++};
   if (replaced_id) {
@@ -569,9 +663,13 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
   e.info.spec = std::move(spec);
   s.index(e.info);
   ++s.stats.spawned;
+  e.info.paused = s.pauses.holds(e.info.spec);
+  s.forgetting_held = true;  // a dependency may end the new task at once; its record stays until persisted
+  if (!e.info.spec.after.empty()) s.link_dependencies(e, e.info.spec.after);
   s.persist(e);
   s.consider(e);
-  if (replaced_id) s.forget_oldest_terminal();
+  s.forgetting_held = false;
+  s.forget_oldest_terminal();
   s.settle();
   return Admission{id, false, replaced_id};
 }
@@ -630,10 +728,55 @@ void Kernel::complete_session(std::string session, std::string reason, Time now)
 std::size_t Kernel::abort(const AbortSelector& which, Time now) {
   State& s = *state_;
   s.observe(now);
-  std::size_t cancelled = 0;
-  for (const TaskId id : s.select(which)) cancelled += s.cancel_one(id, CancelReason::Requested) ? 1 : 0;
+  // Counted before cancelling: a selected waiter may end at once because a selected dependency did.
+  std::vector<TaskId> ids = s.select(which);
+  std::set<TaskId> cancellable;
+  for (const TaskId id : ids) {
+    const auto it = s.tasks.find(id);
+    if (it != s.tasks.end() && !is_terminal(it->second.info.status) && !it->second.info.cancel_requested) {
+      cancellable.insert(id);
+    }
+  }
+  for (const TaskId id : ids) s.cancel_one(id, CancelReason::Requested);
   s.settle();
-  return cancelled;
+  return cancellable.size();
+}
+
+std::size_t Kernel::pause(const PauseSelector& which, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  std::size_t paused = 0;
+  if (s.pauses.add(which)) {
+    for (const TaskId id : s.pause_candidates(which)) {
+      Entry& e = s.tasks.at(id);
+      if (e.info.status != TaskStatus::Pending || e.info.paused || !detail::PauseRules::selects(which, e.info.spec)) continue;
+      e.info.paused = true;
+      s.ready.erase(e.info.spec.priority, id);  // its due timer may still fire: consider() leaves it alone
+      s.persist(e);
+      ++paused;
+    }
+  }
+  s.settle();
+  return paused;
+}
+
+std::size_t Kernel::resume(const PauseSelector& which, Time now) {
+  State& s = *state_;
+  s.observe(now);
+  std::size_t resumed = 0;
+  if (s.pauses.remove(which)) {
+    for (const TaskId id : s.pause_candidates(which)) {  // by id: ready again in their original order
+      Entry& e = s.tasks.at(id);
+      if (!e.info.paused || !detail::PauseRules::selects(which, e.info.spec)) continue;
+      e.info.paused = s.pauses.holds(e.info.spec);  // another rule may still hold it
+      if (e.info.paused) continue;
+      s.persist(e);
+      s.consider(e);
+      ++resumed;
+    }
+  }
+  s.settle();
+  return resumed;
 }
 
 bool Kernel::cancel(TaskId id, Time now) { return abort(abort_selector::Task{id}, now) == 1; }
@@ -700,6 +843,27 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   if (fresh) s.rng.set_state(snapshot.rng_state);
   for (const auto& q : snapshot.quotas) s.quotas.restore(q);
   for (const auto& r : snapshot.rate_limits) s.rates.restore(r);
+  s.pauses.restore(snapshot);
+  for (const TaskId id : restored) {  // the rules decide; a record that disagrees lost a change in a crash
+    Entry& e = s.tasks.at(id);
+    const bool paused = e.info.status == TaskStatus::Pending && s.pauses.holds(e.info.spec);
+    if (e.info.paused != paused) {
+      e.info.paused = paused;
+      s.persist(e);
+    }
+  }
+  // Waiters link again before running records are resolved: an orphaned dependency fails its waiters.
+  for (const TaskId id : restored) {
+    Entry& e = s.tasks.at(id);
+    if (e.info.waiting_for.empty()) continue;
+    if (e.info.status != TaskStatus::Pending) {  // only a pending task waits; a record saying otherwise is corrupt
+      if (!is_terminal(e.info.status)) e.info.waiting_for.clear();
+      continue;
+    }
+    const std::vector<TaskId> before = e.info.waiting_for;
+    s.link_dependencies(e, before);
+    if (e.info.waiting_for != before && e.info.status == TaskStatus::Pending) s.persist(e);
+  }
   for (const TaskId id : restored) {
     Entry& e = s.tasks.at(id);
     if (e.info.status == TaskStatus::Running) {
@@ -708,6 +872,7 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
       } else if (e.info.spec.retry.requeue_on_restart && e.info.attempt < e.info.spec.retry.max_attempts) {
         e.info.status = TaskStatus::Pending;
         e.info.due = s.now;
+        e.info.paused = s.pauses.holds(e.info.spec);
         s.persist(e);
       } else {
         ++s.stats.orphaned;

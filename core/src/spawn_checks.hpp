@@ -1,6 +1,7 @@
 // check_spawn: every reason a spawn is refused, each with a message that says what to fix.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -42,6 +43,7 @@ struct SpawnContext {
   std::function<bool(TaskId)> task_is_known;  // in the table, or forgotten but still linking a tree
   const QuotaBook& quotas;
   std::function<bool(const QuotaSpec&)> quota_held;  // an unfinished task (other than one being replaced) holds the key
+  std::function<bool(TaskId)> dependency_is_known;  // in the table (live or retained finished): its outcome is known
 };
 
 inline std::optional<SpawnError> refuse(SpawnErrorCode code, std::string message) {
@@ -108,6 +110,39 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
   if (spec.dedup && spec.dedup->key.empty()) {
     return refuse(SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");
   }
+  if (spec.after.size() > config.max_dependencies) {
+    std::vector<TaskId> distinct = spec.after;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    if (distinct.size() > config.max_dependencies) {
+      return refuse(SpawnErrorCode::TooManyDependencies, "a task may wait for at most " +
+                                                             std::to_string(config.max_dependencies) +
+                                                             " dependencies (got " + std::to_string(distinct.size()) + ")");
+    }
+  }
+  return std::nullopt;
+}
+
+// Dependencies point back in time: each must be an id the kernel gave before this spawn and still
+// has. The spawn's own id and later ones are the only ways to write a cycle, so both are refused.
+inline std::optional<SpawnError> check_dependencies(const TaskSpec& spec, const SpawnContext& c) {
+  for (const TaskId dep : spec.after) {
+    if (dep.value == c.next_id) {
+      return refuse(SpawnErrorCode::DependencyCycle,
+                    "a task cannot depend on itself (" + to_string(dep) + " is the id this spawn would get)");
+    }
+    if (dep.value > c.next_id) {
+      return refuse(SpawnErrorCode::DependencyCycle,
+                    "dependency " + to_string(dep) +
+                        " does not exist yet: dependencies must already exist, so that no cycle can form");
+    }
+  }
+  for (const TaskId dep : spec.after) {
+    if (!c.dependency_is_known(dep)) {
+      return refuse(SpawnErrorCode::UnknownDependency,
+                    "dependency " + to_string(dep) + " finished long ago and is forgotten (its outcome is unknown)");
+    }
+  }
   return std::nullopt;
 }
 
@@ -121,6 +156,7 @@ inline std::optional<SpawnError> check_admission(const TaskSpec& spec, const Spa
                   "parent task " + to_string(*spec.parent.task) +
                       (spec.parent.task->value >= c.next_id ? " does not exist" : " finished long ago and is forgotten"));
   }
+  if (auto refusal = check_dependencies(spec, c)) return refusal;
   if (c.unfinished >= c.config.capacity) {
     return refuse(SpawnErrorCode::QueueFull, "queue is full (limit " + std::to_string(c.config.capacity) + ")");
   }

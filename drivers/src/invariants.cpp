@@ -41,6 +41,8 @@ InvariantChecker::Track InvariantChecker::make_track(const TaskInfo& info) const
   t.key = info.spec.key;
   t.quota = info.spec.quota;
   t.rate_limit = info.spec.rate_limit;
+  t.after = info.spec.after;
+  t.after_mode = info.spec.after_mode;
   t.has_timeout = info.spec.timeout.has_value();
   if (info.spec.timeout) t.timeout = *info.spec.timeout;
   t.heartbeat = info.spec.heartbeat;
@@ -104,6 +106,17 @@ void InvariantChecker::on_start(Time at, const command::Start& start) {
   if (const TaskInfo* info = kernel_.get(id); info && info->status == TaskStatus::Running && info->attempt == start.attempt &&
       at < info->due) {
     violation(at, name + " started before it was due (" + format_time(info->due) + ")");
+  }
+  for (const TaskId dep : track.after) {
+    const auto known = tasks_.find(dep);
+    if (known == tasks_.end()) continue;  // lost in a restart, or never seen: its end is unknown here
+    if (!known->second.notified) {
+      violation(at, name + " started before its dependency " + to_string(dep) + " ended");
+    } else if (track.after_mode == DependencyMode::AllSucceeded && known->second.final_status != TaskStatus::Completed &&
+               known->second.final_status != TaskStatus::Pending) {
+      violation(at, name + " started though its dependency " + to_string(dep) + " ended " +
+                        to_string(known->second.final_status));
+    }
   }
   if (track.has_timeout && start.deadline != at + track.timeout) {
     violation(at, name + " started with a deadline that is not now + its timeout");
@@ -182,6 +195,7 @@ void InvariantChecker::on_notify(Time at, const command::Notify& notify) {
     violation(at, "Notify for " + name + " says " + to_string(notify.status) + ", the kernel says " + to_string(info->status));
   }
   track.notified = true;
+  track.final_status = notify.status;
   end_attempt(id, track);
   if (track.key) {
     const auto lane = lanes_.find(*track.key);
@@ -275,6 +289,7 @@ void InvariantChecker::on_restart(const Snapshot& restored, Restart how) {
     track.attempt = info->attempt;
     track.started = info->attempt > 0;
     track.notified = is_terminal(info->status);  // it ended before the checker was watching
+    track.final_status = info->status;
     if (track.key && !track.notified) lanes_[*track.key].insert(id);
     tasks_.emplace(id, std::move(track));
   }
@@ -303,6 +318,7 @@ void InvariantChecker::restart_from_journal(const Snapshot& restored) {
     track.attempt = info.attempt;
     track.started = info.attempt > 0;
     track.notified = is_terminal(info.status);
+    track.final_status = info.status;
     ++it;
   }
   for (const auto& [id, info] : records) {
@@ -311,6 +327,7 @@ void InvariantChecker::restart_from_journal(const Snapshot& restored) {
     track.attempt = info->attempt;
     track.started = info->attempt > 0;
     track.notified = is_terminal(info->status);
+    track.final_status = info->status;
     tasks_.emplace(id, std::move(track));
   }
   for (const auto& [id, track] : tasks_) {

@@ -146,6 +146,14 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // Pause rules live in snapshots only (records carry TaskInfo::paused, not the rule): write one now.
+  void persist_pause_rules() {
+    if (!journal || stopped) return;
+    if (auto s = journal->write_snapshot(with_reserved_ids(kernel.snapshot())); !s) {
+      log(LogLevel::Error, "snapshot_failed", {{"error", s.error().message}});
+    }
+  }
+
   void publish(TaskEvent e) {
     for (const auto& [id, s] : subscribers) {
       if (s.owner && *s.owner != e.owner) continue;
@@ -404,6 +412,20 @@ std::size_t RuntimeCore::abort(const AbortSelector& which) {
 }
 
 bool RuntimeCore::cancel(TaskId id) { return abort(abort_selector::Task{id}) == 1; }
+
+std::size_t RuntimeCore::pause(const PauseSelector& which) {
+  const std::size_t n = impl_->kernel.pause(which, impl_->input([&] { return Event{event::Pause{which}}; }));
+  impl_->drain();
+  impl_->persist_pause_rules();
+  return n;
+}
+
+std::size_t RuntimeCore::resume(const PauseSelector& which) {
+  const std::size_t n = impl_->kernel.resume(which, impl_->input([&] { return Event{event::Resume{which}}; }));
+  impl_->drain();
+  impl_->persist_pause_rules();
+  return n;
+}
 
 void RuntimeCore::flush(const FlushSelector& which, std::function<void(std::optional<std::string>)> done) {
   Impl& s = *impl_;

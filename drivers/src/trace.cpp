@@ -12,6 +12,7 @@ Json config_to_json(const Config& c) {
               {"max_payload_bytes", c.max_payload_bytes},
               {"seed", c.seed},
               {"retained_terminal", c.retained_terminal},
+              {"max_dependencies", c.max_dependencies},
               {"queued_work_runner", c.queued_work_runner},
               {"queued_work_poll_us", c.queued_work_poll.count()}};
 }
@@ -25,6 +26,7 @@ Result<Config, std::string> config_from_json(const Json& j) {
     c.max_payload_bytes = j.at("max_payload_bytes").get<std::size_t>();
     c.seed = j.at("seed").get<std::uint64_t>();
     c.retained_terminal = j.at("retained_terminal").get<std::size_t>();
+    if (j.contains("max_dependencies")) c.max_dependencies = j.at("max_dependencies").get<std::size_t>();  // older traces: the default
     c.queued_work_runner = j.at("queued_work_runner").get<bool>();
     c.queued_work_poll = Duration{j.at("queued_work_poll_us").get<std::int64_t>()};
   } catch (const std::exception& e) {

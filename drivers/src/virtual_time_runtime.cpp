@@ -190,6 +190,14 @@ void VirtualTimeRuntime::abort(AbortSelector which, std::function<void(std::size
   impl_->post([this, which = std::move(which), done = std::move(done)] { done(impl_->core->abort(which)); });
 }
 
+void VirtualTimeRuntime::pause(PauseSelector which, std::function<void(std::size_t)> done) {
+  impl_->post([this, which = std::move(which), done = std::move(done)] { done(impl_->core->pause(which)); });
+}
+
+void VirtualTimeRuntime::resume(PauseSelector which, std::function<void(std::size_t)> done) {
+  impl_->post([this, which = std::move(which), done = std::move(done)] { done(impl_->core->resume(which)); });
+}
+
 void VirtualTimeRuntime::send(TaskId to, std::string from, Json message,
                               std::function<void(Result<void, SendError>)> done) {
   impl_->post([this, to, from = std::move(from), message = std::move(message), done = std::move(done)]() mutable {

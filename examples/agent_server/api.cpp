@@ -1,6 +1,7 @@
 #include "api.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
+#include <tuple>
 
 #include "demo_kinds.hpp"
 #include "spawn_request.hpp"
@@ -59,6 +60,13 @@ std::string describe(std::error_code ec, const tasklane::TaskSpec& spec, const t
     case errc::queue_full: return "queue is full (limit " + std::to_string(config.capacity) + ")";
     case errc::duplicate_name: return "a running task named '" + spec.name.value_or("") + "' already exists";
     case errc::reserved_name: return "'" + spec.name.value_or("") + "' is a reserved or empty name";
+    case errc::unknown_dependency:
+    case errc::dependency_cycle:
+    case errc::too_many_dependencies: {
+      std::string ids;
+      for (const auto id : spec.after) ids += (ids.empty() ? "" : ", ") + tasklane::to_string(id);
+      return ec.message() + " (after: " + ids + "; at most " + std::to_string(config.max_dependencies) + ")";
+    }
     default: return ec.message();
   }
 }
@@ -116,6 +124,8 @@ net::awaitable<Response> Api::handle(const Request& request) {
     co_return co_await list(request, owner->second);
   }
   if (target.path == "/flush" && method == http::verb::post) co_return co_await flush(request);
+  if (target.path == "/pause" && method == http::verb::post) co_return co_await pause(request, false);
+  if (target.path == "/resume" && method == http::verb::post) co_return co_await pause(request, true);
   constexpr std::string_view prefix = "/tasks/";
   if (target.path.rfind(prefix, 0) == 0) {
     std::string_view rest = std::string_view(target.path).substr(prefix.size());
@@ -210,6 +220,34 @@ net::awaitable<Response> Api::flush(const Request& request) {
   const auto [ec, first_error] = co_await std::move(flushing);
   if (ec) co_return json_response(request, http::status::ok, {{"ok", false}, {"error", first_error}});
   co_return json_response(request, http::status::ok, {{"ok", true}});
+}
+
+// Pause or resume the queued work of one owner or one purpose: exactly one of the two fields.
+net::awaitable<Response> Api::pause(const Request& request, bool resume) {
+  std::string error;
+  const auto body = parse_body(request, error);
+  if (!body) co_return error_response(request, http::status::bad_request, error);
+  const bool owner = body->is_object() && body->contains("owner");
+  const bool purpose = body->is_object() && body->contains("purpose");
+  const char* field = owner ? "owner" : "purpose";
+  if (owner == purpose || !body->at(field).is_string()) {
+    co_return error_response(request, http::status::bad_request,
+                             "expected {\"owner\": \"...\"} or {\"purpose\": \"...\"} (one of them, a string)");
+  }
+  const std::string name = body->at(field).get<std::string>();
+  tasklane::PauseSelector which = tasklane::pause_selector::Owner{name};
+  if (purpose) which = tasklane::pause_selector::Purpose{name};
+  std::error_code ec;
+  std::size_t n = 0;
+  if (resume) {
+    auto resuming = runtime_.async_resume(which, net::use_awaitable);
+    std::tie(ec, n) = co_await std::move(resuming);
+  } else {
+    auto pausing = runtime_.async_pause(which, net::use_awaitable);
+    std::tie(ec, n) = co_await std::move(pausing);
+  }
+  if (ec) co_return error_response(request, status_for(ec), ec.message());
+  co_return json_response(request, http::status::ok, {{resume ? "resumed" : "paused", n}, {field, name}});
 }
 
 net::awaitable<Response> Api::send(const Request& request, tasklane::TaskId id) {

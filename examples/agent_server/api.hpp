@@ -3,6 +3,7 @@
 //   GET    /tasks?owner=O         the owner's tasks
 //   GET    /tasks/{id}            one task
 //   DELETE /tasks/{id}[?tree=1]   cancel the task (or its tree); {"cancelled": N}
+//   POST   /pause, /resume        {"owner": O} or {"purpose": P}; {"paused": N} / {"resumed": N}
 //   POST   /flush                 {"scope": S, "purpose": P} (both optional); waits, then {"ok", "error"}
 //   POST   /tasks/{id}/inbox      {"from": O, "message": ...}; 202
 //   GET    /events                server-sent events of the task life cycle (see http_server.hpp)
@@ -37,6 +38,7 @@ class Api {
   boost::asio::awaitable<Response> get(const Request& request, tasklane::TaskId id);
   boost::asio::awaitable<Response> cancel(const Request& request, tasklane::TaskId id, bool tree);
   boost::asio::awaitable<Response> flush(const Request& request);
+  boost::asio::awaitable<Response> pause(const Request& request, bool resume);
   boost::asio::awaitable<Response> send(const Request& request, tasklane::TaskId id);
 
   tasklane::asio::runtime& runtime_;

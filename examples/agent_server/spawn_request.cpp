@@ -133,6 +133,21 @@ tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const Json&
     if (k.error()) return f.fail(*k.error());
     spec.rate_limit = limit;
   });
+  f.field("after", [&](const Json& v, const std::string& at) {
+    if (!v.is_array()) return f.fail(at + ": expected an array of task ids like [\"bg_3\"]");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::string where = at + "[" + std::to_string(i) + "]";
+      const auto id = v[i].is_string() ? tasklane::parse_task_id(v[i].get<std::string>()) : std::nullopt;
+      if (!id) return f.fail(where + ": expected a task id like \"bg_7\"");
+      spec.after.push_back(*id);
+    }
+  });
+  f.field("after_mode", [&](const Json& v, const std::string& at) {
+    const auto mode = tasklane::parse_dependency_mode(f.string(v, at));
+    if (!mode) return f.fail(at + ": expected \"all_succeeded\" or \"all_finished\"");
+    if (spec.after.empty()) return f.fail(at + ": needs a non-empty \"after\"");
+    spec.after_mode = *mode;
+  });
   f.field("dedup_key", [&](const Json& v, const std::string& at) {
     const std::string key = f.string(v, at);
     if (key.empty()) return f.fail(at + ": must not be empty (leave it out instead)");
@@ -183,10 +198,20 @@ Json task_json(const tasklane::TaskInfo& info) {
     j["rate_limit"] = {{"key", limit->key}, {"starts", limit->starts}, {"interval_ms", limit->interval.count() / 1000}};
   }
   if (info.spec.heartbeat) j["heartbeat_ms"] = info.spec.heartbeat->count() / 1000;
+  if (!info.spec.after.empty()) {
+    j["after"] = Json::array();
+    for (const auto id : info.spec.after) j["after"].push_back(to_string(id));
+    j["after_mode"] = to_string(info.spec.after_mode);
+  }
+  if (!info.waiting_for.empty()) {
+    j["waiting_for"] = Json::array();
+    for (const auto id : info.waiting_for) j["waiting_for"].push_back(to_string(id));
+  }
   if (info.finished_at) j["finished_at_ms"] = info.finished_at->count() / 1000;
   if (info.error) j["error"] = *info.error;
   if (!info.result.is_null()) j["result"] = info.result;
   if (info.cancel_requested) j["cancel_requested"] = true;
+  if (info.paused) j["paused"] = true;
   return j;
 }
 

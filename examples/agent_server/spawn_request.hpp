@@ -1,7 +1,8 @@
 // The agent server's spawn body: {"kind": "sleep", "owner": "alice", "payload": {"ms": 2000},
 // "priority": "high", "run_after_ms": 0, "timeout_ms": 5000, "key": {...}, "retry": {...},
 // "dedup_key": "refresh", "dedup_mode": "keep_existing" | "replace_pending",
-// "rate_limit": {"key": "openai", "starts": 60, "interval_ms": 60000}, "heartbeat_ms": 10000, ...}
+// "rate_limit": {"key": "openai", "starts": 60, "interval_ms": 60000}, "heartbeat_ms": 10000,
+// "after": ["bg_3", "bg_4"], "after_mode": "all_succeeded" | "all_finished", ...}
 // turned into a TaskSpec, with an error that names the field at fault.
 #pragma once
 

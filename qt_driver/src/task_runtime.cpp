@@ -259,6 +259,16 @@ std::size_t TaskRuntime::abort(const AbortSelector& which) {
   return d_->core->abort(which);
 }
 
+std::size_t TaskRuntime::pause(const PauseSelector& which) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  return d_->core->pause(which);
+}
+
+std::size_t TaskRuntime::resume(const PauseSelector& which) {
+  TASKLANE_QT_ON_OWNER_THREAD();
+  return d_->core->resume(which);
+}
+
 quint64 TaskRuntime::flush(const FlushSelector& which, FlushCallback done) {
   TASKLANE_QT_ON_OWNER_THREAD();
   const quint64 number = d_->next_flush++;

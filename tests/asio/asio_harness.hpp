@@ -90,6 +90,18 @@ class AsioHarness {
     return r.value_or(0);
   }
 
+  std::size_t pause(PauseSelector which, bool resume = false) {
+    auto r = call<std::size_t>("pause", [&](auto done) {
+      auto answer = [done](std::error_code, std::size_t n) { done(n); };
+      if (resume) {
+        runtime_->async_resume(std::move(which), answer);
+      } else {
+        runtime_->async_pause(std::move(which), answer);
+      }
+    });
+    return r.value_or(0);
+  }
+
   std::error_code send(TaskId to, std::string from, Json message) {
     auto r = call<std::error_code>("send", [&](auto done) {
       runtime_->async_send(to, std::move(from), std::move(message), [done](std::error_code ec) { done(ec); });

@@ -157,10 +157,108 @@ TYPED_TEST_P(DriverFeatures, ABadHeartbeatIsRefusedWithItsCode) {
   EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_heartbeat));
 }
 
+// ---- dependencies -----------------------------------------------------------------------------
+
+// The waiter starts only after its dependency ended, though a slot was free all along; a failed
+// dependency fails its AllSucceeded waiter with a reason naming it, and the driver's code map is
+// right for each new refusal.
+TYPED_TEST_P(DriverFeatures, AWaiterStartsAfterItsDependencyAndAFailedOneFailsItWithTheReason) {
+  Signal release;
+  HandlerRegistry handlers;
+  handlers.add("fetch", [&](WorkContext& ctx) {
+    hold(ctx, release);
+    return Outcome::success();
+  });
+  handlers.add("broken", [](WorkContext&) { return Outcome::failure("HTTP 500", false); });
+  handlers.add("index", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers), TestFixture::max_running(4));
+  const TaskId fetch = this->spawn_ok(*h, task("fetch"));
+  TaskSpec index = task("index");
+  index.after = {fetch};
+  const TaskId waiter = this->spawn_ok(*h, index);
+  ASSERT_TRUE(eventually([&] {
+    const auto info = info_of(*h, fetch);
+    return info && info->status == TaskStatus::Running;
+  }));
+  const auto waiting = info_of(*h, waiter);
+  ASSERT_TRUE(waiting.has_value());
+  EXPECT_EQ(waiting->status, TaskStatus::Pending);
+  EXPECT_EQ(waiting->waiting_for, std::vector<TaskId>{fetch});
+  release.set();
+  EXPECT_EQ(this->wait_ok(*h, waiter).status, TaskStatus::Completed);
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Started), (std::vector<TaskId>{fetch, waiter}));
+
+  const TaskId broken = this->spawn_ok(*h, task("broken"));
+  index.after = {broken};
+  const TaskInfo failed = this->wait_ok(*h, this->spawn_ok(*h, index));
+  EXPECT_EQ(failed.status, TaskStatus::Failed);
+  EXPECT_EQ(failed.error, "dependency " + to_string(broken) + " failed: HTTP 500");
+
+  TaskSpec cycle = task("index");
+  cycle.after = {TaskId{1000}};
+  EXPECT_EQ(h->spawn(cycle).first, make_error_code(errc::dependency_cycle));
+}
+
+// ---- pause and resume -------------------------------------------------------------------------
+
+// alice's work waits, paused, while bob's runs; spawned later under the rule it is paused too; a
+// resume runs alice's tasks in their spawn order.
+TYPED_TEST_P(DriverFeatures, PausedWorkWaitsInPlaceAndResumesInOrder) {
+  HandlerRegistry handlers;
+  handlers.add("step", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers), TestFixture::max_running(1));
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}), 0u) << "nothing queued yet: a rule all the same";
+  TaskSpec mine = task("step");
+  mine.owner = "alice";
+  const TaskId a1 = this->spawn_ok(*h, mine);
+  const TaskId a2 = this->spawn_ok(*h, mine);
+  TaskSpec theirs = task("step");
+  theirs.owner = "bob";
+  const TaskId b1 = this->spawn_ok(*h, theirs);
+  EXPECT_EQ(this->wait_ok(*h, b1).status, TaskStatus::Completed);
+  const auto held = info_of(*h, a1);
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->status, TaskStatus::Pending);
+  EXPECT_TRUE(held->paused);
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), 2u);
+  EXPECT_EQ(this->wait_ok(*h, a2).status, TaskStatus::Completed);
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Started), (std::vector<TaskId>{b1, a1, a2}));
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), 0u) << "no rule left to lift";
+}
+
+// The rule is on disk once pause answers (a crash keeps it), and a restart keeps the work paused.
+TYPED_TEST_P(DriverFeatures, APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused) {
+  TaskSpec spec = task("compact");
+  spec.durable = true;
+  spec.key = SequenceKey{"agent", "s1", "compaction"};
+  TaskId id;
+  {
+    auto h = this->open(HandlerRegistry{}, this->durable_options());
+    EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}), 0u);
+    id = this->spawn_ok(*h, spec);
+    drivers::PosixFileSystem fs;
+    auto on_disk = drivers::read_data_dir(this->data_dir(), fs);
+    ASSERT_TRUE(on_disk.has_value()) << on_disk.error().message;
+    EXPECT_EQ(on_disk.value().snapshot.paused_purposes, std::vector<std::string>{"compaction"});
+  }
+  HandlerRegistry handlers;
+  handlers.add("compact", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers), this->durable_options());
+  const auto restored = info_of(*h, id);
+  ASSERT_TRUE(restored.has_value());
+  EXPECT_TRUE(restored->paused);
+  EXPECT_EQ(restored->status, TaskStatus::Pending);
+  EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}, true), 1u);
+  EXPECT_EQ(this->wait_ok(*h, id).status, TaskStatus::Completed);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
                             ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
                             ABadRateLimitIsRefusedWithItsCode, WorkThatStopsBeatingTimesOutAndIsRetried,
-                            WorkThatBeatsOutlivesItsHeartbeatInterval, ABadHeartbeatIsRefusedWithItsCode);
+                            WorkThatBeatsOutlivesItsHeartbeatInterval, ABadHeartbeatIsRefusedWithItsCode,
+                            AWaiterStartsAfterItsDependencyAndAFailedOneFailsItWithTheReason,
+                            PausedWorkWaitsInPlaceAndResumesInOrder,
+                            APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused);
 
 }  // namespace tasklane::conformance

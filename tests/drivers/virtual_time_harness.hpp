@@ -90,6 +90,17 @@ class VirtualTimeHarness {
     return r.value_or(0);
   }
 
+  std::size_t pause(PauseSelector which, bool resume = false) {
+    auto r = call<std::size_t>("pause", [&](auto done) {
+      if (resume) {
+        runtime_->resume(std::move(which), done);
+      } else {
+        runtime_->pause(std::move(which), done);
+      }
+    });
+    return r.value_or(0);
+  }
+
   std::error_code send(TaskId to, std::string from, Json message) {
     auto r = call<std::error_code>("send", [&](auto done) {
       runtime_->send(to, std::move(from), std::move(message), [done](Result<void, SendError> result) {

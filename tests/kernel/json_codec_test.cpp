@@ -39,6 +39,8 @@ TaskSpec full_spec() {
   spec.quota = QuotaSpec{"session-7/compaction", seconds(5), 3, true};
   spec.dedup = DedupSpec{"refresh-index", DedupMode::ReplacePending};
   spec.rate_limit = RateLimit{"openai", 60, seconds(60)};
+  spec.after = {TaskId{3}, TaskId{7}};
+  spec.after_mode = DependencyMode::AllFinished;
   spec.parent = ParentContext{TaskId{1}, "run-9", "call-4", "planner"};
   spec.inbox = true;
   spec.durable = true;
@@ -57,6 +59,8 @@ TaskInfo full_info() {
   info.error = "timed out";
   info.result = Json{{"partial", true}};
   info.cancel_requested = true;
+  info.waiting_for = {TaskId{7}};
+  info.paused = true;
   return info;
 }
 
@@ -70,7 +74,9 @@ Snapshot full_snapshot() {
   second.spec.kind = "sleep";
   return Snapshot{44, 0xdeadbeefcafef00dULL, {full_info(), second},
                   {QuotaUsage{"session-7/compaction", 2, Time{1'700'000'000'000'000}}, QuotaUsage{"other", 1, {}}},
-                  {RateLimitUsage{"openai", 3, Time{1'700'000'000'123'456}}}};
+                  {RateLimitUsage{"openai", 3, Time{1'700'000'000'123'456}}},
+                  {"alice"},
+                  {"compaction"}};
 }
 
 std::vector<Event> every_event() {
@@ -97,6 +103,9 @@ std::vector<Event> every_event() {
       event::Shutdown{ShutdownMode::Cancel},
       event::Heartbeat{TaskId{6}, 3},
       event::Restore{full_snapshot()},
+      event::Pause{pause_selector::Owner{"alice"}},
+      event::Pause{pause_selector::Purpose{"compaction"}},
+      event::Resume{pause_selector::Purpose{"compaction"}},
   };
 }
 
@@ -228,6 +237,41 @@ TEST(JsonCodecShape, SnapshotsWithoutRateLimitsStillDecode) {
             parse(R"([{"key":"openai","tokens":3,"refilled_at_us":1700000000123456}])"));
   expect_error(snapshot_from_json(parse(R"({"next_id":3,"rng_state":7,"tasks":[],"quotas":[],"rate_limits":[{"key":"k"}]})")),
                "snapshot.rate_limits[0].tokens", "missing");
+}
+
+TEST(JsonCodecShape, PauseSelectorsAndRulesAreNamedAndLeftOutWhileEmpty) {
+  EXPECT_EQ(to_json(Event{event::Pause{pause_selector::Owner{"alice"}}}),
+            (Json{{"type", "pause"}, {"which", {{"select", "owner"}, {"owner", "alice"}}}}));
+  EXPECT_EQ(to_json(Event{event::Resume{pause_selector::Purpose{"facts"}}}),
+            (Json{{"type", "resume"}, {"which", {{"select", "purpose"}, {"purpose", "facts"}}}}));
+  Snapshot s;
+  EXPECT_FALSE(to_json(s).contains("paused_owners") || to_json(s).contains("paused_purposes"));
+  s.paused_owners = {"alice"};
+  s.paused_purposes = {"compaction"};
+  EXPECT_EQ(to_json(s)["paused_owners"], Json{"alice"});
+  EXPECT_EQ(to_json(s)["paused_purposes"], Json{"compaction"});
+  TaskInfo info = full_info();
+  info.paused = false;
+  EXPECT_FALSE(to_json(info).contains("paused"));
+}
+
+TEST(JsonCodecShape, DependenciesAreIdListsLeftOutWhileEmpty) {
+  const Json j = to_json(full_info());
+  EXPECT_EQ(j["spec"]["after"], (Json{"bg_3", "bg_7"}));
+  EXPECT_EQ(j["spec"]["after_mode"], "all_finished");
+  EXPECT_EQ(j["waiting_for"], Json{"bg_7"});
+  TaskInfo plain = full_info();
+  plain.spec.after.clear();
+  plain.waiting_for.clear();
+  const Json old = to_json(plain);
+  EXPECT_FALSE(old["spec"].contains("after") || old["spec"].contains("after_mode") || old.contains("waiting_for"))
+      << "records without dependencies encode as before";
+  const auto spec = task_spec_from_json(parse(R"({"kind":"k","after":["bg_1"]})"));
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_EQ(spec.value().after_mode, DependencyMode::AllSucceeded);
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","after":["bg_1"],"after_mode":"any"})")), "spec.after_mode",
+               "unknown dependency mode \"any\"");
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","after":["one"]})")), "spec.after[0]", "task id");
 }
 
 TEST(JsonCodecShape, DedupModeDefaultsToKeepExistingAndUnknownModesAreRefused) {

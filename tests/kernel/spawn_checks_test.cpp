@@ -76,6 +76,12 @@ std::vector<Case> invalid_specs() {
       SpawnErrorCode::InvalidHeartbeat, "heartbeat must be at most ten years");
   add("unknown parent", [](TaskSpec& s) { s.parent.task = TaskId{9}; }, SpawnErrorCode::UnknownParent,
       "parent task bg_9 does not exist");
+  add("dependency on itself", [](TaskSpec& s) { s.after = {TaskId{0}}; }, SpawnErrorCode::DependencyCycle,
+      "a task cannot depend on itself (bg_0 is the id this spawn would get)");
+  add("dependency on a later task", [](TaskSpec& s) { s.after = {TaskId{4}}; }, SpawnErrorCode::DependencyCycle,
+      "dependency bg_4 does not exist yet: dependencies must already exist, so that no cycle can form");
+  add("too many dependencies", [](TaskSpec& s) { for (std::uint64_t i = 0; i < 65; ++i) s.after.push_back(TaskId{i}); },
+      SpawnErrorCode::TooManyDependencies, "a task may wait for at most 64 dependencies (got 65)");
   return cases;
 }
 
@@ -89,7 +95,8 @@ TEST(SpawnChecks, EveryInvalidSpecIsRefusedWithItsCodeAndMessage) {
                                      [](const std::string&, const std::string&) { return false; },
                                      [](TaskId) { return false; },
                                      quotas,
-                                     [&](const QuotaSpec& q) { return quotas.held(q); }};
+                                     [&](const QuotaSpec& q) { return quotas.held(q); },
+                                     [](TaskId) { return false; }};
   for (const Case& c : invalid_specs()) {
     const auto refusal = detail::check_spawn(c.spec, context);
     ASSERT_TRUE(refusal.has_value()) << c.what;
@@ -121,7 +128,8 @@ TEST(SpawnChecks, AValidDefaultSpecIsAccepted) {
                                      [](const std::string&, const std::string&) { return false; },
                                      [](TaskId) { return false; },
                                      quotas,
-                                     [&](const QuotaSpec& q) { return quotas.held(q); }};
+                                     [&](const QuotaSpec& q) { return quotas.held(q); },
+                                     [](TaskId) { return false; }};
   EXPECT_EQ(detail::check_spawn(task(), context), std::nullopt);
   TaskSpec edge = task();
   edge.retry.multiplier = 1.0;

@@ -49,6 +49,11 @@ std::string describe(const TaskSpec& spec) {
     os << " quota{'" << spec.quota->key << "' cooldown=" << describe(spec.quota->cooldown)
        << " max=" << spec.quota->max_attempts << (spec.quota->single_flight ? " single" : "") << "}";
   }
+  if (!spec.after.empty()) {
+    os << " after{" << to_string(spec.after_mode);
+    for (const TaskId d : spec.after) os << " " << to_string(d);
+    os << "}";
+  }
   if (spec.parent.task) os << " parent=" << to_string(*spec.parent.task);
   if (spec.parent.run) os << " run=" << *spec.parent.run;
   if (spec.inbox) os << " inbox";
@@ -77,6 +82,11 @@ std::string describe(const AbortSelector& which) {
                         [](const abort_selector::All&) { return std::string("all"); },
                     },
                     which);
+}
+
+std::string describe(const PauseSelector& which) {
+  if (const auto* o = std::get_if<pause_selector::Owner>(&which)) return "owner=" + o->owner;
+  return "purpose=" + std::get<pause_selector::Purpose>(which).purpose;
 }
 
 std::string describe(const FlushSelector& which) {
@@ -108,6 +118,8 @@ std::string describe(const Event& event) {
           [](const event::Shutdown& e) {
             return std::string("shutdown ") + (e.mode == ShutdownMode::Drain ? "drain" : "cancel");
           },
+          [](const event::Pause& e) { return "pause " + describe(e.which); },
+          [](const event::Resume& e) { return "resume " + describe(e.which); },
           [](const event::Restore& e) {
             return "restore (" + std::to_string(e.snapshot.tasks.size()) + " tasks, next_id " +
                    std::to_string(e.snapshot.next_id) + ")";
@@ -153,7 +165,9 @@ std::string describe(const Config& c) {
   return "capacity=" + std::to_string(c.capacity) + " max_running=" + std::to_string(c.max_running) +
          " max_payload=" + std::to_string(c.max_payload_bytes) + " seed=" + std::to_string(c.seed) +
          (c.retained_terminal < 100 ? " retained_terminal=" + std::to_string(c.retained_terminal) : std::string()) +
-         (c.queued_work_runner ? " runner poll=" + describe(c.queued_work_poll) : std::string());
+         (c.queued_work_runner ? " runner poll=" + describe(c.queued_work_poll) : std::string()) +
+         (c.max_dependencies != Config{}.max_dependencies ? " max_dependencies=" + std::to_string(c.max_dependencies)
+                                                          : std::string());
 }
 
 }  // namespace tasklane::property

@@ -18,6 +18,7 @@ std::string describe(const TaskSpec& spec);
 std::string describe(const Outcome& outcome);
 std::string describe(const AbortSelector& which);
 std::string describe(const FlushSelector& which);
+std::string describe(const PauseSelector& which);
 std::string describe(const Event& event);
 std::string describe(const Command& command);
 std::string describe(const Config& config);

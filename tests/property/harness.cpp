@@ -132,6 +132,9 @@ std::vector<SpawnErrorCode> KernelHarness::spec_refusals(const TaskSpec& spec) c
                           spec.rate_limit->interval.count() <= 0)) {
     why.push_back(SpawnErrorCode::InvalidRateLimit);
   }
+  if (std::set<TaskId>(spec.after.begin(), spec.after.end()).size() > config_.max_dependencies) {
+    why.push_back(SpawnErrorCode::TooManyDependencies);
+  }
   return why;
 }
 
@@ -149,6 +152,13 @@ std::vector<SpawnErrorCode> KernelHarness::admission_refusals(const TaskSpec& sp
     }
   }
   if (spec.parent.task && !parent_known(*spec.parent.task)) why.push_back(SpawnErrorCode::UnknownParent);
+  for (const TaskId d : spec.after) {  // dependencies point back in time, to tasks the kernel still has
+    if (d.value >= next_id_) {
+      why.push_back(SpawnErrorCode::DependencyCycle);
+    } else if (!live_facts(d)) {
+      why.push_back(SpawnErrorCode::UnknownDependency);
+    }
+  }
   std::size_t unfinished = 0;
   bool quota_held = false;
   for (const auto& [id, f] : tasks_) {
@@ -205,6 +215,8 @@ void KernelHarness::spawn(const TaskSpec& spec, Duration skew) {
     f.created_at = now_;
     f.due = now_ + spec.run_after;
     f.considered_at = now_;
+    expect_dependency_verdicts_at_spawn(f);
+    if (held(spec)) Coverage::instance().hit("spawn paused by a rule");
     tasks_.emplace(result.value().id, std::move(f));
     unflushed_[result.value().id] = UnflushedFacts{spec.key, false, std::nullopt};
     ++next_id_;
@@ -283,7 +295,8 @@ void KernelHarness::complete_attempt(TaskId id, std::uint32_t attempt, const Out
   record(event::Complete{id, attempt, outcome});
   kernel_.complete(id, attempt, outcome, now_);
   process(drain());
-  if (applies) {
+  forget_oldest_terminal();  // the waiters a failure ends may push this task out of the retained window
+  if (applies && tasks_.at(id).in_kernel) {
     const TaskInfo* info = kernel_.get(id);
     HARNESS_EXPECT(info != nullptr, "a completed task was forgotten");
     if (was_cancelling) {

@@ -56,6 +56,11 @@ struct TaskFacts {
   Time due{0};                    // the kernel's due while pending
   Time considered_at{0};          // last time the kernel looked at it outside a timer
   std::deque<Json> undelivered;   // sent, not yet delivered
+  bool resumed = false;           // a resume released it: its next start is "start after a resume"
+  std::set<TaskId> waiting_for;   // dependencies (spec.after) whose Notify has not come yet
+  // A dependency ended so that this waiter must end too (AllSucceeded): its Notify is due in the
+  // same input, with this status and this error.
+  std::optional<std::pair<TaskStatus, std::string>> dependency_verdict;
 };
 
 struct FlushFacts {
@@ -119,6 +124,7 @@ class KernelHarness {
   void flush(const FlushSelector& which, Duration skew);
   void send(TaskId to, const std::optional<std::string>& from, const Json& message, Duration skew);
   void shutdown(ShutdownMode mode);
+  void pause(const PauseSelector& which, bool resume, Duration skew);  // harness_pause.cpp
   void restart(Duration skew);
 
   // Completes everything still running and ticks until nothing is unfinished; then checks that
@@ -128,12 +134,15 @@ class KernelHarness {
   // ---- reads for the commands ------------------------------------------------------------------
   TaskId pick_task(std::size_t pick) const;  // any id the kernel gave, or the next one (unknown)
   std::optional<TaskId> pick_parent(std::size_t pick) const;  // mostly a given id, sometimes an unknown one
+  TaskId pick_dependency(std::size_t pick) const;  // mostly a given id; sometimes the spawn's own or a later one
   std::uint64_t next_id() const { return next_id_; }
   Time now() const { return now_; }
   const Config& config() const { return config_; }
 
  private:
-  enum class Input : std::uint8_t { Spawn, Complete, Tick, Poke, Answer, SessionDone, Abort, Flush, Send, Shutdown, Restore, Heartbeat };
+  enum class Input : std::uint8_t {
+    Spawn, Complete, Tick, Poke, Answer, SessionDone, Abort, Flush, Send, Shutdown, Restore, Heartbeat, Pause
+  };
 
   struct Scope {
     Input input = Input::Tick;
@@ -183,6 +192,15 @@ class KernelHarness {
   void on_flush_done(const command::FlushDone& c, const std::vector<Command>& batch, std::size_t at);
   void on_run_queued_work(const command::RunQueuedWork& c);
   void note_terminal_for_flushes(TaskId id, const std::optional<std::string>& error);
+  // harness_dependencies.cpp: what a dependency's end means for its waiters
+  void hand_to_waiters(TaskId dependency, TaskStatus status, const std::optional<std::string>& error);
+  void expect_dependency_verdicts_at_spawn(TaskFacts& waiter);
+  void expect_lost_dependencies_at_restore();
+  void check_dependencies(TaskId id, const TaskFacts& f, const TaskInfo& info);
+  // harness_pause.cpp: the pause rules, written from the rules in kernel.hpp
+  bool held(const TaskSpec& spec) const;  // a pause rule in force matches it
+  void check_pauses();
+  bool paused(const TaskFacts& f) const { return f.in_kernel && f.phase == Phase::Pending && held(f.spec); }
 
   // harness_checks.cpp: the ledger against the kernel's reads, and the invariants
   void end_input();
@@ -219,6 +237,8 @@ class KernelHarness {
   std::map<std::string, Time> rate_tat_;  // per limiter key: the theoretical arrival time of the next start
   std::optional<Time> fire_time_;  // the last input that fired due timers
   std::map<SequenceKey, TaskId> lane_heads_;
+  std::set<std::string> paused_owners_;    // pause rules: durable through the snapshot, so over every lifetime
+  std::set<std::string> paused_purposes_;
 
   // the ledger, per kernel lifetime
   KernelStats expected_stats_;

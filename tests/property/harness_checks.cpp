@@ -49,6 +49,7 @@ void KernelHarness::end_input() {
                                                    "differ from the runner model's " + describe(expected_runs));
   check_tasks();
   check_scheduling();
+  check_pauses();
   check_durability();
   if (scope_.input == Input::Spawn || scope_.input == Input::Abort || scope_.input == Input::Restore) check_owners();
   HARNESS_EXPECT(kernel_.stats() == expected_stats_,
@@ -84,6 +85,9 @@ void KernelHarness::check_tasks() {
                          to_string(info->status));
       if (f.ended_by == EndedBy::Timeout && f.timeout_error.rfind("heartbeat", 0) == 0) {
         Coverage::instance().hit("retry after a missed heartbeat");
+      }
+      if (std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& w) { return w.second.waiting_for.count(id) != 0; })) {
+        Coverage::instance().hit("dependency retried while a waiter waits");
       }
       Coverage::instance().hit(f.ended_by == EndedBy::Restore   ? "re-queued at restore"
                                : f.ended_by == EndedBy::Timeout ? "retry after a timeout"
@@ -128,6 +132,8 @@ void KernelHarness::check_tasks() {
       case Phase::AttemptEnded:
         break;
     }
+    check_dependencies(id, f, *info);
+    HARNESS_EXPECT(info->paused == paused(f), name + ": paused must say whether a pause rule holds the pending task");
     HARNESS_EXPECT(info->attempt == f.attempt, name + ": attempt " + std::to_string(info->attempt) + ", but " +
                                                    std::to_string(f.attempt) + " were started");
     HARNESS_EXPECT(info->cancel_requested == (f.phase == Phase::Running && f.cancel_requested),
@@ -155,7 +161,10 @@ bool KernelHarness::ready(TaskId id, const TaskFacts& f) const {
 }
 
 bool KernelHarness::ready_but_for_tokens(TaskId id, const TaskFacts& f) const {
-  if (!f.in_kernel || f.phase != Phase::Pending || f.spec.quota || !lane_head(id, f)) return false;
+  if (!f.in_kernel || f.phase != Phase::Pending || f.spec.quota || !lane_head(id, f) || !f.waiting_for.empty() ||
+      held(f.spec)) {
+    return false;
+  }
   return f.due <= f.considered_at || (fire_time_ && f.due <= *fire_time_);
 }
 
@@ -219,8 +228,8 @@ void KernelHarness::check_scheduling() {
   for (const auto& [id, f] : tasks_) {
     if (ready(id, f)) {
       ready_ids.push_back(id);
-    } else if (f.in_kernel && f.phase == Phase::Pending && !f.spec.quota && lane_head(id, f) &&
-               !ready_but_for_tokens(id, f)) {  // those wait for a token: check_rate_limits
+    } else if (f.in_kernel && f.phase == Phase::Pending && !f.spec.quota && lane_head(id, f) && f.waiting_for.empty() &&
+               !held(f.spec) && !ready_but_for_tokens(id, f)) {  // those wait for a token: check_rate_limits
       HARNESS_EXPECT(wake && *wake <= f.due, "next_deadline() would wake the driver after the due time of " + to_string(id));
     }
   }

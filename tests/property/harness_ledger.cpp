@@ -83,6 +83,12 @@ void KernelHarness::on_start(const command::Start& c) {
   HARNESS_EXPECT(now_ >= f->created_at + f->spec.run_after,
                  to_string(c.id) + " started before created_at + run_after");
   if (f->phase == Phase::Pending) HARNESS_EXPECT(now_ >= f->due, to_string(c.id) + " started before its due time");
+  HARNESS_EXPECT(f->waiting_for.empty() && !f->dependency_verdict,
+                 to_string(c.id) + " started before each of its dependencies ended, or though one ended it");
+  if (!f->spec.after.empty()) Coverage::instance().hit("start of a waiter");
+  HARNESS_EXPECT(!held(f->spec), to_string(c.id) + " started while a pause rule holds it");
+  if (f->resumed) Coverage::instance().hit("start after a resume");
+  f->resumed = false;
 
   std::size_t running = 0;
   for (const auto& [id, other] : tasks_) {
@@ -202,9 +208,16 @@ void KernelHarness::on_notify(const command::Notify& c) {
   const std::string name = to_string(c.id) + " ended " + to_string(c.status);
   if (f->phase == Phase::Pending) {
     const bool replaced = c.status == TaskStatus::Cancelled && scope_.input == Input::Spawn && scope_.replaced == c.id;
-    HARNESS_EXPECT((c.status == TaskStatus::Cancelled && scope_.input == Input::Abort && scope_.selected.count(c.id)) ||
-                       quota_failure || replaced,
-                   name + ": a task between attempts only ends by an abort, its attempt quota or a dedup replacement");
+    if (const auto& v = f->dependency_verdict) {
+      HARNESS_EXPECT(c.status == v->first && (c.status != TaskStatus::Failed || c.error == v->second),
+                     name + " '" + c.error.value_or("") + "', but its dependency's end says " + to_string(v->first) + " '" +
+                         v->second + "'");
+    } else {
+      HARNESS_EXPECT((c.status == TaskStatus::Cancelled && scope_.input == Input::Abort && scope_.selected.count(c.id)) ||
+                         quota_failure || replaced,
+                     name + ": a task between attempts only ends by an abort, its attempt quota, a dedup replacement"
+                            " or a dependency");
+    }
   } else {
     switch (f->ended_by) {
       case EndedBy::Completion:
@@ -255,12 +268,16 @@ void KernelHarness::on_notify(const command::Notify& c) {
   f->final_status = c.status;
   f->final_error = c.error;
   f->final_result = c.result;
+  if (f->dependency_verdict) f->final_error = f->dependency_verdict->second;  // a cancelled waiter keeps its reason
+  f->dependency_verdict.reset();
+  f->waiting_for.clear();
   f->cancel_requested = false;
   f->deadline.reset();
   f->heartbeat_deadline.reset();
   f->undelivered.clear();
   note_terminal_for_flushes(c.id, c.error);
   terminal_order_.push_back(c.id);
+  hand_to_waiters(c.id, c.status, c.error);
 }
 
 // Mirrors what a flush knows about a task that just ended (seed 000): a task a flush waits for

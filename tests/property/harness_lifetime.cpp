@@ -2,6 +2,8 @@
 // round-trip identity of invariant 8), the end of a case (everything runs to its end: invariant
 // 1), and the replay of every lifetime's trace through apply() (invariant 9).
 #include <algorithm>
+#include <deque>
+#include <map>
 
 #include "describe.hpp"
 #include "harness.hpp"
@@ -11,28 +13,80 @@ namespace tasklane::property {
 // What a restore must make of a snapshot: records that were running are orphaned, cancelled (they
 // were asked to stop) or re-queued (their policy says so and attempts remain); all else is kept,
 // but for the finished tasks beyond config.retained_terminal: the oldest are forgotten, those
-// that were finished already first, then those the restore ended, each by id.
+// that were finished already first, then those the restore ended, each in the order they ended.
+// Waiters first drop the dependencies that are gone (or already ended by this restore), by waiter
+// id; then each running record resolved ends the waiters its mode does not take, breadth first.
 Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
   Snapshot after = before;
   std::vector<TaskId> finished;
-  for (const TaskInfo& r : after.tasks) {
+  std::map<TaskId, TaskInfo*> records;
+  for (TaskInfo& r : after.tasks) {
+    records[r.id] = &r;
     if (is_terminal(r.status)) finished.push_back(r.id);
   }
+  auto verdict = [](const TaskInfo& w, TaskId d, const TaskInfo* dep) -> std::optional<std::pair<TaskStatus, std::string>> {
+    if (w.spec.after_mode == DependencyMode::AllFinished) return std::nullopt;
+    const std::string name = "dependency " + to_string(d);
+    if (!dep) return std::make_pair(TaskStatus::Failed, name + " was lost in a restart (it was not durable)");
+    switch (dep->status) {
+      case TaskStatus::Failed: return std::make_pair(TaskStatus::Failed, name + " failed: " + dep->error.value_or(""));
+      case TaskStatus::TimedOut: return std::make_pair(TaskStatus::Failed, name + " timed out: " + dep->error.value_or(""));
+      case TaskStatus::Cancelled: return std::make_pair(TaskStatus::Cancelled, name + " was cancelled");
+      default: return std::nullopt;
+    }
+  };
+  auto end = [&](TaskInfo& r, TaskStatus status, std::optional<std::string> error) {
+    r.status = status;
+    r.finished_at = now_;
+    r.cancel_requested = false;
+    r.paused = false;
+    if (error) r.error = std::move(error);
+    r.waiting_for.clear();
+    finished.push_back(r.id);
+  };
+  for (TaskInfo& w : after.tasks) {
+    if (w.status != TaskStatus::Pending || w.waiting_for.empty()) continue;
+    std::vector<TaskId> kept;
+    std::optional<std::pair<TaskStatus, std::string>> ends;
+    for (const TaskId d : w.waiting_for) {
+      const auto dep = records.find(d);
+      const TaskInfo* found = dep == records.end() || d >= w.id ? nullptr : dep->second;
+      if (found && !is_terminal(found->status)) {
+        kept.push_back(d);
+      } else if (!ends) {
+        ends = verdict(w, d, found);
+      }
+    }
+    w.waiting_for = kept;
+    if (ends) end(w, ends->first, ends->second);
+  }
+  std::deque<TaskId> ended;
   for (TaskInfo& r : after.tasks) {
     if (r.status != TaskStatus::Running) continue;
     if (r.cancel_requested) {
-      r.status = TaskStatus::Cancelled;
-      r.finished_at = now_;
-      r.cancel_requested = false;
+      end(r, TaskStatus::Cancelled, std::nullopt);
     } else if (r.spec.retry.requeue_on_restart && r.attempt < r.spec.retry.max_attempts) {
       r.status = TaskStatus::Pending;
       r.due = now_;
+      r.paused = held(r.spec);
     } else {
-      r.status = TaskStatus::Failed;
-      r.finished_at = now_;
-      r.error = orphan_error;
+      end(r, TaskStatus::Failed, orphan_error);
     }
-    if (is_terminal(r.status)) finished.push_back(r.id);
+    if (is_terminal(r.status)) ended.push_back(r.id);
+    while (!ended.empty()) {
+      const TaskInfo& dep = *records.at(ended.front());
+      const TaskId d = ended.front();
+      ended.pop_front();
+      for (TaskInfo& w : after.tasks) {
+        auto& list = w.waiting_for;
+        if (w.status != TaskStatus::Pending || std::find(list.begin(), list.end(), d) == list.end()) continue;
+        list.erase(std::find(list.begin(), list.end(), d));
+        if (const auto v = verdict(w, d, &dep)) {
+          end(w, v->first, v->second);
+          ended.push_back(w.id);
+        }
+      }
+    }
   }
   if (finished.size() > config_.retained_terminal) {
     const std::set<TaskId> forgotten(finished.begin(), finished.end() - static_cast<std::ptrdiff_t>(config_.retained_terminal));
@@ -54,6 +108,9 @@ void KernelHarness::restart(Duration skew) {
   std::vector<QuotaUsage> quotas;
   for (const auto& [key, starts] : quota_starts_) quotas.push_back(QuotaUsage{key, starts, quota_last_start_.at(key)});
   HARNESS_EXPECT(snapshot.quotas == quotas, "the snapshot must hold every quota key's attempts and last start");
+  HARNESS_EXPECT(snapshot.paused_owners == std::vector<std::string>(paused_owners_.begin(), paused_owners_.end()) &&
+                     snapshot.paused_purposes == std::vector<std::string>(paused_purposes_.begin(), paused_purposes_.end()),
+                 "the snapshot must hold the pause rules in force");
 
   {  // invariant 8, in a kernel that starts nothing so the restored records stay as restored
     Config probe_config = config_;
@@ -65,7 +122,12 @@ void KernelHarness::restart(Duration skew) {
     const bool any_running = std::any_of(snapshot.tasks.begin(), snapshot.tasks.end(),
                                          [](const TaskInfo& r) { return r.status == TaskStatus::Running; });
     Coverage::instance().hit(any_running ? "restart with running attempts" : "restart with nothing running");
-    if (!any_running) {
+    std::set<TaskId> kept;
+    for (const TaskInfo& r : snapshot.tasks) kept.insert(r.id);
+    const bool any_lost = std::any_of(snapshot.tasks.begin(), snapshot.tasks.end(), [&](const TaskInfo& r) {
+      return std::any_of(r.waiting_for.begin(), r.waiting_for.end(), [&](TaskId d) { return kept.count(d) == 0; });
+    });
+    if (!any_running && !any_lost) {
       HARNESS_EXPECT(again == snapshot, "snapshot -> restore -> snapshot must be the identity when nothing runs");
     }
     HARNESS_EXPECT(again == expected_restore(snapshot),
@@ -103,6 +165,7 @@ void KernelHarness::restart(Duration skew) {
     if (f.phase != Phase::Terminal) unflushed_[id] = UnflushedFacts{f.spec.key, false, std::nullopt};
     f.considered_at = now_;
   }
+  expect_lost_dependencies_at_restore();
 
   begin_input(Input::Restore, Duration{0}, false);
   scope_.restoring = true;
@@ -113,6 +176,11 @@ void KernelHarness::restart(Duration skew) {
 }
 
 void KernelHarness::finish_case() {
+  // Paused work waits for a resume: lift every rule first (each one a checked input).
+  const std::set<std::string> owners = paused_owners_;
+  const std::set<std::string> purposes = paused_purposes_;
+  for (const auto& o : owners) pause(pause_selector::Owner{o}, true, Duration{0});
+  for (const auto& p : purposes) pause(pause_selector::Purpose{p}, true, Duration{0});
   for (int round = 0; round < 4000; ++round) {
     if (kernel_.unfinished() == 0) break;
     if (kernel_.stopped()) {  // a stopped kernel starts nothing: bring the durable work back

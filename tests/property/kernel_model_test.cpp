@@ -39,6 +39,7 @@ Config draw_config() {
   c.queued_work_runner = *rc::gen::inRange(0, 2) == 1;
   c.queued_work_poll = milliseconds(*rc::gen::element(50, 400));
   c.retained_terminal = *rc::gen::weightedElement<std::size_t>({{6, 4096}, {1, 2}, {1, 6}});
+  c.max_dependencies = *rc::gen::weightedElement<std::size_t>({{3, 64}, {1, 2}});
   return c;
 }
 
@@ -74,6 +75,13 @@ constexpr const char* required_paths[] = {
     "rate-limited task waits for a token",
     "spawn refused: invalid_heartbeat", "heartbeat moved its deadline", "heartbeat ignored",
     "heartbeat of a task without an interval", "cancel timed_out by a missed heartbeat", "retry after a missed heartbeat",
+    "spawn refused: unknown_dependency", "spawn refused: dependency_cycle", "spawn refused: too_many_dependencies",
+    "waiter waits", "start of a waiter", "waiter released by its last dependency", "waiter in a sequence lane released",
+    "waiter ended by its dependency: failed", "waiter ended by its dependency: cancelled",
+    "waiter ended at spawn by a dependency already over", "dependency retried while a waiter waits",
+    "waiter takes the final outcome of a retried dependency", "dependency lost in a restart",
+    "pause held some", "pause held none", "resume released some", "spawn paused by a rule", "start after a resume",
+    "paused task holds its sequence lane", "paused retry",
     "start", "start of a retry", "start after its lane's earlier task", "start while other ready tasks wait",
     "start with messages waiting", "completion applied", "completion ignored", "completion after its deadline",
     "retry after a failure", "retry after a timeout", "re-queued at restore", "orphaned at restore",

@@ -75,6 +75,11 @@ TaskSpec spec(std::uint64_t spawns) {
   s.quota = quota();
   s.dedup = dedup();
   s.rate_limit = rate_limit();
+  if (chance(30)) {
+    const int n = *rc::gen::inRange(1, 4);
+    for (int i = 0; i < n; ++i) s.after.push_back(TaskId{*rc::gen::inRange<std::uint64_t>(0, 1000)});
+    s.after_mode = chance(60) ? DependencyMode::AllSucceeded : DependencyMode::AllFinished;
+  }
   if (chance(40)) s.parent.task = TaskId{*rc::gen::inRange<std::uint64_t>(0, 2 * spawns + 10)};
   if (chance(40)) s.parent.run = one_of({"r1", "r2"});
   if (chance(20)) s.parent.call = "call-1";

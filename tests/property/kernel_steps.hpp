@@ -65,10 +65,12 @@ struct SpawnStep : Step {
   void run(const Model&, KernelHarness& h) const override {
     TaskSpec resolved = spec;  // the parent is drawn wide; fold it onto the ids the kernel gave (or the next)
     if (resolved.parent.task) resolved.parent.task = h.pick_parent(resolved.parent.task->value);
+    for (TaskId& d : resolved.after) d = h.pick_dependency(d.value);  // drawn wide too, folded the same way
     h.spawn(resolved, skew);
   }
   void show(std::ostream& os) const override {
-    os << "spawn +" << describe(skew) << " " << describe(spec) << (spec.parent.task ? " (parent folded)" : "");
+    os << "spawn +" << describe(skew) << " " << describe(spec) << (spec.parent.task ? " (parent folded)" : "")
+       << (spec.after.empty() ? "" : " (dependencies folded)");
   }
 };
 
@@ -209,6 +211,19 @@ struct SendStep : Step {
   }
 };
 
+struct PauseStep : Step {
+  PauseSelector which;
+  bool resume;
+  Duration skew;
+  PauseStep()
+      : which(draw::chance(50) ? PauseSelector{pause_selector::Owner{draw::one_of({"alice", "bob", "carol"})}}
+                               : PauseSelector{pause_selector::Purpose{draw::one_of({"p1", "p2"})}}),
+        resume(draw::chance(50)),
+        skew(draw::skew()) {}
+  void run(const Model&, KernelHarness& h) const override { h.pause(which, resume, skew); }
+  void show(std::ostream& os) const override { os << (resume ? "resume " : "pause ") << describe(which) << " +" << describe(skew); }
+};
+
 struct RestartStep : Step {
   Duration skew;
   RestartStep() : skew(draw::skew()) {}
@@ -242,6 +257,7 @@ inline rc::Gen<StepPtr> next_step(const Model& m) {
       {8, step<AbortStep>(m)},
       {8, step<FlushStep>(m)},
       {8, step<SendStep>(m)},
+      {6, step<PauseStep>(m)},
       {m.config.queued_work_runner ? 12u : 4u, step<QueuedWorkStep>(m)},
       {4, step<RestartStep>(m)},
       {m.spawns > 4 ? 1u : 0u, step<ShutdownStep>(m)},

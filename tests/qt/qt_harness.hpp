@@ -120,6 +120,13 @@ class QtHarness {
     return r.value_or(std::pair{timed_out(), std::string()});
   }
 
+  std::size_t pause(PauseSelector which, bool resume = false) {
+    auto r = call<std::size_t>("pause", [this, which = std::move(which), resume](auto done) {
+      done(resume ? runtime_->resume(which) : runtime_->pause(which));
+    });
+    return r.value_or(0);
+  }
+
   std::size_t abort(AbortSelector which) {
     auto r = call<std::size_t>("abort", [this, which = std::move(which)](auto done) { done(runtime_->abort(which)); });
     return r.value_or(0);

@@ -105,6 +105,12 @@ TEST_F(AgentServerApi, BadRequestsGetA4xxWithAnErrorThatSaysWhatIsWrong) {
       {R"({"kind":"sleep","timeout_ms":18446744073709551615})", 400, "timeout_ms"},
       {R"({"kind":"sleep","heartbeat_ms":0})", 400, "heartbeat_ms"},
       {R"({"kind":"sleep","heartbeat_ms":"often"})", 400, "heartbeat_ms"},
+      {R"({"kind":"sleep","after":"bg_1"})", 400, "after: expected an array"},
+      {R"({"kind":"sleep","after":["first"]})", 400, "after[0]"},
+      {R"({"kind":"sleep","after":["bg_0"]})", 400, "no cycles"},
+      {R"({"kind":"sleep","after":["bg_77"]})", 400, "after: bg_77"},
+      {R"({"kind":"sleep","after_mode":"all_finished"})", 400, "needs a non-empty"},
+      {R"({"kind":"sleep","after":[],"after_mode":"some"})", 400, "after_mode"},
   };
   for (const auto& c : cases) {
     const Reply r = post_raw("/tasks", c.body);
@@ -188,6 +194,47 @@ TEST_F(AgentServerApi, AHeartbeatIntervalEndsASilentCallAndSparesOneThatBeats) {
   EXPECT_EQ(ended.value("error", ""), "heartbeat timeout: no heartbeat within 150 ms");
   const Reply beating = post("/tasks", {{"kind", "sleep"}, {"owner", "dave"}, {"heartbeat_ms", 300}, {"payload", {{"ms", 700}}}});
   EXPECT_EQ(wait_terminal(beating.body.value("id", "")).value("status", ""), "completed") << "it beats every 50 ms";
+}
+
+TEST_F(AgentServerApi, AfterWaitsForDependenciesAndAFailedOneFailsTheWaiterWithItsReason) {
+  const std::string fetch = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"payload", {{"ms", 100}}}}).body["id"];
+  const std::string bad =
+      post("/tasks", {{"kind", "flaky"}, {"owner", "dana"}, {"retry", {{"max_attempts", 1}}},
+                      {"payload", {{"failures", 1}, {"ms", 1}}}})
+          .body["id"];
+  const Reply waiter = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"after", {fetch}}, {"payload", {{"ms", 1}}}});
+  ASSERT_EQ(waiter.status, 201u) << waiter.body.dump();
+  EXPECT_EQ(waiter.body["after"], Json::array({fetch}));
+  EXPECT_EQ(waiter.body["after_mode"], "all_succeeded");
+  EXPECT_EQ(waiter.body["waiting_for"], Json::array({fetch})) << "callers see what it waits for";
+  const Reply doomed = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"after", {fetch, bad}}, {"payload", {{"ms", 1}}}});
+  const Reply cleanup = post("/tasks", {{"kind", "sleep"}, {"owner", "dana"}, {"after", {bad}}, {"after_mode", "all_finished"},
+                                        {"payload", {{"ms", 1}}}});
+  EXPECT_EQ(wait_terminal(waiter.body["id"]).value("status", ""), "completed");
+  const Json failed = wait_terminal(doomed.body["id"]);
+  EXPECT_EQ(failed.value("status", ""), "failed");
+  EXPECT_EQ(failed.value("error", ""), "dependency " + bad + " failed: flaky: planned failure 1 of 1");
+  EXPECT_EQ(wait_terminal(cleanup.body["id"]).value("status", ""), "completed");
+}
+
+TEST_F(AgentServerApi, PauseHoldsAnOwnersQueuedWorkUntilResume) {
+  const Reply paused = post("/pause", {{"owner", "erin"}});
+  ASSERT_EQ(paused.status, 200u) << paused.body.dump();
+  EXPECT_EQ(paused.body, (Json{{"paused", 0}, {"owner", "erin"}}));
+  const std::string held = post("/tasks", {{"kind", "sleep"}, {"owner", "erin"}, {"payload", {{"ms", 1}}}}).body["id"];
+  const std::string free = post("/tasks", {{"kind", "sleep"}, {"owner", "frank"}, {"payload", {{"ms", 1}}}}).body["id"];
+  EXPECT_EQ(wait_terminal(free).value("status", ""), "completed");
+  const Json waiting = get("/tasks/" + held).body;
+  EXPECT_EQ(waiting.value("status", ""), "pending");
+  EXPECT_TRUE(waiting.value("paused", false)) << waiting.dump();
+  EXPECT_EQ(post("/resume", {{"owner", "erin"}}).body, (Json{{"resumed", 1}, {"owner", "erin"}}));
+  EXPECT_EQ(wait_terminal(held).value("status", ""), "completed");
+  EXPECT_EQ(post("/pause", {{"purpose", "compaction"}}).status, 200u);
+  for (const char* bad : {R"({})", R"({"owner":"a","purpose":"b"})", R"({"owner":7})", R"([1])"}) {
+    const Reply r = post_raw("/pause", bad);
+    EXPECT_EQ(r.status, 400u) << bad;
+    EXPECT_NE(r.body.value("error", "").find("\"owner\""), std::string::npos) << bad << " -> " << r.body.dump();
+  }
 }
 
 TEST_F(AgentServerApi, CancelAndCancelTree) {

@@ -26,6 +26,9 @@ enum class SpawnErrorCode : std::uint8_t {
   InvalidDedup,       // dedup.key empty
   InvalidRateLimit,   // rate_limit.key empty, starts 0, or interval not positive
   InvalidHeartbeat,   // heartbeat given but not positive, or over ten years
+  UnknownDependency,  // an id in `after` was issued but the kernel no longer has it (forgotten, or lost in a restart)
+  DependencyCycle,    // an id in `after` is the spawn's own id or one not issued yet: the ways to write a cycle
+  TooManyDependencies,  // more than Config::max_dependencies distinct ids in `after`
 };
 
 struct SpawnError {

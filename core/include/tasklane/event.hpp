@@ -48,6 +48,8 @@ struct Send {
   friend bool operator==(const Send&, const Send&) = default;
 };
 struct Shutdown { ShutdownMode mode = ShutdownMode::Drain; friend bool operator==(const Shutdown&, const Shutdown&) = default; };
+struct Pause { PauseSelector which; friend bool operator==(const Pause&, const Pause&) = default; };
+struct Resume { PauseSelector which; friend bool operator==(const Resume&, const Resume&) = default; };
 struct Restore { Snapshot snapshot; friend bool operator==(const Restore&, const Restore&) = default; };
 struct Heartbeat {
   TaskId id;
@@ -58,7 +60,7 @@ struct Heartbeat {
 
 using Event = std::variant<event::Spawn, event::Complete, event::Tick, event::Poke, event::QueuedWorkAnswer,
                            event::SessionComplete, event::Abort, event::Flush, event::Send, event::Shutdown,
-                           event::Restore, event::Heartbeat>;
+                           event::Restore, event::Heartbeat, event::Pause, event::Resume>;
 
 struct TimedEvent {
   Time at{0};

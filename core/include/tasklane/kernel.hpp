@@ -54,7 +54,9 @@ class Kernel {
 
   // ---- inputs -------------------------------------------------------------------------------
 
-  // Accepts a task. Fails with a SpawnError naming what to fix (see errors.hpp).
+  // Accepts a task. Fails with a SpawnError naming what to fix (see errors.hpp). A task with
+  // dependencies (spec.after) waits for them (TaskInfo::waiting_for); one whose AllSucceeded
+  // dependency already failed or was cancelled is accepted and ends at once, with the reason.
   Result<TaskId, SpawnError> spawn(TaskSpec spec, Time now);
   // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
   Result<Admission, SpawnError> admit(TaskSpec spec, Time now);
@@ -80,11 +82,23 @@ class Kernel {
   // A submitted session finished its queued work: it leaves flight and is driven again.
   void complete_session(std::string session, std::string reason, Time now);
 
-  // Cancels the selected live tasks; returns how many were newly cancelled. A pending task ends
-  // Cancelled at once; a running one gets a Cancel command and ends Cancelled when its work returns.
+  // Cancels the selected live tasks; returns how many of them were newly cancelled. A pending task
+  // ends Cancelled at once; a running one gets a Cancel command and ends Cancelled when its work
+  // returns. A pending waiter (TaskSpec::after, AllSucceeded) of a cancelled task ends Cancelled too,
+  // selected or not; only selected tasks are counted.
   std::size_t abort(const AbortSelector& which, Time now);
   // abort of one task: false for an unknown task, a terminal one, or one already being cancelled.
   bool cancel(TaskId id, Time now);
+
+  // Pauses the selected queued work: a rule, so that tasks spawned (or retried) later that match it
+  // are paused too. Paused tasks stay pending (TaskInfo::paused) and keep their place: their spawn
+  // order, and their position in their sequence lane, where a paused head holds the tasks behind
+  // it. Running attempts are not touched. Returns how many pending tasks were newly paused (0 when
+  // the rule was already in force). Rules are durable through the snapshot.
+  std::size_t pause(const PauseSelector& which, Time now);
+  // Lifts the rule: the tasks it held that no other rule holds become ready again, in their
+  // original order. Returns how many were resumed (0 when no such rule was in force).
+  std::size_t resume(const PauseSelector& which, Time now);
 
   // Waits for the selected tasks that no earlier flush took; a FlushDone command with the first
   // error among them follows once every one is terminal (at once when none is live).
@@ -99,6 +113,8 @@ class Kernel {
   // Loads durable state (normally once, at start, before any spawn). Tasks that were running come
   // back Failed "task orphaned: runtime restarted while running", or pending again where their
   // retry policy says requeue_on_restart and attempts remain. Ids the kernel already has are skipped.
+  // Pause rules come back from the snapshot; durable waiters link again to the dependencies they
+  // still wait for, and one that is gone (not durable) counts as ended unsuccessfully.
   void restore(const Snapshot& snapshot, Time now);
 
   // ---- outputs ------------------------------------------------------------------------------

@@ -32,6 +32,14 @@ struct ScopePurpose {
 using FlushSelector = std::variant<flush_selector::All, flush_selector::Scope, flush_selector::Purpose,
                                    flush_selector::ScopePurpose>;
 
+// Which queued work a pause or resume is about (Kernel::pause). A rule, not a list: tasks spawned
+// later that match it are paused too, until a resume with the same selector lifts it.
+namespace pause_selector {
+struct Owner { std::string owner; friend bool operator==(const Owner&, const Owner&) = default; };        // every task of an owner
+struct Purpose { std::string purpose; friend bool operator==(const Purpose&, const Purpose&) = default; };  // tasks whose SequenceKey has this purpose
+}  // namespace pause_selector
+using PauseSelector = std::variant<pause_selector::Owner, pause_selector::Purpose>;
+
 enum class ShutdownMode : std::uint8_t {
   Drain,   // let running attempts finish; pending work stays pending (and persisted)
   Cancel,  // ask running attempts to stop; pending work stays pending (and persisted)

@@ -32,6 +32,8 @@ struct Snapshot {
   std::vector<TaskInfo> tasks;       // durable tasks only, by id
   std::vector<QuotaUsage> quotas;    // by key
   std::vector<RateLimitUsage> rate_limits;  // by key: every bucket a start has touched
+  std::vector<std::string> paused_owners;    // the pause rules in force (Kernel::pause), sorted
+  std::vector<std::string> paused_purposes;
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tasklane/task_spec.hpp"
 
@@ -28,6 +29,8 @@ struct TaskInfo {
   std::optional<std::string> error;  // the last attempt's error
   Json result;                       // the successful attempt's result, null otherwise
   bool cancel_requested = false;     // running, asked to stop; ends Cancelled when the work returns
+  std::vector<TaskId> waiting_for;   // pending: the dependencies (spec.after) not yet terminal, by id
+  bool paused = false;               // pending and held by a pause rule (Kernel::pause): it keeps its place, starts nothing
   friend bool operator==(const TaskInfo&, const TaskInfo&) = default;
 };
 

@@ -11,6 +11,7 @@
 //   spec.dedup = DedupSpec{"refresh-index"};       // a second spawn answers the live task's id
 //   spec.rate_limit = RateLimit{"openai", 60, seconds(60)};  // at most 60 starts a minute
 //   spec.heartbeat = seconds(10);                  // the work reports progress at least every 10 s
+//   spec.after = {fetch_id, parse_id};             // ready once both completed (DependencyMode)
 //
 // Every field has a safe default; Kernel::spawn checks the spec and answers a SpawnError that
 // says what to fix.
@@ -103,6 +104,17 @@ struct DedupSpec {
   friend bool operator==(const DedupSpec&, const DedupSpec&) = default;
 };
 
+// Dependencies (TaskSpec::after): the task stays pending, and keeps its place in its sequence lane,
+// until every dependency is terminal; then it is considered like any other pending task.
+//   AllFinished:  any outcome of a dependency will do.
+//   AllSucceeded: a dependency that ends Failed or TimedOut fails the waiter ("dependency bg_3
+//                 failed: <its error>"); one that ends Cancelled cancels it ("dependency bg_3 was
+//                 cancelled"). A dependency that is retried is not terminal: the waiter waits for
+//                 its final outcome.
+// Dependencies must already exist when the waiter is spawned, so ids only point back in time and
+// no cycle can form. A dependency lost in a restart (it was not durable) counts as ended unsuccessfully.
+enum class DependencyMode : std::uint8_t { AllSucceeded = 0, AllFinished = 1 };
+
 struct TaskSpec {
   std::string kind;
   Json payload;  // null when absent
@@ -122,6 +134,8 @@ struct TaskSpec {
   std::optional<QuotaSpec> quota;
   std::optional<DedupSpec> dedup;
   std::optional<RateLimit> rate_limit;
+  std::vector<TaskId> after;  // dependencies: ids the kernel gave earlier (at most Config::max_dependencies)
+  DependencyMode after_mode = DependencyMode::AllSucceeded;
   ParentContext parent;
   bool inbox = false;    // a sub-agent: Kernel::send may deliver messages to it
   bool durable = false;  // every change is emitted as a Persist command
@@ -132,5 +146,7 @@ const char* to_string(Priority p);
 std::optional<Priority> parse_priority(std::string_view text);
 const char* to_string(DedupMode m);
 std::optional<DedupMode> parse_dedup_mode(std::string_view text);
+const char* to_string(DependencyMode m);
+std::optional<DependencyMode> parse_dependency_mode(std::string_view text);
 
 }  // namespace tasklane

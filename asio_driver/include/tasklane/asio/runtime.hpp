@@ -170,6 +170,32 @@ class runtime {
         token, std::move(which));
   }
 
+  // Pauses the selected queued work (Kernel::pause): void(error_code, std::size_t how_many_newly_paused).
+  template <class Token>
+  auto async_pause(PauseSelector which, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code, std::size_t)>(
+        [impl = impl_](auto handler, PauseSelector w) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), w = std::move(w)]() {
+            const std::size_t n = core_of(impl).pause(w);
+            complete(impl, h, std::error_code{}, n);
+          });
+        },
+        token, std::move(which));
+  }
+
+  // Lifts a pause rule (Kernel::resume): void(error_code, std::size_t how_many_resumed).
+  template <class Token>
+  auto async_resume(PauseSelector which, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code, std::size_t)>(
+        [impl = impl_](auto handler, PauseSelector w) {
+          run_on_strand(impl, [impl, h = share(std::move(handler)), w = std::move(w)]() {
+            const std::size_t n = core_of(impl).resume(w);
+            complete(impl, h, std::error_code{}, n);
+          });
+        },
+        token, std::move(which));
+  }
+
   // Sends a message to a sub-agent's inbox: void(error_code).
   template <class Token>
   auto async_send(TaskId to, std::string from, Json message, Token&& token) {

@@ -13,7 +13,9 @@
 //      no start under a rate limit without a free token (checked as GCRA, independently of the
 //      kernel's bucket);
 //   5. a task's attempt numbers go up by one at every Start;
-//   6. at most one FlushDone per flush id.
+//   6. at most one FlushDone per flush id;
+//   7. a task with dependencies starts only after the Notify of each one the checker knows, and
+//      with AllSucceeded only when each of them completed.
 //
 // With the simulation:
 //   tasklane::sim::InvariantChecker checker(sim.kernel());
@@ -78,6 +80,9 @@ class InvariantChecker {
     std::optional<SequenceKey> key;
     std::optional<QuotaSpec> quota;
     std::optional<RateLimit> rate_limit;
+    std::vector<TaskId> after;
+    DependencyMode after_mode = DependencyMode::AllSucceeded;
+    TaskStatus final_status = TaskStatus::Pending;  // as notified
     Duration timeout{0};
     bool has_timeout = false;
     std::optional<Duration> heartbeat;

@@ -62,6 +62,10 @@ class RuntimeCore {
   void admit(TaskSpec spec, AdmitDone done);
   std::size_t abort(const AbortSelector& which);
   bool cancel(TaskId id);
+  // Kernel::pause / resume: answer how many pending tasks were newly paused / resumed. With a data
+  // directory the rules are made durable at once (a snapshot is written), so a crash keeps them.
+  std::size_t pause(const PauseSelector& which);
+  std::size_t resume(const PauseSelector& which);
   void flush(const FlushSelector& which, std::function<void(std::optional<std::string> first_error)> done);
   Result<void, SendError> send(TaskId to, std::string from, Json message);
   void poke(std::optional<std::string> session, std::string reason);

@@ -113,6 +113,12 @@ class TaskRuntime : public QObject {
   // Any selector: a task, a tree, an owner, a run, all.
   std::size_t abort(const tasklane::AbortSelector& which);
 
+  // Pauses the queued work of an owner or a purpose (Kernel::pause): it stays pending, keeps its
+  // place, and so does work spawned later under the rule; answers how many were newly paused.
+  // resume lifts the rule and answers how many became ready again.
+  std::size_t pause(const tasklane::PauseSelector& which);
+  std::size_t resume(const tasklane::PauseSelector& which);
+
   // Waits for the selected tasks; `done` and flushFinished follow once every one is terminal,
   // with the first error among them. Answers the number flushFinished will carry.
   Q_INVOKABLE quint64 flush(const tasklane::FlushSelector& which = tasklane::FlushSelector{},
