@@ -111,6 +111,8 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
     });
   };
   hooks.now = &system_now;
+  // Read once: a pool that is given more threads later still gets at most this many drainers.
+  hooks.work_threads = static_cast<std::size_t>(std::max(1, d_->pool->maxThreadCount()));
   d_->core = std::make_unique<drivers::RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
   d_->metrics = d_->core->metrics();
 
