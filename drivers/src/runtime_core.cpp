@@ -182,12 +182,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 
   void on(command::Start& s) {
     const TaskInfo* info = kernel.get(s.id);
-    Running r;
+    Running& r = running.insert_or_assign(s.id, Running{}).first->second;  // a fresh token for this attempt
     r.attempt = s.attempt;
     r.kind = s.kind;
     r.owner = info ? info->spec.owner : std::string();
     if (s.inbox) r.inbox = std::make_shared<Inbox>();
-    running[s.id] = r;
     publish(TaskEvent{TaskEventKind::Started, s.id, r.owner, s.kind, s.attempt, TaskStatus::Running, 0, {}, nullptr, {}});
     const WorkFunction* work = handlers.find(s.kind);
     const AsyncWorkFunction* async_work = handlers.find_async(s.kind);
