@@ -100,6 +100,7 @@ struct Kernel::State {
     if (stopping && !stopped && running == 0) {
       stopped = true;
       ++poll_generation;  // no more polls once stopped
+      runner.stop();      // nor drives waiting behind an outstanding one
       out.emplace_back(command::PersistSnapshot{snapshot()});
       out.emplace_back(command::Stopped{});
     }

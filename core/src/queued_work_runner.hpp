@@ -48,6 +48,10 @@ class QueuedWorkRunner {
     return true;
   }
 
+  // The kernel stopped: requests waiting behind the outstanding one are dropped, so its late answer
+  // is taken (the session it names enters flight) but drives nothing more.
+  void stop() { backlog_.clear(); }
+
   bool in_flight(const std::string& session) const { return inflight_.count(session) != 0; }
   std::size_t in_flight_count() const { return inflight_.size(); }
   bool awaiting_answer() const { return awaiting_.has_value(); }

@@ -50,13 +50,36 @@ std::string to_json_line(const LogRecord& record) {
 }
 
 LogSink json_lines_sink(std::ostream& out, LogLevel min_level) {
-  auto mutex = std::make_shared<std::mutex>();
-  return [&out, min_level, mutex](const LogRecord& record) {
+  struct Shared {
+    std::mutex mutex;
+    std::uint64_t dropped = 0;  // lines a failed write lost since the last one that got through
+  };
+  auto shared = std::make_shared<Shared>();
+  return [&out, min_level, shared](const LogRecord& record) {
     if (record.level < min_level) return;
     const std::string line = to_json_line(record);
-    std::lock_guard lock(*mutex);
+    std::lock_guard lock(shared->mutex);
+    // A failed write (disk full, closed pipe) sets the stream's error state, after which every
+    // write would be a silent no-op: clear it, so logging resumes once the device takes bytes again.
+    if (!out) out.clear();
+    if (shared->dropped > 0) {
+      const std::string notice = to_json_line(LogRecord{LogLevel::Warn, record.time, "log_lines_dropped",
+                                                        Json{{"count", shared->dropped}}});
+      out << notice << '\n';
+      out.flush();
+      if (!out) {
+        out.clear();
+        ++shared->dropped;
+        return;
+      }
+      shared->dropped = 0;
+    }
     out << line << '\n';
     out.flush();
+    if (!out) {
+      out.clear();
+      ++shared->dropped;
+    }
   };
 }
 

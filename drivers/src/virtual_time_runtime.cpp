@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -27,7 +28,13 @@ struct VirtualTimeRuntime::Impl {
   std::optional<Time> deadline;
   std::multimap<Time, std::function<void()>> alarms;  // sleep_for
   int waiting = 0;                                    // outstanding waiting calls
-  std::vector<std::thread> workers;
+  // A thread per attempt; a finished one is joined the next time work starts, so a long run does
+  // not keep every exited thread's stack until the runtime goes.
+  struct Worker {
+    std::thread thread;
+    std::atomic<bool> finished{false};
+  };
+  std::list<Worker> workers;
 
   std::thread owner;
 
@@ -75,12 +82,22 @@ void VirtualTimeRuntime::Impl::run_work(std::function<void()> job) {
   // Counted busy from here, before the thread exists, so the clock cannot jump in between. The
   // job posts its report to the owner before it returns, so the queue holds it before the count drops.
   busy_work.fetch_add(1);
-  workers.emplace_back([this, job = std::move(job)] {
+  for (auto w = workers.begin(); w != workers.end();) {
+    if (!w->finished.load()) {
+      ++w;
+      continue;
+    }
+    w->thread.join();
+    w = workers.erase(w);
+  }
+  Worker& worker = workers.emplace_back();
+  worker.thread = std::thread([this, &worker, job = std::move(job)] {
     current_work_runtime = this;
     job();
     current_work_runtime = nullptr;
     busy_work.fetch_sub(1);
     changed.notify_one();
+    worker.finished.store(true);
   });
 }
 
@@ -156,7 +173,7 @@ VirtualTimeRuntime::~VirtualTimeRuntime() {
     s.stopping = true;
   });
   s.owner.join();
-  for (auto& w : s.workers) w.join();  // cancelled work returns; what it reports is dropped
+  for (auto& w : s.workers) w.thread.join();  // cancelled work returns; what it reports is dropped
 }
 
 void VirtualTimeRuntime::start(StartDone done) {

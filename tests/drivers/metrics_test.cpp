@@ -165,5 +165,39 @@ TEST(JsonLinesLog, OneObjectPerLineWithTimeLevelEventAndFields) {
   EXPECT_FALSE(parse_log_level("loud"));
 }
 
+// A stream buffer that refuses every byte while `full` is set, as a full disk does.
+class FullDevice : public std::stringbuf {
+ public:
+  bool full = false;
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override { return full ? 0 : std::stringbuf::xsputn(s, n); }
+  int_type overflow(int_type c) override { return full ? traits_type::eof() : std::stringbuf::overflow(c); }
+};
+
+TEST(JsonLinesLog, LinesLostToAFailingStreamAreCountedAndLoggingResumes) {
+  FullDevice device;
+  std::ostream out(&device);
+  const LogSink sink = json_lines_sink(out, LogLevel::Info);
+  const auto at = std::chrono::system_clock::time_point(std::chrono::microseconds(1'795'612'901'817'152));
+  device.full = true;
+  sink(LogRecord{LogLevel::Info, at, "lost_one", Json::object()});
+  sink(LogRecord{LogLevel::Info, at, "lost_two", Json::object()});
+  EXPECT_EQ(device.str(), "");
+  device.full = false;
+  sink(LogRecord{LogLevel::Info, at, "after", Json::object()});
+  std::istringstream lines(device.str());
+  std::string first, second, rest;
+  ASSERT_TRUE(std::getline(lines, first));
+  ASSERT_TRUE(std::getline(lines, second));
+  EXPECT_FALSE(std::getline(lines, rest)) << rest;
+  const Json notice = Json::parse(first);
+  EXPECT_EQ(notice.at("event"), "log_lines_dropped");
+  EXPECT_EQ(notice.at("level"), "warn");
+  EXPECT_EQ(notice.at("fields").at("count"), 2);
+  EXPECT_EQ(Json::parse(second).at("event"), "after");
+  EXPECT_TRUE(out.good()) << "the stream's error state was cleared";
+}
+
 }  // namespace
 }  // namespace tasklane::drivers

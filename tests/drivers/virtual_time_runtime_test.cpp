@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
+#include <string>
 #include <memory>
 #include <optional>
 
@@ -169,6 +171,31 @@ TEST(VirtualTimeRuntime, OutsideWaitOffAWorkThreadChangesNothing) {
   ASSERT_EQ(future.wait_for(conformance::harness_timeout), std::future_status::ready);
   EXPECT_EQ(rt->now(), t0 + seconds(10));
   EXPECT_EQ(wait(*rt, busy).value_or(TaskInfo{}).status, TaskStatus::Completed);
+}
+
+// This process's virtual memory in kB (Linux /proc/self/status VmSize). A thread that exited but
+// was never joined keeps its stack mapped; a joined one gives it back (or to glibc's small cache).
+std::size_t virtual_memory_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmSize:", 0) == 0) return std::stoul(line.substr(7));
+  }
+  return 0;
+}
+
+TEST(VirtualTimeRuntime, FinishedWorkThreadsAreJoinedAsNewWorkStarts) {
+  HandlerRegistry handlers;
+  handlers.add("quick", [](WorkContext&) { return Outcome::success(); });
+  auto rt = started(std::move(handlers));
+  const std::size_t before = virtual_memory_kb();
+  ASSERT_GT(before, 0u);
+  for (int i = 0; i < 300; ++i) {
+    const auto info = wait(*rt, spawn_ok(*rt, task("quick")));
+    ASSERT_EQ(info.value_or(TaskInfo{}).status, TaskStatus::Completed);
+  }
+  // One thread per attempt, each with a stack of megabytes: unjoined, 300 of them keep gigabytes.
+  EXPECT_LT(virtual_memory_kb(), before + 256 * 1024) << "exited work threads were not joined";
 }
 
 }  // namespace

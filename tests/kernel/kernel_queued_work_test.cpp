@@ -99,5 +99,21 @@ TEST(KernelQueuedWork, NothingIsDrivenOnceStopped) {
   EXPECT_EQ(h.kernel.next_deadline(), std::nullopt);
 }
 
+// A drive outstanding at shutdown: its answer still arrives, but the requests that queued behind it
+// must not be driven by the stopped kernel.
+TEST(KernelQueuedWork, AnAnswerAfterStoppedDrivesNoWaitingRequest) {
+  Harness h(runner_on());
+  h.tick(ms(0));  // startup drive, request 1, unanswered
+  h.kernel.poke(std::string("a"), "wake", ms(1));
+  h.kernel.poke(std::nullopt, "again", ms(2));
+  h.kernel.shutdown(ShutdownMode::Drain, ms(3));
+  h.drain();
+  ASSERT_TRUE(h.kernel.stopped());
+  h.kernel.answer_queued_work(1, std::string("b"), ms(4));
+  EXPECT_TRUE(queued_work(h.drain()).empty());
+  EXPECT_EQ(h.kernel.stats().ignored_completions, 0u) << "the answer was the outstanding one: not ignored";
+  EXPECT_EQ(h.kernel.next_deadline(), std::nullopt);
+}
+
 }  // namespace
 }  // namespace tasklane

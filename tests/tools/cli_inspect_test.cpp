@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "real_run.hpp"
+#include "tasklane/drivers/file_journal.hpp"
 #include "tasklane/json.hpp"
 
 namespace tasklane::tools_test {
@@ -96,6 +97,30 @@ TEST_F(CliInspect, BadUsageExits2AndSaysWhy) {
   r = tasklane_cli({"inspect", (dir_->path / "nowhere").string()});
   EXPECT_EQ(r.exit_code, cli::exit_bad_usage);
   EXPECT_NE(r.err.find("no data directory"), std::string::npos) << r.err;
+}
+
+TEST(CliInspectRows, ALongErrorIsShownWholeOnOneLine) {
+  TempDir dir("tasklane-cli-long-row");
+  TaskInfo record;
+  record.id = TaskId{7};
+  record.spec.kind = "summarize";
+  record.spec.owner = "alice";
+  record.status = TaskStatus::Failed;
+  record.attempt = 1;
+  const std::string reason(3000, 'e');
+  record.error = "model said:\n" + reason + "\nend";
+  {
+    auto opened = drivers::FileJournal::open(dir.path);
+    ASSERT_TRUE(opened) << opened.error().message;
+    opened.value().journal->append(record);
+    ASSERT_TRUE(opened.value().journal->commit());
+  }
+  const auto r = tasklane_cli({"inspect", dir.path.string()});
+  ASSERT_EQ(r.exit_code, cli::exit_ok) << r.err;
+  const auto at = r.out.find("model said: " + reason + " end\n");
+  ASSERT_NE(at, std::string::npos) << "the whole error, its line breaks as spaces";
+  const auto line_start = r.out.rfind('\n', at) + 1;
+  EXPECT_EQ(r.out.compare(line_start, 4, "bg_7"), 0) << "on the task's own row";
 }
 
 }  // namespace

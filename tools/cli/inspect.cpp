@@ -1,5 +1,4 @@
 // tasklane inspect DIR: a data directory's tasks, read without changing or locking anything.
-#include <cstdio>
 #include <filesystem>
 #include <ostream>
 
@@ -25,13 +24,26 @@ const char* const usage =
 
 std::string ms_text(Time t) { return std::to_string(t.count() / 1000); }
 
-std::string row(const char* format, const std::string& id, const std::string& kind, const std::string& owner,
-                const std::string& name, const std::string& status, const std::string& attempt, const std::string& due,
-                const std::string& error) {
-  char line[1024];
-  std::snprintf(line, sizeof line, format, id.c_str(), kind.c_str(), owner.c_str(), name.c_str(), status.c_str(),
-                attempt.c_str(), due.c_str(), error.c_str());
-  return line;
+// One table cell: padded to `width` (right-aligned for numbers), never cut, so a long error or
+// name is shown whole and only pushes the rest of its row to the right.
+std::string cell(const std::string& text, std::size_t width, bool right = false) {
+  if (text.size() >= width) return text;
+  const std::string pad(width - text.size(), ' ');
+  return right ? pad + text : text + pad;
+}
+
+// A last error may hold line breaks; a table row must stay one line.
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+std::string row(const std::string& id, const std::string& kind, const std::string& owner, const std::string& name,
+                const std::string& status, const std::string& attempt, const std::string& due, const std::string& error) {
+  return cell(id, 8) + ' ' + cell(kind, 14) + ' ' + cell(owner, 10) + ' ' + cell(name, 14) + ' ' + cell(status, 10) + ' ' +
+         cell(attempt, 7, true) + ' ' + cell(due, 15, true) + "  " + one_line(error) + '\n';
 }
 
 }  // namespace
@@ -86,10 +98,9 @@ int inspect_command(const Args& args, Console& console) {
                 << "\n";
     return exit_ok;
   }
-  const char* format = "%-8s %-14s %-10s %-14s %-10s %7s %15s  %s\n";
-  console.out << row(format, "ID", "KIND", "OWNER", "NAME", "STATUS", "ATTEMPT", "DUE_MS", "LAST ERROR");
+  console.out << row("ID", "KIND", "OWNER", "NAME", "STATUS", "ATTEMPT", "DUE_MS", "LAST ERROR");
   for (const TaskInfo* t : shown) {
-    console.out << row(format, to_string(t->id), t->spec.kind, t->spec.owner, t->spec.name.value_or("-"), to_string(t->status),
+    console.out << row(to_string(t->id), t->spec.kind, t->spec.owner, t->spec.name.value_or("-"), to_string(t->status),
                        std::to_string(t->attempt), ms_text(t->due), t->error.value_or(""));
   }
   console.out << shown.size() << " of " << r.snapshot.tasks.size() << " tasks; " << r.records_replayed

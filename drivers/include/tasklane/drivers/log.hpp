@@ -42,7 +42,8 @@ using LogSink = std::function<void(const LogRecord&)>;
 std::string to_json_line(const LogRecord& record);
 
 // Writes each record at `min_level` or above as one line and flushes it; thread-safe. `out` must
-// outlive the sink.
+// outlive the sink. A line the stream fails to take is counted, not retried; the first line that
+// gets through afterwards is preceded by {"event":"log_lines_dropped","fields":{"count":N}}.
 LogSink json_lines_sink(std::ostream& out, LogLevel min_level = LogLevel::Info);
 // The same into a file it appends to (kept open by the sink); the error names the file.
 Result<LogSink, std::string> json_lines_file_sink(const std::filesystem::path& file, LogLevel min_level = LogLevel::Info);
