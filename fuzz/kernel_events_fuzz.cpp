@@ -64,6 +64,10 @@ struct Run {
     }
     trace.push_back(std::move(te));
     drain();
+    // After the commands: the timers this input fired went off before the heartbeat moved its deadline.
+    if (const auto* beat = std::get_if<event::Heartbeat>(&trace.back().event)) {
+      checker.on_heartbeat(kernel.last_time(), beat->id, beat->attempt);
+    }
   }
 };
 
@@ -106,6 +110,7 @@ TaskSpec make_spec(FuzzedDataProvider& in, std::uint64_t next_id) {
   if (in.ConsumeBool()) {
     s.dedup = DedupSpec{pick(in, {"d1", "d2", ""}), in.ConsumeBool() ? DedupMode::KeepExisting : DedupMode::ReplacePending};
   }
+  if (in.ConsumeBool()) s.heartbeat = Duration{in.ConsumeIntegralInRange<std::int64_t>(-1, 30'000)};
   return s;
 }
 
@@ -207,6 +212,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         run->feed(event::Restore{snapshot});
         break;
       }
+      case 12:  // a heartbeat of a started attempt (maybe a stale one), or of an unknown task
+        if (!run->started.empty() && in.ConsumeIntegralInRange<int>(0, 9) > 0) {
+          const auto [id, attempt] = run->started[in.ConsumeIntegralInRange<std::size_t>(0, run->started.size() - 1)];
+          run->feed(event::Heartbeat{id, attempt});
+        } else {
+          run->feed(event::Heartbeat{TaskId{in.ConsumeIntegralInRange<std::uint64_t>(0, 64)},
+                                     in.ConsumeIntegralInRange<std::uint32_t>(0, 5)});
+        }
+        break;
       default:
         run->feed(event::Tick{});
         break;

@@ -43,7 +43,7 @@ std::string format_line(Time at, const std::string& verb, const std::string& tex
 void say(Time at, const std::string& text) { std::printf("%s -- %s\n", stamp(at).c_str(), text.c_str()); }
 
 WorkPlan takes(std::int64_t ms, Outcome outcome = Outcome::success()) {
-  return WorkPlan{milliseconds(ms), std::move(outcome), false, milliseconds(2)};
+  return WorkPlan{milliseconds(ms), std::move(outcome), false, milliseconds(2), std::nullopt};
 }
 
 TaskSpec task(std::string kind, Priority priority) {
@@ -67,7 +67,7 @@ class Demo {
       return takes(4, Outcome::failure("vector store rejected the batch: dimension mismatch (1536 != 768)", false));
     });
     sim_.on_kind("sub_agent", [](const WorkRequest&) { return takes(100, Outcome::success({{"answered", 2}})); });
-    sim_.on_kind("research", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, milliseconds(2)}; });
+    sim_.on_kind("research", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, milliseconds(2), std::nullopt}; });
     sim_.on_kind("export_transcript", [](const WorkRequest&) { return takes(5, Outcome::success({{"bytes", 18230}})); });
     sim_.on_kind("summarize_session", [](const WorkRequest&) { return takes(20, Outcome::success({{"summary", "ok"}})); });
 

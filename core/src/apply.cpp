@@ -30,8 +30,11 @@ void apply(Kernel& kernel, const TimedEvent& e) {
           (void)kernel.send(ev.to, ev.from, ev.message, now);
         } else if constexpr (std::is_same_v<E, event::Shutdown>) {
           kernel.shutdown(ev.mode, now);
-        } else {
+        } else if constexpr (std::is_same_v<E, event::Restore>) {
           kernel.restore(ev.snapshot, now);
+        } else {
+          static_assert(std::is_same_v<E, event::Heartbeat>, "every event has its kernel input");
+          kernel.heartbeat(ev.id, ev.attempt, now);
         }
       },
       e.event);

@@ -12,7 +12,7 @@
 //     parent), taking the struct's default, so {"kind":"sleep","owner":"alice","payload":{"ms":5}}
 //     is a whole spawn body. Every other struct requires its non-optional, non-Json fields.
 //       spec   {"kind","payload","owner","name","description","priority","key","run_after_us",
-//               "timeout_us","retry","quota","dedup","rate_limit","parent","inbox","durable"}
+//               "timeout_us","heartbeat_us","retry","quota","dedup","rate_limit","parent","inbox","durable"}
 //       key    {"agent","scope","purpose"}
 //       retry  {"max_attempts","initial_backoff_us","multiplier","max_backoff_us","jitter",
 //               "non_retryable_errors":[..],"requeue_on_restart"}
@@ -26,7 +26,7 @@
 //                 "rate_limits":[{"key","tokens","refilled_at_us"}..]}  (rate_limits: left out when empty)
 //   - Variants are objects naming their alternative in snake_case, beside the alternative's fields:
 //       event   {"type": "spawn"|"complete"|"tick"|"poke"|"queued_work_answer"|"session_complete"|
-//                        "abort"|"flush"|"send"|"shutdown"|"restore", ...}
+//                        "abort"|"flush"|"send"|"shutdown"|"restore"|"heartbeat", ...}
 //       command {"type": "start"|"cancel"|"persist"|"persist_snapshot"|"notify"|"deliver"|
 //                        "flush_done"|"stopped"|"run_queued_work", ...}
 //       abort selector {"select": "task" (+"id") | "tree" (+"root") | "owner" (+"owner") |
@@ -89,7 +89,7 @@ std::optional<CancelReason> parse_cancel_reason(std::string_view text) {
 // The alternatives' names, in the order of their variant.
 constexpr std::array<const char*, std::variant_size_v<Event>> event_types{
     "spawn", "complete", "tick",  "poke",     "queued_work_answer", "session_complete",
-    "abort", "flush",    "send",  "shutdown", "restore"};
+    "abort", "flush",    "send",  "shutdown", "restore",            "heartbeat"};
 constexpr std::array<const char*, std::variant_size_v<Command>> command_types{
     "start", "cancel", "persist", "persist_snapshot", "notify", "deliver", "flush_done", "stopped", "run_queued_work"};
 constexpr std::array<const char*, std::variant_size_v<AbortSelector>> abort_selects{"task", "tree", "owner", "run",
@@ -171,6 +171,7 @@ Json write(const TaskSpec& spec) {
   put(j, "name", spec.name);
   if (spec.key) j["key"] = write(*spec.key);
   put(j, "timeout_us", spec.timeout);
+  put(j, "heartbeat_us", spec.heartbeat);
   if (spec.quota) j["quota"] = write(*spec.quota);
   if (spec.dedup) j["dedup"] = write(*spec.dedup);
   if (spec.rate_limit) j["rate_limit"] = write(*spec.rate_limit);
@@ -265,6 +266,7 @@ Json write(const event::Flush& e) { return {{"which", write(e.which)}}; }
 Json write(const event::Send& e) { return {{"to", to_string(e.to)}, {"from", e.from}, {"message", e.message}}; }
 Json write(const event::Shutdown& e) { return {{"mode", mode_name(e.mode)}}; }
 Json write(const event::Restore& e) { return {{"snapshot", write(e.snapshot)}}; }
+Json write(const event::Heartbeat& e) { return {{"id", to_string(e.id)}, {"attempt", e.attempt}}; }
 Json write(const Event& event) {
   return with_tag(std::visit([](const auto& e) { return write(e); }, event), "type", event_types[event.index()]);
 }
@@ -561,6 +563,7 @@ void read(const Reader& r, TaskSpec& out) {
   r.optional("key", out.key);
   r.defaulted("run_after_us", out.run_after);
   r.optional("timeout_us", out.timeout);
+  r.optional("heartbeat_us", out.heartbeat);
   r.defaulted("retry", out.retry);
   r.optional("quota", out.quota);
   r.optional("dedup", out.dedup);
@@ -682,6 +685,10 @@ void read(const Reader& r, event::Send& out) {
 }
 void read(const Reader& r, event::Shutdown& out) { r.required("mode", out.mode); }
 void read(const Reader& r, event::Restore& out) { r.required("snapshot", out.snapshot); }
+void read(const Reader& r, event::Heartbeat& out) {
+  r.required("id", out.id);
+  r.required("attempt", out.attempt);
+}
 void read(const Reader& r, Event& out) { read_variant(r, out, "type", event_types, "event type"); }
 
 void read(const Reader& r, TimedEvent& out) {

@@ -11,6 +11,7 @@
 
 #include "command_queue.hpp"
 #include "flush_tracker.hpp"
+#include "heartbeats.hpp"
 #include "id_set.hpp"
 #include "id_table.hpp"
 #include "queued_work_runner.hpp"
@@ -32,6 +33,8 @@ struct Entry {
   TaskInfo info;
   std::uint64_t due_generation = 0;  // invalidates TaskDue timers armed before the last change
   std::vector<std::pair<std::string, Json>> inbox_backlog;  // messages sent before the attempt started (no allocation while empty)
+  std::optional<Time> attempt_deadline;    // the running attempt's per-attempt timeout
+  std::optional<Time> heartbeat_deadline;  // the running attempt's heartbeat deadline (see heartbeats.hpp)
 };
 
 std::string timed_out_message(Duration timeout) {
@@ -119,7 +122,8 @@ struct Kernel::State {
         return stopping || it == tasks.end() || it->second.info.status != TaskStatus::Pending ||
                it->second.due_generation != t.generation;
       }
-      case TimerKind::AttemptTimeout: {
+      case TimerKind::AttemptTimeout:
+      case TimerKind::HeartbeatDue: {
         const auto it = tasks.find(t.task);
         return it == tasks.end() || it->second.info.status != TaskStatus::Running ||
                it->second.info.attempt != t.generation;
@@ -143,7 +147,8 @@ struct Kernel::State {
           consider(tasks.at(t.task));
           break;
         case TimerKind::AttemptTimeout:
-          on_timeout(tasks.at(t.task));
+        case TimerKind::HeartbeatDue:
+          on_attempt_timer(tasks.at(t.task));
           break;
       }
     }
@@ -219,6 +224,12 @@ struct Kernel::State {
       deadline = now + *info.spec.timeout;
       timers.arm(*deadline, TimerKind::AttemptTimeout, info.id, info.attempt);
     }
+    e.attempt_deadline = deadline;
+    e.heartbeat_deadline.reset();
+    if (info.spec.heartbeat) {
+      e.heartbeat_deadline = now + *info.spec.heartbeat;
+      timers.arm(*e.heartbeat_deadline, TimerKind::HeartbeatDue, info.id, info.attempt);
+    }
     out.emplace_back(command::Start{info.id, info.attempt, info.spec.kind, info.spec.payload, deadline, info.spec.inbox});
     for (auto& [from, message] : e.inbox_backlog) {
       out.emplace_back(command::Deliver{info.id, info.attempt, std::move(from), std::move(message)});
@@ -253,7 +264,23 @@ struct Kernel::State {
     finish(e, final_status, std::move(error));
   }
 
-  void on_timeout(Entry& e) {
+  // A timer of the running attempt fired: a deadline passed, or a heartbeat moved the one it was armed for.
+  void on_attempt_timer(Entry& e) {
+    switch (detail::expiry(e.attempt_deadline, e.heartbeat_deadline, now)) {
+      case detail::AttemptExpiry::None:
+        timers.arm(*e.heartbeat_deadline, TimerKind::HeartbeatDue, e.info.id, e.info.attempt);
+        return;
+      case detail::AttemptExpiry::Timeout:
+        on_timeout(e, timed_out_message(*e.info.spec.timeout));
+        return;
+      case detail::AttemptExpiry::Heartbeat:
+        ++stats.heartbeat_timeouts;
+        on_timeout(e, detail::heartbeat_timeout_message(*e.info.spec.heartbeat));
+        return;
+    }
+  }
+
+  void on_timeout(Entry& e, std::string error) {
     TaskInfo& info = e.info;
     --running;
     ++stats.attempt_timeouts;
@@ -262,7 +289,7 @@ struct Kernel::State {
       finish(e, TaskStatus::Cancelled, std::nullopt);
       return;
     }
-    end_attempt_with_error(e, timed_out_message(*info.spec.timeout), true, TaskStatus::TimedOut);
+    end_attempt_with_error(e, std::move(error), true, TaskStatus::TimedOut);
   }
 
   bool retryable(const TaskInfo& info, const Outcome& outcome) const {
@@ -557,6 +584,18 @@ void Kernel::complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time no
     ++s.stats.ignored_completions;
   } else {
     s.on_complete(it->second, std::move(outcome));
+  }
+  s.settle();
+}
+
+void Kernel::heartbeat(TaskId id, std::uint32_t attempt, Time now) {
+  State& s = *state_;
+  s.observe(now);  // a deadline that passed before this heartbeat arrived wins
+  const auto it = s.tasks.find(id);
+  if (it == s.tasks.end() || it->second.info.status != TaskStatus::Running || it->second.info.attempt != attempt) {
+    ++s.stats.ignored_heartbeats;
+  } else if (const auto& interval = it->second.info.spec.heartbeat) {
+    it->second.heartbeat_deadline = s.now + *interval;  // the armed timer re-arms itself here when it fires
   }
   s.settle();
 }

@@ -63,6 +63,14 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
     return refuse(SpawnErrorCode::InvalidTimeout,
                   "timeout must be positive (got " + std::to_string(spec.timeout->count()) + " us); leave it out for none");
   }
+  if (spec.heartbeat && spec.heartbeat->count() <= 0) {
+    return refuse(SpawnErrorCode::InvalidHeartbeat, "heartbeat must be positive (got " +
+                                                        std::to_string(spec.heartbeat->count()) +
+                                                        " us); leave it out for none");
+  }
+  if (spec.heartbeat && *spec.heartbeat > std::chrono::hours(24 * 365 * 10)) {
+    return refuse(SpawnErrorCode::InvalidHeartbeat, "heartbeat must be at most ten years");
+  }
   if (spec.run_after.count() < 0) return refuse(SpawnErrorCode::InvalidDelay, "run_after must not be negative");
   if (spec.quota && spec.quota->cooldown.count() < 0) return refuse(SpawnErrorCode::InvalidDelay, "quota.cooldown must not be negative");
   if (spec.quota && spec.quota->key.empty()) return refuse(SpawnErrorCode::InvalidDelay, "quota.key must not be empty");

@@ -16,6 +16,7 @@ enum class TimerKind : std::uint8_t {
   TaskDue,         // a delay, backoff or cooldown ended: reconsider the task
   AttemptTimeout,  // the running attempt `generation` reached its deadline
   QueuedWorkPoll,  // the queued-work runner's poll
+  HeartbeatDue,    // the running attempt `generation` may have missed its heartbeat (see heartbeats.hpp)
 };
 
 struct Timer {

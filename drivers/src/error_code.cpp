@@ -25,6 +25,7 @@ class category_impl final : public std::error_category {
       case errc::not_persisted: return "task accepted but its record could not be persisted";
       case errc::invalid_dedup: return "dedup key must not be empty";
       case errc::invalid_rate_limit: return "invalid rate limit: it needs a key, at least 1 start and a positive interval";
+      case errc::invalid_heartbeat: return "heartbeat interval must be positive (at most ten years)";
       case errc::task_not_found: return "task not found";
       case errc::not_owner: return "caller does not own this task";
       case errc::task_terminated: return "task already finished";

@@ -43,6 +43,7 @@ InvariantChecker::Track InvariantChecker::make_track(const TaskInfo& info) const
   t.rate_limit = info.spec.rate_limit;
   t.has_timeout = info.spec.timeout.has_value();
   if (info.spec.timeout) t.timeout = *info.spec.timeout;
+  t.heartbeat = info.spec.heartbeat;
   t.durable = info.spec.durable;
   t.earliest = info.created_at + info.spec.run_after;
   return t;
@@ -141,6 +142,8 @@ void InvariantChecker::on_start(Time at, const command::Start& start) {
   }
   track.attempt = start.attempt;
   track.deadline = start.deadline;
+  track.heartbeat_deadline.reset();
+  if (track.heartbeat) track.heartbeat_deadline = at + *track.heartbeat;
   track.started = true;
   track.attempt_live = true;
   live_attempts_.insert(id);
@@ -154,10 +157,12 @@ void InvariantChecker::on_cancel(Time at, const command::Cancel& cancel) {
                       std::to_string(cancel.attempt) + ", which is not running");
   }
   if (cancel.reason != CancelReason::TimedOut) return;
-  if (!track.deadline) {
+  std::optional<Time> end = track.deadline;
+  if (track.heartbeat_deadline && (!end || *track.heartbeat_deadline < *end)) end = track.heartbeat_deadline;
+  if (!end) {
     violation(at, name + " timed out, but its attempt has no deadline");
-  } else if (at < *track.deadline) {
-    violation(at, name + " timed out before its deadline " + format_time(*track.deadline));
+  } else if (at < *end) {
+    violation(at, name + " timed out before its deadline " + format_time(*end));
   }
   end_attempt(cancel.id, track);  // the kernel no longer counts it, whatever the work does
 }
@@ -326,9 +331,24 @@ std::vector<TaskId> InvariantChecker::unnotified() const {
   return out;
 }
 
+void InvariantChecker::on_heartbeat(Time at, TaskId id, std::uint32_t attempt) {
+  const auto it = tasks_.find(id);
+  if (it == tasks_.end()) return;
+  Track& track = it->second;
+  // A beat at or after the deadline came too late: the kernel fired the timeout first.
+  if (!track.attempt_live || track.attempt != attempt || !track.heartbeat || !track.heartbeat_deadline ||
+      at >= *track.heartbeat_deadline) {
+    return;
+  }
+  track.heartbeat_deadline = std::max(at, kernel_.last_time()) + *track.heartbeat;
+}
+
 void watch(Simulation& sim, InvariantChecker& checker) {
   sim.on_command([&checker](Time at, const Command& c) { checker.on_command(at, c); });
-  sim.on_input([&checker](const TimedEvent& e) { checker.after_input(e.at); });
+  sim.on_input([&checker](const TimedEvent& e) {
+    if (const auto* beat = std::get_if<event::Heartbeat>(&e.event)) checker.on_heartbeat(e.at, beat->id, beat->attempt);
+    checker.after_input(e.at);
+  });
 }
 
 }  // namespace tasklane::sim

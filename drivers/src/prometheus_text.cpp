@@ -68,6 +68,11 @@ std::string prometheus_text(const MetricsSnapshot& m, const std::string& prefix)
   w.family("ignored_completions_total", "counter",
            "Completions the kernel ignored: stale attempts, unknown tasks, tasks not running.");
   w.sample("ignored_completions_total", "", c.ignored_completions);
+  w.family("heartbeat_timeouts_total", "counter", "Of attempt_timeouts_total: attempts that missed their heartbeat.");
+  w.sample("heartbeat_timeouts_total", "", c.heartbeat_timeouts);
+  w.family("ignored_heartbeats_total", "counter",
+           "Heartbeats the kernel ignored: stale attempts, unknown tasks, tasks not running.");
+  w.sample("ignored_heartbeats_total", "", c.ignored_heartbeats);
 
   struct Gauge {
     const char* name;

@@ -8,6 +8,7 @@
 #include "work_reports.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -196,12 +197,13 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       });
       return;
     }
-    WorkContext context{s.id, s.attempt, std::move(s.payload), r.token, {}, r.inbox};
+    WorkContext context{s.id, s.attempt, std::move(s.payload), r.token, {}, r.inbox, {}};
     context.progress = [reports = reports, id = s.id, attempt = s.attempt](double fraction, std::string message) {
-      reports->add(WorkReport{id, attempt, std::nullopt, fraction, std::move(message)});
+      reports->add(WorkReport{id, attempt, std::nullopt, fraction, std::move(message), nullptr});
     };
+    context.heartbeat = info && info->spec.heartbeat ? heartbeat_for(s.id, s.attempt) : std::function<void()>([] {});
     auto report = [reports = reports, id = s.id, attempt = s.attempt](Outcome outcome) {
-      reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}});
+      reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
     };
     if (async_work) {
       starting.push_back([work = *async_work, context = std::move(context), report]() mutable {
@@ -216,6 +218,22 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     starting.push_back([work = *work, context = std::move(context), report]() mutable { report(run_work(work, context)); });
+  }
+
+  // The work's heartbeat(): at most one on its way to the owner at a time; the rest fold into it.
+  // It travels with the work's other reports, so that it is never seen after the outcome.
+  std::function<void()> heartbeat_for(TaskId id, std::uint32_t attempt) {
+    auto in_flight = std::make_shared<std::atomic<bool>>(false);
+    return [reports = reports, id, attempt, in_flight] {
+      if (in_flight->exchange(true, std::memory_order_acq_rel)) return;
+      reports->add(WorkReport{id, attempt, std::nullopt, 0, {}, in_flight});
+    };
+  }
+
+  void on_heartbeat(TaskId id, std::uint32_t attempt) {
+    const Time t = input([&] { return Event{event::Heartbeat{id, attempt}}; });
+    kernel.heartbeat(id, attempt, t);
+    drain();
   }
 
   void on(command::Cancel& c) {
@@ -305,13 +323,16 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     kernel.answer_queued_work(r.request, std::move(submitted), t);
   }
 
-  // The batch of reports the workers made since the last one, in order; each outcome is its own
+  // The batch of reports the workers made since the last one, in order; each outcome (and beat) is its own
   // kernel input (and drain), exactly as if it had come alone.
   void take_reports() {
     taking_reports = true;
     for (auto& r : reports->take()) {
       if (r.outcome) {
         on_work_done(r.id, r.attempt, std::move(*r.outcome));
+      } else if (r.beat_in_flight) {
+        r.beat_in_flight->store(false, std::memory_order_release);  // a beat after this point is sent anew
+        on_heartbeat(r.id, r.attempt);
       } else {
         on_progress(r.id, r.attempt, r.fraction, r.message);
       }

@@ -40,7 +40,7 @@ std::uint64_t fnv_command(std::uint64_t h, Time at, const Command& command) {
   return fnv_bytes(h, bytes, sizeof bytes);
 }
 
-WorkPlan default_plan(const WorkRequest&) { return WorkPlan{milliseconds(1), Outcome::success(), false, Duration{0}}; }
+WorkPlan default_plan(const WorkRequest&) { return WorkPlan{milliseconds(1), Outcome::success(), false, Duration{0}, std::nullopt}; }
 
 // The fault generator's seed: apart from the workload's generator, so that switching faults on
 // leaves every draw the workload makes where it was.
@@ -84,6 +84,8 @@ struct Simulation::Impl {
     std::optional<Due> due;  // nullopt: hanging work that nothing has cancelled yet
     Outcome outcome;
     Duration cancel_latency{0};
+    std::optional<Duration> heartbeat_every;
+    std::optional<Due> beat;  // the next heartbeat, in `beats`
   };
 
   Config config;
@@ -99,6 +101,7 @@ struct Simulation::Impl {
 
   std::map<AttemptKey, InFlight> flight;
   std::set<Due> due;
+  std::set<Due> beats;  // the next heartbeat of each attempt in flight that beats
 
   std::vector<TimedEvent> trace;
   std::vector<std::size_t> restarts;
@@ -245,6 +248,7 @@ struct Simulation::Impl {
     kernel = Kernel(config);
     flight.clear();
     due.clear();
+    beats.clear();
     flushes.clear();  // flush ids belong to the dead kernel; the fresh one counts from 1 again
     unsynced.clear();
     awaiting_ack.clear();
@@ -281,14 +285,19 @@ struct Simulation::Impl {
     WorkPlan plan = handler == handlers.end() ? default_plan(request) : handler->second(request);
     if (!plan.never_returns && roll(faults.hang)) {
       plan.never_returns = true;
+      plan.heartbeat_every.reset();  // a stuck call stops reporting progress
       FaultRecord f = fault_at(FaultKind::Hang);
       f.task = start.id;
       f.attempt = start.attempt;
       fault(f);
     }
-    InFlight work{std::nullopt, plan.outcome, std::max(plan.cancel_latency, Duration{0})};
+    InFlight work{std::nullopt, plan.outcome, std::max(plan.cancel_latency, Duration{0}), std::nullopt, std::nullopt};
     const AttemptKey key{start.id, start.attempt};
     if (!plan.never_returns) work.due = schedule(key, now + std::max(plan.duration, Duration{0}));
+    if (plan.heartbeat_every && plan.heartbeat_every->count() > 0) {
+      work.heartbeat_every = plan.heartbeat_every;
+      work.beat = schedule_beat(key, now + *plan.heartbeat_every);
+    }
     flight[key] = std::move(work);
   }
 
@@ -339,6 +348,23 @@ struct Simulation::Impl {
     return d;
   }
 
+  Due schedule_beat(const AttemptKey& key, Time at) {
+    const Due d{at, rng.next(), next_order++, key.first, key.second};
+    beats.insert(d);
+    return d;
+  }
+
+  // The work of this attempt reports a heartbeat, and will again unless it has returned by then.
+  void beat() {
+    const Due d = *beats.begin();
+    beats.erase(beats.begin());
+    now = std::max(now, d.at);
+    const AttemptKey key{d.id, d.attempt};
+    InFlight& work = flight.at(key);
+    work.beat = schedule_beat(key, now + *work.heartbeat_every);
+    input(event::Heartbeat{d.id, d.attempt}, [&] { kernel.heartbeat(d.id, d.attempt, now); });
+  }
+
   // ---- time ---------------------------------------------------------------------------------
 
   // When the driver calls tick() next: at the kernel's deadline, or later or earlier where a timer
@@ -366,13 +392,20 @@ struct Simulation::Impl {
   std::optional<Time> next_event() {
     std::optional<Time> next = wakeup();
     if (!due.empty() && (!next || due.begin()->at < *next)) next = due.begin()->at;
+    if (!beats.empty() && (!next || beats.begin()->at < *next)) next = beats.begin()->at;
     return next;
   }
 
   bool step() {
     const std::optional<Time> tick_at = wakeup();
-    if (due.empty() && !tick_at) return false;
-    // On a tie the deadline goes first: the kernel would fire it inside complete() anyway.
+    if (due.empty() && beats.empty() && !tick_at) return false;
+    // On a tie the deadline goes first: the kernel would fire it inside complete() anyway. A
+    // heartbeat goes last: after the completion of the same instant, it is a stale one.
+    if (!beats.empty() && (!tick_at || beats.begin()->at < *tick_at) &&
+        (due.empty() || beats.begin()->at < due.begin()->at)) {
+      beat();
+      return true;
+    }
     if (tick_at && (due.empty() || *tick_at <= due.begin()->at)) {
       now = std::max(now, *tick_at);
       if (timer->early_at) {
@@ -393,6 +426,7 @@ struct Simulation::Impl {
     const Due d = *due.begin();
     due.erase(due.begin());
     auto node = flight.extract(AttemptKey{d.id, d.attempt});
+    if (node.mapped().beat) beats.erase(*node.mapped().beat);  // returned work beats no more
     now = std::max(now, d.at);
     Outcome outcome = std::move(node.mapped().outcome);
     const Outcome copy = outcome;

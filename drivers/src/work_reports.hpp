@@ -1,10 +1,12 @@
-// WorkReports: what running work tells its runtime (progress, then the outcome), carried from the
+// WorkReports: what running work tells its runtime (progress, heartbeats, the outcome), carried from the
 // workers to the owner in batches (HandoffBatch): a busy owner takes many outcomes per wake-up
 // instead of one post (an allocated closure and a possible futex wake) per task. Reports keep
 // their order: one worker's progress is never seen after its outcome.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,9 +21,10 @@ namespace tasklane::drivers {
 struct WorkReport {
   TaskId id;
   std::uint32_t attempt = 0;
-  std::optional<Outcome> outcome;  // set: the attempt ended; unset: progress
-  double fraction = 0;
+  std::optional<Outcome> outcome;  // set: the attempt ended
+  double fraction = 0;             // progress, when neither outcome nor beat_in_flight is set
   std::string message;
+  std::shared_ptr<std::atomic<bool>> beat_in_flight;  // set: a heartbeat (the flag folds beats into one)
 };
 
 class WorkReports {

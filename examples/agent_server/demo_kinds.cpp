@@ -17,11 +17,12 @@ std::int64_t payload_int(const WorkContext& ctx, const char* name, std::int64_t 
   return fallback;
 }
 
-// Waits `ms` in slices, reporting progress; false when cancelled first.
+// Waits `ms` in slices, reporting progress and a heartbeat each; false when cancelled first.
 bool work_for(WorkContext& ctx, std::int64_t ms, const char* what) {
   constexpr std::int64_t slice = 50;
   for (std::int64_t done = 0; done < ms; done += slice) {
     if (ctx.cancel.cancelled()) return false;
+    ctx.heartbeat();
     ctx.progress(static_cast<double>(done) / static_cast<double>(ms), what);
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(slice, ms - done)));
   }
@@ -30,6 +31,10 @@ bool work_for(WorkContext& ctx, std::int64_t ms, const char* what) {
 }
 
 Outcome sleep(WorkContext& ctx) {
+  if (ctx.payload.is_object() && ctx.payload.value("stuck", false)) {  // a call that hangs, silent, until cancelled
+    while (!ctx.cancel.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return Outcome::failure("cancelled while stuck");
+  }
   const auto ms = payload_int(ctx, "ms", 1000);
   if (!work_for(ctx, ms, "sleeping")) return Outcome::failure("cancelled while sleeping");
   return Outcome::success({{"slept_ms", ms}});

@@ -1,5 +1,6 @@
 // The agent server's built-in task kinds, each behaving like real agent work:
-//   sleep        payload {"ms": N}: waits N ms in steps, reporting progress; honours cancellation
+//   sleep        payload {"ms": N}: waits N ms in steps, reporting progress and heartbeats; honours
+//                cancellation. {"stuck": true}: hangs without a heartbeat until cancelled
 //   flaky        payload {"failures": N, "ms": M}: fails its first N attempts, then succeeds
 //   compact      payload {"ms": N}: memory compaction; by default a per-owner quota with a 1 s
 //                cooldown and a 3 s timeout (a slow compaction is cut off and retried)

@@ -86,6 +86,7 @@ tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const Json&
   });
   f.field("run_after_ms", [&](const Json& v, const std::string& at) { spec.run_after = f.millis(v, at, 0); });
   f.field("timeout_ms", [&](const Json& v, const std::string& at) { spec.timeout = f.millis(v, at, 1); });
+  f.field("heartbeat_ms", [&](const Json& v, const std::string& at) { spec.heartbeat = f.millis(v, at, 1); });
   f.field("durable", [&](const Json& v, const std::string& at) { spec.durable = f.boolean(v, at); });
   f.field("inbox", [&](const Json& v, const std::string& at) { spec.inbox = f.boolean(v, at); });
   f.field("key", [&](const Json& v, const std::string& at) {
@@ -181,6 +182,7 @@ Json task_json(const tasklane::TaskInfo& info) {
   if (const auto& limit = info.spec.rate_limit) {
     j["rate_limit"] = {{"key", limit->key}, {"starts", limit->starts}, {"interval_ms", limit->interval.count() / 1000}};
   }
+  if (info.spec.heartbeat) j["heartbeat_ms"] = info.spec.heartbeat->count() / 1000;
   if (info.finished_at) j["finished_at_ms"] = info.finished_at->count() / 1000;
   if (info.error) j["error"] = *info.error;
   if (!info.result.is_null()) j["result"] = info.result;

@@ -1,7 +1,7 @@
 // The agent server's spawn body: {"kind": "sleep", "owner": "alice", "payload": {"ms": 2000},
 // "priority": "high", "run_after_ms": 0, "timeout_ms": 5000, "key": {...}, "retry": {...},
 // "dedup_key": "refresh", "dedup_mode": "keep_existing" | "replace_pending",
-// "rate_limit": {"key": "openai", "starts": 60, "interval_ms": 60000}, ...}
+// "rate_limit": {"key": "openai", "starts": 60, "interval_ms": 60000}, "heartbeat_ms": 10000, ...}
 // turned into a TaskSpec, with an error that names the field at fault.
 #pragma once
 

@@ -94,9 +94,73 @@ TYPED_TEST_P(DriverFeatures, ABadRateLimitIsRefusedWithItsCode) {
   EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_rate_limit));
 }
 
+// ---- heartbeats --------------------------------------------------------------------------------
+
+// The first attempt hangs without a heartbeat: it is cancelled as timed out (by the heartbeat, with
+// no per-attempt timeout at all) and the retry, which returns at once, completes the task.
+TYPED_TEST_P(DriverFeatures, WorkThatStopsBeatingTimesOutAndIsRetried) {
+  Signal never;
+  HandlerRegistry handlers;
+  handlers.add("stuck_call", [&](WorkContext& ctx) {
+    if (ctx.attempt == 1) {
+      ctx.heartbeat();  // alive once, then stuck
+      const bool cancelled = hold(ctx, never);
+      return cancelled ? Outcome::failure("cancelled") : Outcome::failure("never cancelled");
+    }
+    return Outcome::success(Json{{"attempt", ctx.attempt}});
+  });
+  auto h = this->open(std::move(handlers));
+  TaskSpec spec = task("stuck_call");
+  spec.heartbeat = milliseconds(150);
+  spec.retry.max_attempts = 2;
+  spec.retry.initial_backoff = milliseconds(1);
+  const TaskId id = this->spawn_ok(*h, spec);
+  const TaskInfo info = this->wait_ok(*h, id);
+  EXPECT_EQ(info.status, TaskStatus::Completed);
+  EXPECT_EQ(info.attempt, 2u);
+  EXPECT_EQ(info.result, (Json{{"attempt", 2}}));
+  EXPECT_EQ(h->read([](const Kernel& k) { return k.stats().heartbeat_timeouts; }), 1u);
+}
+
+// Work that beats, from a hot loop, keeps its attempt alive past the interval; the beats of the
+// loop fold together on their way to the owner, and none of them is stale.
+TYPED_TEST_P(DriverFeatures, WorkThatBeatsOutlivesItsHeartbeatInterval) {
+  HandlerRegistry handlers;
+  handlers.add("long_call", [](WorkContext& ctx) {
+    for (int slice = 0; slice < 20; ++slice) {
+      for (int beat = 0; beat < 1000; ++beat) ctx.heartbeat();
+      std::this_thread::sleep_for(25ms);
+    }
+    ctx.heartbeat();
+    return Outcome::success();
+  });
+  auto h = this->open(std::move(handlers));
+  TaskSpec spec = task("long_call");
+  spec.heartbeat = milliseconds(300);  // the work takes 500 ms on a real clock
+  const auto began = std::chrono::steady_clock::now();
+  const TaskId id = this->spawn_ok(*h, spec);
+  const TaskInfo info = this->wait_ok(*h, id);
+  EXPECT_EQ(info.status, TaskStatus::Completed) << info.error.value_or("");
+  EXPECT_EQ(info.attempt, 1u);
+  if constexpr (TypeParam::real_clock) {
+    EXPECT_GE(std::chrono::steady_clock::now() - began, 500ms);
+  }
+  const auto stats = h->read([](const Kernel& k) { return k.stats(); });
+  EXPECT_EQ(stats.heartbeat_timeouts, 0u);
+  EXPECT_EQ(stats.ignored_heartbeats, 0u) << "the last beat reaches the owner before the work's outcome";
+}
+
+TYPED_TEST_P(DriverFeatures, ABadHeartbeatIsRefusedWithItsCode) {
+  auto h = this->open(HandlerRegistry{});
+  TaskSpec spec = task("any");
+  spec.heartbeat = Duration{0};
+  EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_heartbeat));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
                             ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
-                            ABadRateLimitIsRefusedWithItsCode);
+                            ABadRateLimitIsRefusedWithItsCode, WorkThatStopsBeatingTimesOutAndIsRetried,
+                            WorkThatBeatsOutlivesItsHeartbeatInterval, ABadHeartbeatIsRefusedWithItsCode);
 
 }  // namespace tasklane::conformance

@@ -72,7 +72,7 @@ TEST(InvariantChecker, CleanSimulationHasNoViolation) {
   watch(sim, checker);
   sim.on_kind("flaky", [](const WorkRequest& w) {
     return WorkPlan{milliseconds(static_cast<std::int64_t>(w.random % 5)),
-                    w.random % 3 ? Outcome::success() : Outcome::failure("flaked"), false, Duration{0}};
+                    w.random % 3 ? Outcome::success() : Outcome::failure("flaked"), false, Duration{0}, std::nullopt};
   });
   for (int i = 0; i < 20; ++i) {
     TaskSpec spec = task("flaky");
@@ -273,7 +273,7 @@ TEST(InvariantChecker, RestartForgetsLostTasksAndKeepsDurableOnes) {
   Simulation sim(Config{}, 2);
   InvariantChecker checker(sim.kernel());
   watch(sim, checker);
-  sim.on_kind("long", [](const WorkRequest&) { return WorkPlan{milliseconds(50), Outcome::success(), false, Duration{0}}; });
+  sim.on_kind("long", [](const WorkRequest&) { return WorkPlan{milliseconds(50), Outcome::success(), false, Duration{0}, std::nullopt}; });
   TaskSpec durable = task("long");
   durable.durable = true;
   const auto kept = sim.spawn(durable);

@@ -19,7 +19,7 @@ TaskSpec task(std::string kind) {
   return spec;
 }
 
-WorkPlan plan(Duration d, Outcome outcome = Outcome::success()) { return WorkPlan{d, std::move(outcome), false, Duration{0}}; }
+WorkPlan plan(Duration d, Outcome outcome = Outcome::success()) { return WorkPlan{d, std::move(outcome), false, Duration{0}, std::nullopt}; }
 
 std::vector<FaultRecord> faults_of(const Simulation& sim, FaultKind kind) {
   std::vector<FaultRecord> out;

@@ -24,7 +24,7 @@ TaskSpec task(std::string kind, std::string owner = "alice") {
   return spec;
 }
 
-WorkPlan plan(Duration d, Outcome outcome = Outcome::success()) { return WorkPlan{d, std::move(outcome), false, Duration{0}}; }
+WorkPlan plan(Duration d, Outcome outcome = Outcome::success()) { return WorkPlan{d, std::move(outcome), false, Duration{0}, std::nullopt}; }
 
 template <class C>
 std::vector<std::pair<Time, C>> only(const std::vector<TimedCommand>& commands) {
@@ -51,7 +51,7 @@ void busy_workload(Simulation& sim) {
     return plan(milliseconds(static_cast<std::int64_t>(w.random % 4)),
                 w.random % 2 ? Outcome::success() : Outcome::failure("flaked"));
   });
-  sim.on_kind("hang", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, milliseconds(2)}; });
+  sim.on_kind("hang", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, milliseconds(2), std::nullopt}; });
   sim.on_queued_work([](const command::RunQueuedWork& run) { return run.session; });
 
   TaskSpec slow = task("slow");
@@ -187,8 +187,8 @@ TEST(Simulation, StaleCompletionDoesNotDisturbTheRetry) {
 
 TEST(Simulation, RequestedCancelReturnsAfterTheCancelLatency) {
   Simulation sim(Config{}, 1);
-  sim.on_kind("long", [](const WorkRequest&) { return WorkPlan{milliseconds(100), Outcome::success(), false, milliseconds(3)}; });
-  sim.on_kind("hang", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, milliseconds(4)}; });
+  sim.on_kind("long", [](const WorkRequest&) { return WorkPlan{milliseconds(100), Outcome::success(), false, milliseconds(3), std::nullopt}; });
+  sim.on_kind("hang", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, milliseconds(4), std::nullopt}; });
   const TaskId a = spawn_ok(sim, task("long"));
   const TaskId b = spawn_ok(sim, task("hang"));
   sim.advance_to(milliseconds(10));
@@ -213,7 +213,7 @@ TEST(Simulation, RequestedCancelReturnsAfterTheCancelLatency) {
 
 TEST(Simulation, HangingWorkWithoutTimeoutLeavesRunUntilIdleQuiet) {
   Simulation sim(Config{}, 1);
-  sim.on_kind("hang", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, Duration{0}}; });
+  sim.on_kind("hang", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, Duration{0}, std::nullopt}; });
   const TaskId id = spawn_ok(sim, task("hang"));
   EXPECT_TRUE(sim.run_until_idle()) << "nothing will ever happen, so it is idle";
   EXPECT_EQ(sim.kernel().running(), 1u);
@@ -225,7 +225,7 @@ TEST(Simulation, HangingWorkWithoutTimeoutLeavesRunUntilIdleQuiet) {
 
 TEST(Simulation, HangingWorkEndsAtItsTimeout) {
   Simulation sim(Config{}, 1);
-  sim.on_kind("hang", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, milliseconds(1)}; });
+  sim.on_kind("hang", [](const WorkRequest&) { return WorkPlan{Duration{0}, Outcome::success(), true, milliseconds(1), std::nullopt}; });
   TaskSpec spec = task("hang");
   spec.timeout = milliseconds(8);
   const TaskId id = spawn_ok(sim, spec);

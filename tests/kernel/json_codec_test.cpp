@@ -28,6 +28,7 @@ TaskSpec full_spec() {
   spec.key = SequenceKey{"agent-1", "session-7", "facts"};
   spec.run_after = milliseconds(250);
   spec.timeout = seconds(30);
+  spec.heartbeat = milliseconds(1500);
   spec.retry.max_attempts = 5;
   spec.retry.initial_backoff = milliseconds(10);
   spec.retry.multiplier = 1.1;                  // not exactly representable: must still round-trip
@@ -94,6 +95,7 @@ std::vector<Event> every_event() {
       event::Flush{flush_selector::ScopePurpose{"session-7", "facts"}},
       event::Send{TaskId{5}, "bob", Json{{"text", "hi"}}},
       event::Shutdown{ShutdownMode::Cancel},
+      event::Heartbeat{TaskId{6}, 3},
       event::Restore{full_snapshot()},
   };
 }
@@ -208,6 +210,7 @@ TEST(JsonCodecShape, SpecFieldsAreSnakeCaseMicroseconds) {
   EXPECT_EQ(j["priority"], "high");
   EXPECT_EQ(j["run_after_us"], 250'000);
   EXPECT_EQ(j["timeout_us"], 30'000'000);
+  EXPECT_EQ(j["heartbeat_us"], 1'500'000);
   EXPECT_EQ(j["key"], (Json{{"agent", "agent-1"}, {"scope", "session-7"}, {"purpose", "facts"}}));
   EXPECT_EQ(j["retry"]["initial_backoff_us"], 10'000);
   EXPECT_EQ(j["quota"]["cooldown_us"], 5'000'000);
@@ -240,6 +243,7 @@ TEST(JsonCodecShape, EmptyOptionalsAreLeftOut) {
   EXPECT_FALSE(j.contains("name"));
   EXPECT_FALSE(j.contains("key"));
   EXPECT_FALSE(j.contains("timeout_us"));
+  EXPECT_FALSE(j.contains("heartbeat_us"));
   EXPECT_FALSE(j.contains("quota"));
   EXPECT_FALSE(j.contains("dedup"));
   EXPECT_EQ(j["parent"], Json::object());

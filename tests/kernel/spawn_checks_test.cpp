@@ -70,6 +70,10 @@ std::vector<Case> invalid_specs() {
       SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be positive");
   add("rate limit over centuries", [](TaskSpec& s) { s.rate_limit = RateLimit{"k", 1, std::chrono::hours(24 * 365 * 100)}; },
       SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be at most ten years");
+  add("zero heartbeat", [](TaskSpec& s) { s.heartbeat = Duration{0}; }, SpawnErrorCode::InvalidHeartbeat,
+      "heartbeat must be positive (got 0 us); leave it out for none");
+  add("heartbeat over centuries", [](TaskSpec& s) { s.heartbeat = std::chrono::hours(24 * 365 * 100); },
+      SpawnErrorCode::InvalidHeartbeat, "heartbeat must be at most ten years");
   add("unknown parent", [](TaskSpec& s) { s.parent.task = TaskId{9}; }, SpawnErrorCode::UnknownParent,
       "parent task bg_9 does not exist");
   return cases;

@@ -32,6 +32,7 @@ std::string describe(const TaskSpec& spec) {
   if (spec.key) os << " key=" << describe_key(*spec.key);
   if (spec.run_after.count() != 0) os << " run_after=" << describe(spec.run_after);
   if (spec.timeout) os << " timeout=" << describe(*spec.timeout);
+  if (spec.heartbeat) os << " heartbeat=" << describe(*spec.heartbeat);
   const RetryPolicy& r = spec.retry;
   if (!(r == RetryPolicy{})) {
     os << " retry{max=" << r.max_attempts << " init=" << describe(r.initial_backoff) << " mult=" << r.multiplier
@@ -111,6 +112,7 @@ std::string describe(const Event& event) {
             return "restore (" + std::to_string(e.snapshot.tasks.size()) + " tasks, next_id " +
                    std::to_string(e.snapshot.next_id) + ")";
           },
+          [](const event::Heartbeat& e) { return "heartbeat " + to_string(e.id) + "#" + std::to_string(e.attempt); },
       },
       event);
 }

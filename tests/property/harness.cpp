@@ -116,6 +116,7 @@ std::vector<SpawnErrorCode> KernelHarness::spec_refusals(const TaskSpec& spec) c
     if (reserved) why.push_back(SpawnErrorCode::ReservedName);
   }
   if (spec.timeout && spec.timeout->count() <= 0) why.push_back(SpawnErrorCode::InvalidTimeout);
+  if (spec.heartbeat && spec.heartbeat->count() <= 0) why.push_back(SpawnErrorCode::InvalidHeartbeat);
   if (spec.run_after.count() < 0) why.push_back(SpawnErrorCode::InvalidDelay);
   if (spec.quota && (spec.quota->cooldown.count() < 0 || spec.quota->key.empty())) why.push_back(SpawnErrorCode::InvalidDelay);
   const RetryPolicy& r = spec.retry;
@@ -249,11 +250,11 @@ void KernelHarness::complete_current(std::size_t pick, const Outcome& outcome, D
 void KernelHarness::complete_late(std::size_t pick, const Outcome& outcome, Duration past_deadline) {
   std::vector<TaskId> timed;
   for (const auto& [id, f] : tasks_) {
-    if (f.in_kernel && f.phase == Phase::Running && f.deadline) timed.push_back(id);
+    if (f.in_kernel && f.phase == Phase::Running && attempt_end(f)) timed.push_back(id);
   }
   if (timed.empty()) return complete_current(pick, outcome, past_deadline);
   const TaskFacts& f = tasks_.at(timed[pick % timed.size()]);
-  const Time at = std::max(now_, *f.deadline + past_deadline);
+  const Time at = std::max(now_, *attempt_end(f) + past_deadline);
   complete_attempt(timed[pick % timed.size()], f.attempt, outcome, at - now_);
 }
 
@@ -261,13 +262,14 @@ void KernelHarness::complete_attempt(TaskId id, std::uint32_t attempt, const Out
   begin_input(Input::Complete, skew, true);
   TaskFacts* f = live_facts(id);
   // A deadline at or before the completion's time wins: the attempt timed out first.
-  const bool applies = f && f->phase == Phase::Running && f->attempt == attempt && !(f->deadline && *f->deadline <= now_);
+  const bool applies = f && f->phase == Phase::Running && f->attempt == attempt && !(attempt_end(*f) && *attempt_end(*f) <= now_);
   const bool was_cancelling = applies && f->cancel_requested;
   bool retries = false;
   if (applies) {
     f->phase = Phase::AttemptEnded;
     f->ended_by = EndedBy::Completion;
     f->deadline.reset();
+    f->heartbeat_deadline.reset();
     scope_.completed = id;
     scope_.completed_ok = outcome.ok;
     const auto& fatal = f->spec.retry.non_retryable_errors;
@@ -359,6 +361,42 @@ void KernelHarness::complete_stale(std::size_t pick, const Outcome& outcome) {
 void KernelHarness::complete_unknown(std::uint64_t beyond, const Outcome& outcome) {
   fire_due_timers();
   complete_ignored(TaskId{next_id_ + beyond % 4}, 1 + static_cast<std::uint32_t>(beyond % 3), outcome);
+}
+
+// ---- heartbeat ----------------------------------------------------------------------------------
+
+// Due timers fire in a tick of their own first, so that the heartbeat is measured alone: it emits
+// nothing, and either moves the attempt's heartbeat deadline or is ignored and counted.
+void KernelHarness::heartbeat(std::size_t pick, bool current) {
+  fire_due_timers();
+  std::vector<std::pair<TaskId, std::uint32_t>> choices;
+  for (const auto& [id, f] : tasks_) {
+    for (std::uint32_t a = 0; a <= f.attempt + 1; ++a) {
+      const bool live = f.in_kernel && f.phase == Phase::Running && a == f.attempt;
+      if (live == current) choices.emplace_back(id, a);
+    }
+  }
+  if (choices.empty()) choices.emplace_back(TaskId{next_id_ + pick % 4}, 1 + static_cast<std::uint32_t>(pick % 3));
+  const auto [id, attempt] = choices[pick % choices.size()];
+  const Snapshot snapshot_before = kernel_.snapshot();
+  begin_input(Input::Heartbeat, Duration{0}, true);
+  TaskFacts* f = live_facts(id);
+  const bool applies = f && f->phase == Phase::Running && f->attempt == attempt;
+  if (!applies) {
+    ++expected_stats_.ignored_heartbeats;
+    Coverage::instance().hit("heartbeat ignored");
+  } else if (f->spec.heartbeat) {
+    f->heartbeat_deadline = now_ + *f->spec.heartbeat;
+    Coverage::instance().hit("heartbeat moved its deadline");
+  } else {
+    Coverage::instance().hit("heartbeat of a task without an interval");
+  }
+  record(event::Heartbeat{id, attempt});
+  kernel_.heartbeat(id, attempt, now_);
+  const auto batch = drain();
+  HARNESS_EXPECT(batch.empty(), "a heartbeat emitted " + describe(batch.front()));
+  HARNESS_EXPECT(kernel_.snapshot() == snapshot_before, "a heartbeat changed the durable state");
+  end_input();
 }
 
 // ---- time ---------------------------------------------------------------------------------------

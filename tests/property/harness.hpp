@@ -42,7 +42,9 @@ struct TaskFacts {
   Phase phase = Phase::Pending;
   EndedBy ended_by = EndedBy::None;
   std::uint32_t attempt = 0;      // attempts started so far
-  std::optional<Time> deadline;   // of the running attempt
+  std::optional<Time> deadline;   // of the running attempt (its per-attempt timeout)
+  std::optional<Time> heartbeat_deadline;  // of the running attempt: its start or last heartbeat + spec.heartbeat
+  std::string timeout_error;      // the error of the timeout that ended the last attempt
   bool cancel_requested = false;
   bool in_kernel = true;          // get() has it: false once forgotten, or dropped by a restart
   bool indexed = true;            // the current kernel knows it, perhaps only as a forgotten link of a tree
@@ -104,6 +106,9 @@ class KernelHarness {
   // one, an attempt of a pending or finished task, or of a task lost in a restart.
   void complete_stale(std::size_t pick, const Outcome& outcome);
   void complete_unknown(std::uint64_t beyond, const Outcome& outcome);
+  // A heartbeat for the pick-th running attempt (current), or one the kernel must ignore (stale:
+  // an older or later attempt, a pending, finished or lost task; or an unknown id).
+  void heartbeat(std::size_t pick, bool current);
   void tick_by(Duration d);
   void tick_to_deadline(Duration before);  // next_deadline() - before, never backwards
   void tick_in_the_past(Duration ago);     // a tick stamped earlier than the last input: taken as now
@@ -128,7 +133,7 @@ class KernelHarness {
   const Config& config() const { return config_; }
 
  private:
-  enum class Input : std::uint8_t { Spawn, Complete, Tick, Poke, Answer, SessionDone, Abort, Flush, Send, Shutdown, Restore };
+  enum class Input : std::uint8_t { Spawn, Complete, Tick, Poke, Answer, SessionDone, Abort, Flush, Send, Shutdown, Restore, Heartbeat };
 
   struct Scope {
     Input input = Input::Tick;
@@ -238,5 +243,11 @@ class KernelHarness {
   } while (false)
 
 inline const std::string orphan_error = "task orphaned: runtime restarted while running";
+
+// When the running attempt ends unless it completes: the earlier of its timeout and heartbeat deadlines.
+inline std::optional<Time> attempt_end(const TaskFacts& f) {
+  if (f.deadline && f.heartbeat_deadline) return std::min(*f.deadline, *f.heartbeat_deadline);
+  return f.deadline ? f.deadline : f.heartbeat_deadline;
+}
 
 }  // namespace tasklane::property

@@ -82,6 +82,9 @@ void KernelHarness::check_tasks() {
       HARNESS_EXPECT(info->status == TaskStatus::Pending,
                      name + " ended an attempt without a Notify, so it must wait for a retry, but it is " +
                          to_string(info->status));
+      if (f.ended_by == EndedBy::Timeout && f.timeout_error.rfind("heartbeat", 0) == 0) {
+        Coverage::instance().hit("retry after a missed heartbeat");
+      }
       Coverage::instance().hit(f.ended_by == EndedBy::Restore   ? "re-queued at restore"
                                : f.ended_by == EndedBy::Timeout ? "retry after a timeout"
                                                                 : "retry after a failure");
@@ -200,11 +203,12 @@ void KernelHarness::check_scheduling() {
 
   const auto wake = kernel_.next_deadline();
   for (const auto& [id, f] : tasks_) {
-    if (!f.in_kernel || f.phase != Phase::Running || !f.deadline) continue;
+    const auto end = attempt_end(f);  // the per-attempt timeout, or the heartbeat deadline
+    if (!f.in_kernel || f.phase != Phase::Running || !end) continue;
     if (scope_.fires_timers) {  // invariant 5: a timeout fires at its deadline
-      HARNESS_EXPECT(*f.deadline > now_, to_string(id) + " is still running past its deadline after timers fired");
+      HARNESS_EXPECT(*end > now_, to_string(id) + " is still running past its deadline after timers fired");
     }
-    HARNESS_EXPECT(wake && *wake <= *f.deadline, "next_deadline() would wake the driver after the deadline of " + to_string(id));
+    HARNESS_EXPECT(wake && *wake <= *end, "next_deadline() would wake the driver after the deadline of " + to_string(id));
   }
   if (scope_.fires_timers) {
     HARNESS_EXPECT(!wake || *wake > now_, "after timers fired, next_deadline() must lie in the future");

@@ -30,6 +30,11 @@ const char* phase_name(Phase p) {
 
 bool is_error(TaskStatus s) { return s == TaskStatus::Failed || s == TaskStatus::TimedOut; }
 
+// The kernel names an interval in ms when whole, else in us (an independent spelling of heartbeats.hpp's).
+std::string heartbeat_text(Duration d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + " ms" : std::to_string(d.count()) + " us";
+}
+
 }  // namespace
 
 void KernelHarness::process(const std::vector<Command>& batch) {
@@ -54,6 +59,7 @@ void KernelHarness::process(const std::vector<Command>& batch) {
                                     "Stopped must follow PersistSnapshot");
                      stopped_ = true;
                      next_poll_.reset();
+                     runner_.stop();
                    },
                    [&](const command::RunQueuedWork& c) { on_run_queued_work(c); },
                },
@@ -132,6 +138,7 @@ void KernelHarness::on_start(const command::Start& c) {
   f->ended_by = EndedBy::None;
   f->attempt = c.attempt;
   f->deadline = deadline;
+  f->heartbeat_deadline = f->spec.heartbeat ? std::optional<Time>(now_ + *f->spec.heartbeat) : std::nullopt;
   ++expected_stats_.started;
   scope_.started.push_back(c.id);
 }
@@ -145,12 +152,24 @@ void KernelHarness::on_cancel(const command::Cancel& c) {
   switch (c.reason) {
     case CancelReason::TimedOut:
       HARNESS_EXPECT(scope_.fires_timers, "a timeout fired in an input that fires no timers");
-      HARNESS_EXPECT(f->deadline && now_ >= *f->deadline, to_string(c.id) + " timed out before its deadline");
+    {
+      const auto end = attempt_end(*f);
+      HARNESS_EXPECT(end && now_ >= *end, to_string(c.id) + " timed out before its deadline");
+      // The deadline that passed first names the end; at a tie, the per-attempt timeout.
+      const bool by_timeout = f->deadline && *f->deadline == *end;
+      f->timeout_error = by_timeout ? "timed out after " + std::to_string(f->spec.timeout->count() / 1000) + " ms"
+                                    : "heartbeat timeout: no heartbeat within " + heartbeat_text(*f->spec.heartbeat);
+      if (!by_timeout) {
+        ++expected_stats_.heartbeat_timeouts;
+        Coverage::instance().hit("cancel timed_out by a missed heartbeat");
+      }
       f->phase = Phase::AttemptEnded;
       f->ended_by = EndedBy::Timeout;
       f->deadline.reset();
+      f->heartbeat_deadline.reset();
       ++expected_stats_.attempt_timeouts;
       break;
+    }
     case CancelReason::Requested:
       HARNESS_EXPECT(scope_.input == Input::Abort && scope_.selected.count(c.id) && !f->cancel_requested,
                      "Cancel{requested} for " + to_string(c.id) + " which no abort selected, or twice");
@@ -202,7 +221,7 @@ void KernelHarness::on_notify(const command::Notify& c) {
                            (c.status == TaskStatus::TimedOut && f->attempt >= f->spec.retry.max_attempts),
                        name + " on a timeout with attempts left");
         if (c.status == TaskStatus::TimedOut) {
-          const std::string expected = "timed out after " + std::to_string(f->spec.timeout->count() / 1000) + " ms";
+          const std::string& expected = f->timeout_error;
           HARNESS_EXPECT(c.error == expected, "a timeout's error is '" + expected + "', got '" + c.error.value_or("") + "'");
         }
         break;
@@ -238,6 +257,7 @@ void KernelHarness::on_notify(const command::Notify& c) {
   f->final_result = c.result;
   f->cancel_requested = false;
   f->deadline.reset();
+  f->heartbeat_deadline.reset();
   f->undelivered.clear();
   note_terminal_for_flushes(c.id, c.error);
   terminal_order_.push_back(c.id);

@@ -98,6 +98,7 @@ void KernelHarness::restart(Duration skew) {
       f.phase = Phase::AttemptEnded;
       f.ended_by = EndedBy::Restore;
       f.deadline.reset();
+      f.heartbeat_deadline.reset();
     }
     if (f.phase != Phase::Terminal) unflushed_[id] = UnflushedFacts{f.spec.key, false, std::nullopt};
     f.considered_at = now_;

@@ -72,6 +72,8 @@ constexpr const char* required_paths[] = {
     "spawn replaced a pending task", "spawn beside a running holder of its dedup key",
     "spawn refused: invalid_rate_limit", "rate-limited start", "rate-limited start while others of its key wait",
     "rate-limited task waits for a token",
+    "spawn refused: invalid_heartbeat", "heartbeat moved its deadline", "heartbeat ignored",
+    "heartbeat of a task without an interval", "cancel timed_out by a missed heartbeat", "retry after a missed heartbeat",
     "start", "start of a retry", "start after its lane's earlier task", "start while other ready tasks wait",
     "start with messages waiting", "completion applied", "completion ignored", "completion after its deadline",
     "retry after a failure", "retry after a timeout", "re-queued at restore", "orphaned at restore",

@@ -41,7 +41,7 @@ std::optional<RateLimit> rate_limit() {
 
 // Breaks one field so that the spawn must be refused for it (and perhaps for others).
 void break_one(TaskSpec& spec) {
-  switch (*rc::gen::inRange(0, 12)) {
+  switch (*rc::gen::inRange(0, 13)) {
     case 0: spec.kind.clear(); break;
     case 1: spec.name = one_of({"parent", "self", "all", "broadcast", ""}); break;
     case 2: spec.timeout = Duration{*rc::gen::inRange<std::int64_t>(-5, 1)}; break;
@@ -53,6 +53,7 @@ void break_one(TaskSpec& spec) {
     case 8: spec.quota = QuotaSpec{"", Duration{0}, 0, false}; break;
     case 9: spec.dedup = DedupSpec{"", DedupMode::KeepExisting}; break;
     case 10: spec.rate_limit = RateLimit{"r1", *rc::gen::inRange<std::uint32_t>(0, 2), Duration{*rc::gen::inRange(-1, 1)}}; break;
+    case 11: spec.heartbeat = Duration{*rc::gen::inRange<std::int64_t>(-5, 1)}; break;
     default: spec.retry.initial_backoff = Duration{-1}; break;
   }
 }
@@ -69,6 +70,7 @@ TaskSpec spec(std::uint64_t spawns) {
   if (chance(50)) s.key = SequenceKey{"agent", one_of({"s1", "s2"}), one_of({"p1", "p2"})};
   if (chance(35)) s.run_after = micros(1, 50000);
   if (chance(45)) s.timeout = micros(1000, 60000);
+  if (chance(25)) s.heartbeat = chance(50) ? milliseconds(*rc::gen::inRange(1, 30)) : micros(500, 30000);
   s.retry = retry();
   s.quota = quota();
   s.dedup = dedup();

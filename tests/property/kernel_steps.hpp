@@ -98,6 +98,14 @@ struct CompleteStep : Step {
   }
 };
 
+struct HeartbeatStep : Step {
+  bool current;
+  std::size_t pick;
+  HeartbeatStep() : current(draw::chance(80)), pick(*rc::gen::inRange<std::size_t>(0, 64)) {}
+  void run(const Model&, KernelHarness& h) const override { h.heartbeat(pick, current); }
+  void show(std::ostream& os) const override { os << "heartbeat " << (current ? "current" : "stale") << " pick=" << pick; }
+};
+
 struct TickStep : Step {
   int mode;  // 0: by `by`; 1: exactly to next_deadline(); 2: just before it; 3: `by` in the past
   Duration by;
@@ -230,6 +238,7 @@ inline rc::Gen<StepPtr> next_step(const Model& m) {
       {40, step<SpawnStep>(m)},
       {40, step<CompleteStep>(m)},
       {28, step<TickStep>(m)},
+      {14, step<HeartbeatStep>(m)},
       {8, step<AbortStep>(m)},
       {8, step<FlushStep>(m)},
       {8, step<SendStep>(m)},

@@ -45,6 +45,10 @@ class RunnerModel {
     return true;
   }
 
+  // The kernel stopped: steps waiting behind the outstanding request are dropped (its late answer
+  // is still taken, but drives nothing more).
+  void stop() { backlog_.clear(); }
+
   std::optional<std::uint64_t> awaiting() const { return awaiting_; }
   std::uint64_t next_request() const { return next_request_; }
   const std::set<std::string>& in_flight() const { return in_flight_; }

@@ -103,6 +103,8 @@ TEST_F(AgentServerApi, BadRequestsGetA4xxWithAnErrorThatSaysWhatIsWrong) {
       {R"({"kind":"sleep","rate_limit":{"key":"k","starts":4294967297}})", 400, "rate_limit.starts"},
       {R"({"kind":"sleep","rate_limit":{"key":"k","interval_ms":9223372036854775807}})", 400, "rate_limit.interval_ms"},
       {R"({"kind":"sleep","timeout_ms":18446744073709551615})", 400, "timeout_ms"},
+      {R"({"kind":"sleep","heartbeat_ms":0})", 400, "heartbeat_ms"},
+      {R"({"kind":"sleep","heartbeat_ms":"often"})", 400, "heartbeat_ms"},
   };
   for (const auto& c : cases) {
     const Reply r = post_raw("/tasks", c.body);
@@ -175,6 +177,17 @@ TEST_F(AgentServerApi, ARateLimitHoldsTasksOverItPendingUntilATokenIsFree) {
   const std::string second = post("/tasks", body).body.value("id", "");
   EXPECT_EQ(wait_terminal(first.body.value("id", "")).value("status", ""), "completed");
   EXPECT_EQ(get("/tasks/" + second).body.value("status", ""), "pending") << "one start a minute";
+}
+
+TEST_F(AgentServerApi, AHeartbeatIntervalEndsASilentCallAndSparesOneThatBeats) {
+  const Reply stuck = post("/tasks", {{"kind", "sleep"}, {"owner", "dave"}, {"heartbeat_ms", 150}, {"payload", {{"stuck", true}}}});
+  ASSERT_EQ(stuck.status, 201u) << stuck.body.dump();
+  EXPECT_EQ(stuck.body.value("heartbeat_ms", 0), 150);
+  const Json ended = wait_terminal(stuck.body.value("id", ""));
+  EXPECT_EQ(ended.value("status", ""), "timed_out");
+  EXPECT_EQ(ended.value("error", ""), "heartbeat timeout: no heartbeat within 150 ms");
+  const Reply beating = post("/tasks", {{"kind", "sleep"}, {"owner", "dave"}, {"heartbeat_ms", 300}, {"payload", {{"ms", 700}}}});
+  EXPECT_EQ(wait_terminal(beating.body.value("id", "")).value("status", ""), "completed") << "it beats every 50 ms";
 }
 
 TEST_F(AgentServerApi, CancelAndCancelTree) {

@@ -25,6 +25,7 @@ enum class SpawnErrorCode : std::uint8_t {
   // Appended, never inserted: drivers/ maps each code to errc by its value.
   InvalidDedup,       // dedup.key empty
   InvalidRateLimit,   // rate_limit.key empty, starts 0, or interval not positive
+  InvalidHeartbeat,   // heartbeat given but not positive, or over ten years
 };
 
 struct SpawnError {

@@ -49,11 +49,16 @@ struct Send {
 };
 struct Shutdown { ShutdownMode mode = ShutdownMode::Drain; friend bool operator==(const Shutdown&, const Shutdown&) = default; };
 struct Restore { Snapshot snapshot; friend bool operator==(const Restore&, const Restore&) = default; };
+struct Heartbeat {
+  TaskId id;
+  std::uint32_t attempt = 0;
+  friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
+};
 }  // namespace event
 
 using Event = std::variant<event::Spawn, event::Complete, event::Tick, event::Poke, event::QueuedWorkAnswer,
                            event::SessionComplete, event::Abort, event::Flush, event::Send, event::Shutdown,
-                           event::Restore>;
+                           event::Restore, event::Heartbeat>;
 
 struct TimedEvent {
   Time at{0};

@@ -11,7 +11,8 @@
 //   if (auto at = kernel.next_deadline()) timer.arm(*at);
 //
 // Time that goes backwards is taken as the last time seen. No input throws; bad input answers a
-// typed error (spawn, send) or is ignored and counted (complete for an unknown or stale attempt).
+// typed error (spawn, send) or is ignored and counted (complete or heartbeat for an unknown or stale
+// attempt).
 #pragma once
 
 #include <cstddef>
@@ -61,6 +62,12 @@ class Kernel {
   // Attempt `attempt` of task `id` ended. Ignored (and counted) for an unknown task, a task that is
   // not running, or an attempt that is no longer current (it timed out, or a newer one started).
   void complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time now);
+
+  // Attempt `attempt` of task `id` is alive: its heartbeat deadline moves to now + spec.heartbeat.
+  // Emits nothing. Ignored (and counted in stats().ignored_heartbeats) for an unknown task, a task
+  // that is not running, or an attempt that is no longer current; like every input it first fires
+  // the timers due, so a heartbeat at or after the deadline comes too late.
+  void heartbeat(TaskId id, std::uint32_t attempt, Time now);
 
   // Fires every timer due at or before `now`: delays, backoffs, cooldowns, timeouts, polls.
   void tick(Time now);

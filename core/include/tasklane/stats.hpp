@@ -14,10 +14,12 @@ struct KernelStats {
   std::uint64_t cancelled = 0;
   std::uint64_t timed_out = 0;  // tasks that ended TimedOut
   std::uint64_t attempt_timeouts = 0;  // attempts that hit their deadline (retried or not)
+  std::uint64_t heartbeat_timeouts = 0;  // of attempt_timeouts: those ended by a missed heartbeat
   std::uint64_t retried = 0;
   std::uint64_t ignored_completions = 0;  // unknown task, stale attempt, or not running
   std::uint64_t orphaned = 0;
   std::uint64_t deduplicated = 0;  // spawns answered with a live task's id (DedupMode::KeepExisting)
+  std::uint64_t ignored_heartbeats = 0;  // unknown task, stale attempt, or not running
   friend bool operator==(const KernelStats&, const KernelStats&) = default;
 };
 
@@ -31,10 +33,12 @@ inline KernelStats& operator+=(KernelStats& total, const KernelStats& s) {
   total.cancelled += s.cancelled;
   total.timed_out += s.timed_out;
   total.attempt_timeouts += s.attempt_timeouts;
+  total.heartbeat_timeouts += s.heartbeat_timeouts;
   total.retried += s.retried;
   total.ignored_completions += s.ignored_completions;
   total.orphaned += s.orphaned;
   total.deduplicated += s.deduplicated;
+  total.ignored_heartbeats += s.ignored_heartbeats;
   return total;
 }
 

@@ -10,6 +10,7 @@
 //   spec.retry.max_attempts = 3;
 //   spec.dedup = DedupSpec{"refresh-index"};       // a second spawn answers the live task's id
 //   spec.rate_limit = RateLimit{"openai", 60, seconds(60)};  // at most 60 starts a minute
+//   spec.heartbeat = seconds(10);                  // the work reports progress at least every 10 s
 //
 // Every field has a safe default; Kernel::spawn checks the spec and answers a SpawnError that
 // says what to fix.
@@ -112,6 +113,11 @@ struct TaskSpec {
   std::optional<SequenceKey> key;
   Duration run_after{0};             // nothing starts before spawn time + run_after
   std::optional<Duration> timeout;   // per attempt; must be positive when given
+  // Heartbeat timeout (Temporal's activity heartbeats): each attempt must call Kernel::heartbeat
+  // within this interval of its start and of its previous heartbeat, else it ends timed out ("heartbeat
+  // timeout: no heartbeat within N ms") and is retried like a per-attempt timeout. Positive, at most
+  // ten years. When both this and `timeout` have passed, the earlier deadline names the end (a tie: timeout).
+  std::optional<Duration> heartbeat;
   RetryPolicy retry;
   std::optional<QuotaSpec> quota;
   std::optional<DedupSpec> dedup;

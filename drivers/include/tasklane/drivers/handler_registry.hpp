@@ -4,6 +4,7 @@
 //     for (int step = 0; step < 10; ++step) {
 //       if (ctx.cancel.cancelled()) return tasklane::Outcome::failure("cancelled");
 //       ctx.progress(step / 10.0, "summarizing");
+//       ctx.heartbeat();  // with TaskSpec::heartbeat: the attempt is alive (cheap in a hot loop)
 //     }
 //     return tasklane::Outcome::success({{"summary", "..."}});
 //   });
@@ -31,6 +32,12 @@ struct WorkContext {
   CancellationToken cancel;
   std::function<void(double fraction, std::string message)> progress;  // safe from any thread
   std::shared_ptr<Inbox> inbox;  // null unless the task is a sub-agent
+  // Reports that the attempt is alive, resetting its TaskSpec::heartbeat deadline. Safe from any
+  // thread and cheap to call in a hot loop: while one heartbeat is on its way to the runtime's
+  // owner, further ones fold into it (the owner stamps it with the time it reads on arrival, which
+  // is no earlier than any call folded in). Does nothing when the spec has no heartbeat interval.
+  // Empty (not callable) only in a context made by hand.
+  std::function<void()> heartbeat;
 };
 
 using WorkFunction = std::function<Outcome(WorkContext&)>;

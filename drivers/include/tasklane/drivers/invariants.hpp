@@ -8,7 +8,8 @@
 //   3. tasks with one SequenceKey start in id order and never overlap: a task starts only when every
 //      earlier task of its key has its Notify, and no later one has started;
 //   4. no Start before created_at + run_after (nor before the record's due), no two starts under
-//      one quota key closer than the cooldown, no Cancel{TimedOut} before the attempt's deadline,
+//      one quota key closer than the cooldown, no Cancel{TimedOut} before the attempt's deadline
+//      (the earlier of its timeout and its heartbeat deadline, moved by each heartbeat it was fed),
 //      no start under a rate limit without a free token (checked as GCRA, independently of the
 //      kernel's bucket);
 //   5. a task's attempt numbers go up by one at every Start;
@@ -48,6 +49,9 @@ class InvariantChecker {
   // lane order and liveness can only be checked for tasks the checker has seen.
   void on_spawned(TaskId id);
   void on_command(Time at, const Command& command);
+  // The kernel was fed a heartbeat (after the input). Without these, a heartbeat deadline is taken
+  // from the start alone, which only makes the timeout check laxer.
+  void on_heartbeat(Time at, TaskId id, std::uint32_t attempt);
   // The counting checks, and noticing attempts that ended without a command (a failure that retries).
   void after_input(Time at);
   // The kernel was replaced by a fresh one that is about to restore `restored`: work in flight
@@ -76,10 +80,12 @@ class InvariantChecker {
     std::optional<RateLimit> rate_limit;
     Duration timeout{0};
     bool has_timeout = false;
+    std::optional<Duration> heartbeat;
     bool durable = false;
     Time earliest{0};  // created_at + run_after
     std::uint32_t attempt = 0;  // the last attempt started
     std::optional<Time> deadline;  // of the last attempt
+    std::optional<Time> heartbeat_deadline;  // of the last attempt
     bool started = false;
     bool attempt_live = false;
     bool notified = false;

@@ -23,7 +23,7 @@
 //
 // How commands are carried out:
 //   Start          the kind's handler answers a WorkPlan; the completion is due at now + duration
-//                  (never, for never_returns work).
+//                  (never, for never_returns work); heartbeats every plan.heartbeat_every until then.
 //   Cancel         Requested or Shutdown: the work returns Outcome::failure("cancelled") after the
 //                  plan's cancel_latency, unless it was due to return sooner anyway. TimedOut: the
 //                  kernel already counts the attempt as over, so the work is left alone and its
@@ -66,6 +66,11 @@ struct WorkPlan {
   Outcome outcome;              // what it returns
   bool never_returns = false;   // work that hangs (only a timeout or a cancel can end it)
   Duration cancel_latency{0};   // after a Cancel command, the work returns this much later
+  // Work that reports heartbeats (TaskSpec::heartbeat): one every this much virtual time after its
+  // start, until it returns, each fed as Kernel::heartbeat. Work that a Cancel{TimedOut} leaves
+  // running goes on beating (stale beats the kernel ignores); a hang fault stops the beats, as a
+  // stuck call would. Hanging work that beats keeps run_until_idle busy until it is cancelled.
+  std::optional<Duration> heartbeat_every;
 };
 
 using Handler = std::function<WorkPlan(const WorkRequest&)>;
