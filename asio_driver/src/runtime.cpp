@@ -12,6 +12,8 @@
 
 #include <boost/asio/execution.hpp>
 
+#include "tasklane/drivers/handoff_batch.hpp"
+
 namespace tasklane::asio {
 
 struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
@@ -69,7 +71,20 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
     });
   }
 
+  // On the strand: the calls other threads made since the last batch, in order, as one handler.
+  void run_inbox() {
+    auto batch = inbox.take();
+    guarded([&] {
+      for (auto& f : batch) {
+        if (!core) return;  // a call destroyed the runtime: nothing after it runs
+        f();
+      }
+    });
+  }
+
   net::strand<net::any_io_executor> strand;
+  // Calls from threads other than the strand's: one post to the strand carries a whole batch.
+  drivers::HandoffBatch<std::function<void()>> inbox;
   net::steady_timer timer;
   std::optional<net::thread_pool> own_pool;
   net::any_io_executor work;
@@ -97,6 +112,7 @@ runtime::runtime(executor_type executor, runtime_options options, drivers::Handl
     if (auto self = weak.lock()) self->arm(at);
   };
   hooks.now = &impl::clock_now;
+  if (impl_->own_pool) hooks.work_threads = options.worker_threads;  // a user's executor: size unknown
   impl_->core = std::make_unique<drivers::RuntimeCore>(std::move(options.runtime), std::move(handlers), std::move(hooks));
   impl_->metrics = impl_->core->metrics();
 }
@@ -117,7 +133,13 @@ runtime::~runtime() {
 runtime::executor_type runtime::get_executor() const { return impl_->strand; }
 
 void runtime::run_on_strand(const std::shared_ptr<impl>& i, std::function<void()> f) {
-  net::dispatch(i->strand, [i, f = std::move(f)]() { i->guarded(f); });
+  if (i->strand.running_in_this_thread()) {
+    i->guarded(f);  // what dispatch would do, without its allocation
+    return;
+  }
+  if (i->inbox.add(std::move(f)) == drivers::HandoffBatch<std::function<void()>>::Added::Wake) {
+    net::post(i->strand, [i] { i->run_inbox(); });
+  }
 }
 
 const net::strand<net::any_io_executor>& runtime::strand_of(const std::shared_ptr<impl>& i) { return i->strand; }

@@ -3,9 +3,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <map>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "tasklane/drivers/crc32c.hpp"
 #include "tasklane/drivers/journal_format.hpp"
@@ -73,6 +74,34 @@ Result<SnapshotFile, std::string> decode_snapshot_file(std::string_view bytes) {
   return SnapshotFile{std::move(snapshot).value(), seq};
 }
 
+// The last record of every task, replaced in place when a later one comes, listed in id order at
+// the end (as Kernel::snapshot lists them). No record is copied: each is moved in once and out once.
+class LatestRecords {
+ public:
+  void reserve(std::size_t n) {
+    records_.reserve(n);
+    index_.reserve(n);
+  }
+  void put(TaskInfo record) {
+    const auto [it, fresh] = index_.try_emplace(record.id.value, records_.size());
+    if (fresh) {
+      records_.push_back(std::move(record));
+    } else {
+      records_[it->second] = std::move(record);
+    }
+  }
+  std::vector<TaskInfo> take_in_id_order() {
+    const auto by_id = [](const TaskInfo& a, const TaskInfo& b) { return a.id.value < b.id.value; };
+    if (!std::is_sorted(records_.begin(), records_.end(), by_id)) std::sort(records_.begin(), records_.end(), by_id);
+    index_.clear();
+    return std::move(records_);
+  }
+
+ private:
+  std::vector<TaskInfo> records_;
+  std::unordered_map<std::uint64_t, std::size_t> index_;  // id -> position in records_
+};
+
 struct DirState {
   JournalRecovery recovery;
   std::uint64_t next_seq = 0;
@@ -95,14 +124,20 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
     journal_seq = file.value().journal_seq;
   }
   state.next_seq = journal_seq;
-  std::map<TaskId, TaskInfo> tasks;
+  LatestRecords tasks;
   std::uint64_t ids_reserved = 0;
-  for (auto& t : state.recovery.snapshot.tasks) tasks[t.id] = std::move(t);
+  const auto keep_snapshot_tasks = [&](std::size_t more) {
+    tasks.reserve(state.recovery.snapshot.tasks.size() + more);
+    for (auto& t : state.recovery.snapshot.tasks) tasks.put(std::move(t));
+  };
 
-  if (fs.exists(journal_path)) {
+  if (!fs.exists(journal_path)) {
+    keep_snapshot_tasks(0);
+  } else {
     const auto bytes = fs.read(journal_path);
     if (!bytes) return Failure{io_error(bytes.error(), journal_path)};
     const JournalScan scan = scan_journal(bytes.value());
+    keep_snapshot_tasks(scan.frames.size());
     if (scan.damage_at && !scan.torn) {
       return Failure{corrupt(journal_path, *scan.damage_at, scan.damage + "; intact records follow, so this is not a torn write")};
     }
@@ -125,7 +160,7 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
       } else {
         auto record = task_info_from_json(json.value());
         if (!record) return Failure{corrupt(journal_path, frame.offset, record.error().message)};
-        tasks[record.value().id] = std::move(record).value();
+        tasks.put(std::move(record).value());
         ++state.recovery.records_replayed;
       }
       state.next_seq = frame.seq + 1;
@@ -139,11 +174,8 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
   }
   auto& snapshot = state.recovery.snapshot;
   snapshot.next_id = std::max(snapshot.next_id, ids_reserved);
-  snapshot.tasks.clear();
-  for (auto& [id, t] : tasks) {
-    snapshot.next_id = std::max(snapshot.next_id, id.value + 1);
-    snapshot.tasks.push_back(std::move(t));
-  }
+  snapshot.tasks = tasks.take_in_id_order();
+  if (!snapshot.tasks.empty()) snapshot.next_id = std::max(snapshot.next_id, snapshot.tasks.back().id.value + 1);
   return state;
 }
 

@@ -16,9 +16,9 @@ std::uint64_t get_le(std::string_view in, std::size_t at, int bytes) {
 }
 
 std::uint32_t record_crc(std::uint64_t seq, std::string_view payload) {
-  std::string seq_bytes;
-  put_le(seq_bytes, seq, 8);
-  return crc32c(payload, crc32c(seq_bytes));
+  char seq_bytes[8];
+  for (int i = 0; i < 8; ++i) seq_bytes[i] = static_cast<char>((seq >> (8 * i)) & 0xFF);
+  return crc32c(payload, crc32c(std::string_view(seq_bytes, sizeof seq_bytes)));
 }
 
 struct SeqWindow {
@@ -53,7 +53,7 @@ std::optional<JournalFrame> read_frame(std::string_view bytes, std::size_t at, s
     if (why) *why = "checksum mismatch";
     return std::nullopt;
   }
-  return JournalFrame{seq, at, std::string(payload)};
+  return JournalFrame{seq, at, payload};
 }
 
 }  // namespace

@@ -60,12 +60,24 @@ void Metrics::on_command(const Command& command, const Kernel& kernel) {
 
 void Metrics::after_input(const Kernel& kernel) {
   std::lock_guard lock(mutex_);
+  constexpr std::size_t max_spare = 1024;
   for (const TaskId id : touched_) {
     const TaskInfo* info = kernel.get(id);
     if (!info || is_terminal(info->status)) {
-      live_.erase(id);
+      if (auto node = live_.extract(id.value); node && spare_.size() < max_spare) spare_.push_back(std::move(node));
+      continue;
+    }
+    const Live live{info->spec.priority, info->status, info->due};
+    if (const auto it = live_.find(id.value); it != live_.end()) {
+      it->second = live;
+    } else if (!spare_.empty()) {
+      auto node = std::move(spare_.back());
+      spare_.pop_back();
+      node.key() = id.value;
+      node.mapped() = live;
+      live_.insert(std::move(node));
     } else {
-      live_[id] = Live{info->spec.priority, info->status, info->due};
+      live_.emplace(id.value, live);
     }
   }
   touched_.clear();

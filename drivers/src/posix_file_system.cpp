@@ -40,10 +40,16 @@ PosixFileSystem::~PosixFileSystem() {
 Result<std::string, IoError> PosixFileSystem::read(const std::filesystem::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Failure{os_error("cannot open", file)};
+  // Read straight into the string, sized from fstat (plus room to notice a file that grew), so
+  // that a big journal is neither copied through a buffer nor regrown.
   std::string out;
-  char buffer[1 << 16];
+  struct stat st {};
+  std::size_t capacity = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : 1 << 16;
+  std::size_t size = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (size == capacity) capacity *= 2;
+    out.resize(capacity);
+    const ssize_t n = ::read(fd, out.data() + size, capacity - size);
     if (n < 0) {
       if (errno == EINTR) continue;
       const IoError error = os_error("cannot read", file);
@@ -51,9 +57,10 @@ Result<std::string, IoError> PosixFileSystem::read(const std::filesystem::path& 
       return Failure{error};
     }
     if (n == 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
+    size += static_cast<std::size_t>(n);
   }
   ::close(fd);
+  out.resize(size);
   return out;
 }
 

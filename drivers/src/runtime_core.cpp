@@ -4,6 +4,8 @@
 #include "tasklane/drivers/runtime_core.hpp"
 
 #include "tasklane/drivers/trace.hpp"
+#include "work_queue.hpp"
+#include "work_reports.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -49,6 +51,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::unique_ptr<FileJournal> journal;
   std::optional<TraceWriter> trace;
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+  std::shared_ptr<WorkReports> reports;  // from the workers, taken in batches (set by RuntimeCore)
+  std::shared_ptr<WorkQueue> work_queue = std::make_shared<WorkQueue>(hooks.run_work, hooks.work_threads);
+  std::vector<std::function<void()>> starting;  // attempts started by this input, handed over at its end
+  bool taking_reports = false;  // a batch of reports is being taken: its starts go over together
   std::map<TaskId, Running> running;
   std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
   std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
@@ -57,6 +63,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::uint64_t, Subscriber> subscribers;
   std::uint64_t next_subscription = 1;
   std::vector<Ack> acks;  // durable spawns waiting for the next commit
+  std::vector<std::function<void()>> user_calls;  // callbacks waiting for their batch to run
+  bool user_calls_posted = false;
+  bool destroyed = false;  // the RuntimeCore is gone (its Impl lives on while a batch runs)
   bool commit_scheduled = false;
   // Ids are reserved in the journal a block ahead (FileJournal::reserve_ids): a spawn whose id is
   // not below a synced reservation waits for the commit, so that no id is handed out twice across
@@ -102,8 +111,22 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       if (auto self = weak.lock()) f(*self);
     });
   }
+  // User callbacks wait in order and run in one posted batch: a drain that answers a hundred
+  // spawns and publishes their events makes one post to the owner, not a few hundred.
   void call_user(std::function<void()> f) {
-    hooks.to_owner(std::move(f));
+    user_calls.push_back(std::move(f));
+    if (user_calls_posted) return;
+    user_calls_posted = true;
+    later([](Impl& self) { self.run_user_calls(); });
+  }
+  void run_user_calls() {
+    std::vector<std::function<void()>> batch;
+    batch.swap(user_calls);
+    user_calls_posted = false;
+    for (auto& f : batch) {
+      if (destroyed) return;  // a callback destroyed the runtime: nothing after it runs
+      f();
+    }
   }
 
   void drain() {
@@ -114,6 +137,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
     metrics->after_input(kernel);
     if (trace) trace->flush();
+    if (!starting.empty() && !taking_reports) work_queue->submit(starting);
     if (journal && journal->buffered() > 0 && !commit_scheduled) {
       commit_scheduled = true;  // group commit: every record buffered before this runs shares one sync
       later([](Impl& self) { self.commit(); });
@@ -167,12 +191,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 
   void on(command::Start& s) {
     const TaskInfo* info = kernel.get(s.id);
-    Running r;
+    Running& r = running.insert_or_assign(s.id, Running{}).first->second;  // a fresh token for this attempt
     r.attempt = s.attempt;
     r.kind = s.kind;
     r.owner = info ? info->spec.owner : std::string();
     if (s.inbox) r.inbox = std::make_shared<Inbox>();
-    running[s.id] = r;
     publish(TaskEvent{TaskEventKind::Started, s.id, r.owner, s.kind, s.attempt, TaskStatus::Running, 0, {}, nullptr, {}});
     const WorkFunction* work = handlers.find(s.kind);
     const AsyncWorkFunction* async_work = handlers.find_async(s.kind);
@@ -182,22 +205,16 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       });
       return;
     }
-    auto to_owner = hooks.to_owner;
-    std::weak_ptr<Impl> weak = weak_from_this();
     WorkContext context{s.id, s.attempt, std::move(s.payload), r.token, {}, r.inbox, {}};
-    context.progress = [to_owner, weak, id = s.id, attempt = s.attempt](double fraction, std::string message) {
-      to_owner([weak, id, attempt, fraction, message = std::move(message)] {
-        if (auto self = weak.lock()) self->on_progress(id, attempt, fraction, message);
-      });
+    context.progress = [reports = reports, id = s.id, attempt = s.attempt](double fraction, std::string message) {
+      reports->add(WorkReport{id, attempt, std::nullopt, fraction, std::move(message), nullptr});
     };
     context.heartbeat = info && info->spec.heartbeat ? heartbeat_for(s.id, s.attempt) : std::function<void()>([] {});
-    auto report = [to_owner, weak, id = s.id, attempt = s.attempt](Outcome outcome) {
-      to_owner([weak, id, attempt, outcome = std::move(outcome)]() mutable {
-        if (auto self = weak.lock()) self->on_work_done(id, attempt, std::move(outcome));
-      });
+    auto report = [reports = reports, id = s.id, attempt = s.attempt](Outcome outcome) {
+      reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
     };
     if (async_work) {
-      hooks.run_work([work = *async_work, context = std::move(context), report]() mutable {
+      starting.push_back([work = *async_work, context = std::move(context), report]() mutable {
         try {
           work(std::move(context), report);
         } catch (const std::exception& e) {
@@ -208,18 +225,16 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       });
       return;
     }
-    hooks.run_work([work = *work, context = std::move(context), report]() mutable { report(run_work(work, context)); });
+    starting.push_back([work = *work, context = std::move(context), report]() mutable { report(run_work(work, context)); });
   }
 
   // The work's heartbeat(): at most one on its way to the owner at a time; the rest fold into it.
+  // It travels with the work's other reports, so that it is never seen after the outcome.
   std::function<void()> heartbeat_for(TaskId id, std::uint32_t attempt) {
     auto in_flight = std::make_shared<std::atomic<bool>>(false);
-    return [to_owner = hooks.to_owner, weak = weak_from_this(), id, attempt, in_flight] {
+    return [reports = reports, id, attempt, in_flight] {
       if (in_flight->exchange(true, std::memory_order_acq_rel)) return;
-      to_owner([weak, id, attempt, in_flight] {
-        in_flight->store(false, std::memory_order_release);  // a beat after this point posts anew
-        if (auto self = weak.lock()) self->on_heartbeat(id, attempt);
-      });
+      reports->add(WorkReport{id, attempt, std::nullopt, 0, {}, in_flight});
     };
   }
 
@@ -316,6 +331,24 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     kernel.answer_queued_work(r.request, std::move(submitted), t);
   }
 
+  // The batch of reports the workers made since the last one, in order; each outcome (and beat) is its own
+  // kernel input (and drain), exactly as if it had come alone.
+  void take_reports() {
+    taking_reports = true;
+    for (auto& r : reports->take()) {
+      if (r.outcome) {
+        on_work_done(r.id, r.attempt, std::move(*r.outcome));
+      } else if (r.beat_in_flight) {
+        r.beat_in_flight->store(false, std::memory_order_release);  // a beat after this point is sent anew
+        on_heartbeat(r.id, r.attempt);
+      } else {
+        on_progress(r.id, r.attempt, r.fraction, r.message);
+      }
+    }
+    taking_reports = false;
+    if (!starting.empty()) work_queue->submit(starting);
+  }
+
   void on_work_done(TaskId id, std::uint32_t attempt, Outcome outcome) {
     if (const auto it = running.find(id); it != running.end() && it->second.attempt == attempt) {
       if (it->second.inbox) it->second.inbox->close();
@@ -336,9 +369,17 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 };
 
 RuntimeCore::RuntimeCore(RuntimeOptions options, HandlerRegistry handlers, RuntimeHooks hooks)
-    : impl_(std::make_shared<Impl>(std::move(options), std::move(handlers), std::move(hooks))) {}
+    : impl_(std::make_shared<Impl>(std::move(options), std::move(handlers), std::move(hooks))) {
+  impl_->reports = std::make_shared<WorkReports>([to_owner = impl_->hooks.to_owner, weak = std::weak_ptr<Impl>(impl_)] {
+    to_owner([weak] {
+      if (auto self = weak.lock()) self->take_reports();
+    });
+  });
+}
 
 RuntimeCore::~RuntimeCore() {
+  impl_->destroyed = true;
+  impl_->work_queue->close();
   for (auto& [id, r] : impl_->running) {
     r.token.cancel();
     if (r.inbox) r.inbox->close();

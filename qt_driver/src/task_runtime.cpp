@@ -3,6 +3,7 @@
 #include "tasklane/qt/task_runtime.hpp"
 
 #include <QFutureWatcher>
+#include <QMetaMethod>
 #include <QPromise>
 #include <QThread>
 #include <QTimer>
@@ -111,31 +112,40 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
     });
   };
   hooks.now = &system_now;
+  // Read once: a pool that is given more threads later still gets at most this many drainers.
+  hooks.work_threads = static_cast<std::size_t>(std::max(1, d_->pool->maxThreadCount()));
   d_->core = std::make_unique<drivers::RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
   d_->metrics = d_->core->metrics();
 
   d_->core->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) {
+    // The QStrings and QVariants of a signal are built only when something listens to it.
+    static const QMetaMethod spawned = QMetaMethod::fromSignal(&TaskRuntime::taskSpawned);
+    static const QMetaMethod started = QMetaMethod::fromSignal(&TaskRuntime::taskStarted);
+    static const QMetaMethod progressed = QMetaMethod::fromSignal(&TaskRuntime::taskProgress);
+    static const QMetaMethod finished = QMetaMethod::fromSignal(&TaskRuntime::taskFinished);
+    static const QMetaMethod inbox = QMetaMethod::fromSignal(&TaskRuntime::inboxMessage);
     Q_EMIT taskEvent(e);
-    const QString id = idString(e.id);
     switch (e.kind) {
       case drivers::TaskEventKind::Spawned:
-        Q_EMIT taskSpawned(id, qstr(e.task_kind), qstr(e.owner));
+        if (isSignalConnected(spawned)) Q_EMIT taskSpawned(idString(e.id), qstr(e.task_kind), qstr(e.owner));
         break;
       case drivers::TaskEventKind::Started:
-        Q_EMIT taskStarted(id, qstr(e.task_kind), static_cast<int>(e.attempt));
+        if (isSignalConnected(started)) Q_EMIT taskStarted(idString(e.id), qstr(e.task_kind), static_cast<int>(e.attempt));
         break;
       case drivers::TaskEventKind::Progress:
         if (const auto it = d_->futures.find(e.id); it != d_->futures.end()) {
           it->second->promise.setProgressValueAndText(static_cast<int>(e.progress * progress_scale), qstr(e.message));
         }
-        Q_EMIT taskProgress(id, e.progress, qstr(e.message));
+        if (isSignalConnected(progressed)) Q_EMIT taskProgress(idString(e.id), e.progress, qstr(e.message));
         break;
       case drivers::TaskEventKind::Finished:
-        Q_EMIT taskFinished(id, QString::fromUtf8(tasklane::to_string(e.status)), toVariant(e.data),
-                            e.error ? qstr(*e.error) : QString());
+        if (isSignalConnected(finished)) {
+          Q_EMIT taskFinished(idString(e.id), QString::fromUtf8(tasklane::to_string(e.status)), toVariant(e.data),
+                              e.error ? qstr(*e.error) : QString());
+        }
         break;
       case drivers::TaskEventKind::Inbox:
-        Q_EMIT inboxMessage(id, qstr(e.message), toVariant(e.data));
+        if (isSignalConnected(inbox)) Q_EMIT inboxMessage(idString(e.id), qstr(e.message), toVariant(e.data));
         break;
     }
   });

@@ -21,8 +21,8 @@ std::string encode_journal_record(std::uint64_t seq, std::string_view payload);
 
 struct JournalFrame {
   std::uint64_t seq = 0;
-  std::uint64_t offset = 0;  // of the header in the file
-  std::string payload;
+  std::uint64_t offset = 0;   // of the header in the file
+  std::string_view payload;   // inside the bytes given to scan_journal: valid while they are
 };
 
 struct JournalScan {
@@ -36,6 +36,7 @@ struct JournalScan {
 };
 
 // Decodes records; the first must carry `first_seq` or any number when first_seq is nullopt.
+// The frames' payloads point into `bytes`, which must outlive them.
 JournalScan scan_journal(std::string_view bytes, std::optional<std::uint64_t> first_seq = std::nullopt);
 
 }  // namespace tasklane::drivers

@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tasklane/kernel.hpp"
@@ -75,9 +76,12 @@ class Metrics {
     Time due{0};
   };
 
+  using LiveMap = std::unordered_map<std::uint64_t, Live>;  // by TaskId::value
+
   std::vector<TaskId> touched_;  // owner only
   mutable std::mutex mutex_;     // guards what follows
-  std::map<TaskId, Live> live_;
+  LiveMap live_;
+  std::vector<LiveMap::node_type> spare_;  // nodes of ended tasks, reused: no allocation per task
   KernelStats counters_;
   LagHistogram lag_;
   Time at_{0};

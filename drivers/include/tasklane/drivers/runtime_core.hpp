@@ -42,6 +42,10 @@ struct RuntimeHooks {
   std::function<void(std::function<void()>)> to_owner;   // post to the owner; called from any thread
   std::function<void(std::optional<Time>)> arm_timer;    // the one timer: at this time, or none
   std::function<Time()> now;                             // the driver's clock
+  // The threads behind run_work, when the driver knows them (read once): attempts then queue in
+  // the core and at most this many run_work calls drain them, so a batch of starts costs one
+  // hand-off. 0: unknown, one run_work call per attempt.
+  std::size_t work_threads = 0;
 };
 
 class RuntimeCore {

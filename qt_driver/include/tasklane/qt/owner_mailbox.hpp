@@ -10,8 +10,8 @@
 //   };
 //   window.mailbox_->post([&] { label = "done"; });   // from any thread
 //
-// Closures wait in a queue guarded by a std::mutex; one queued call of the owner's slot (invoked
-// by name, so the event carries no data of ours) runs them all, in order.
+// Closures wait in a drivers::HandoffBatch (a queue guarded by a std::mutex); one queued call of the
+// owner's slot (invoked by name, so the event carries no data of ours) runs them all, in order.
 // Why not post each closure as its own event (QMetaObject::invokeMethod with a lambda):
 //  - a worker may finish after the runtime is gone: close() under the same mutex makes "is the
 //    owner alive, then post" atomic with the destructor, so a late post is dropped, not delivered
@@ -21,9 +21,9 @@
 #pragma once
 
 #include <QObject>
-#include <deque>
 #include <functional>
-#include <mutex>
+
+#include "tasklane/drivers/handoff_batch.hpp"
 
 namespace tasklane::qt {
 
@@ -37,11 +37,9 @@ class OwnerMailbox {
   void close();                        // owner thread: drops what waits and everything posted later
 
  private:
-  std::mutex mutex_;
-  QObject* owner_;  // null once closed
+  QObject* owner_;
   const char* slot_;
-  std::deque<std::function<void()>> queue_;
-  bool wake_posted_ = false;
+  drivers::HandoffBatch<std::function<void()>> batch_;
   bool closed_ = false;  // owner thread only
 };
 
