@@ -644,7 +644,7 @@ void read(const Reader& r, Snapshot& out) {
   r.required("quotas", out.quotas);
   r.defaulted("rate_limits", out.rate_limits);
   r.defaulted("paused_owners", out.paused_owners);  // journals written before pause rules have none
-  r.defaulted("paused_purposes", out.paused_purposes);  // journals written before rate limits have none
+  r.defaulted("paused_purposes", out.paused_purposes);  // journals written before pause rules have none
 }
 
 void read(const Reader& r, Outcome& out) {

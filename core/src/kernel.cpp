@@ -62,7 +62,9 @@ struct Kernel::State {
   std::map<std::string, std::vector<TaskId>> run_roots;
   std::map<TaskId, ParentContext> forgotten_parents;  // forgotten tasks that still link a tree
   bool restoring = false;
-  bool forgetting_held = false;  // a replacement's new task is not indexed yet: its parent must stay known
+  // A new task is not indexed yet (a dedup replacement, or linking its dependencies at spawn):
+  // tasks it names (its parent, its dependencies) must not be forgotten meanwhile.
+  bool forgetting_held = false;
   std::deque<TaskId> terminal_order;
 
   detail::ReadyQueue ready;

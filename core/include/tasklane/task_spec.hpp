@@ -10,7 +10,7 @@
 //   spec.retry.max_attempts = 3;
 //   spec.dedup = DedupSpec{"refresh-index"};       // a second spawn answers the live task's id
 //   spec.rate_limit = RateLimit{"openai", 60, seconds(60)};  // at most 60 starts a minute
-//   spec.heartbeat = seconds(10);                  // the work reports progress at least every 10 s
+//   spec.heartbeat = seconds(10);                  // the work calls heartbeat() at least every 10 s
 //   spec.after = {fetch_id, parse_id};             // ready once both completed (DependencyMode)
 //
 // Every field has a safe default; Kernel::spawn checks the spec and answers a SpawnError that
