@@ -68,8 +68,6 @@ class DependencyGraph {
     }
   }
 
-  std::size_t dependencies_waited_for() const { return waiters_.size(); }
-
  private:
   std::map<TaskId, std::vector<TaskId>> waiters_;
 };
