@@ -181,6 +181,12 @@ void KernelHarness::finish_case() {
   const std::set<std::string> purposes = paused_purposes_;
   for (const auto& o : owners) pause(pause_selector::Owner{o}, true, Duration{0});
   for (const auto& p : purposes) pause(pause_selector::Purpose{p}, true, Duration{0});
+  // A series without `times` repeats until cancelled: cancel each (a checked input), so the case ends.
+  std::vector<TaskId> endless;
+  for (const auto& [id, f] : tasks_) {
+    if (f.in_kernel && f.phase != Phase::Terminal && f.spec.repeat && !f.spec.repeat->times) endless.push_back(id);
+  }
+  for (const TaskId id : endless) abort(abort_selector::Task{id}, true, Duration{0});
   for (int round = 0; round < 4000; ++round) {
     if (kernel_.unfinished() == 0) break;
     if (kernel_.stopped()) {  // a stopped kernel starts nothing: bring the durable work back
