@@ -978,6 +978,8 @@ bool Kernel::has_running(std::string_view owner) const {
                      [&](TaskId id) { return !is_terminal(state_->tasks.at(id).info.status); });
 }
 
+std::optional<TaskId> Kernel::current_run(TaskId series) const { return state_->series.current(series); }
+
 Snapshot Kernel::snapshot() const { return state_->snapshot(); }
 const KernelStats& Kernel::stats() const { return state_->stats; }
 const Config& Kernel::config() const { return state_->config; }

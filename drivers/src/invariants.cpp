@@ -204,6 +204,10 @@ void InvariantChecker::on_notify(Time at, const command::Notify& notify) {
       if (lane->second.empty()) lanes_.erase(lane);
     }
   }
+  // A run of a repeating series: the next run, spawned in the same input, is accepted work too.
+  if (const TaskInfo* info = kernel_.get(id); info && info->series) {
+    if (const auto next = kernel_.current_run(*info->series)) (void)learn(*next);
+  }
 }
 
 void InvariantChecker::after_input(Time at_given) {

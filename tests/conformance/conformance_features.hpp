@@ -305,7 +305,7 @@ TYPED_TEST_P(DriverFeatures, CancellingTheSeriesIdStopsTheSeries) {
   handlers.add("tick", [](WorkContext&) { return Outcome::success(); });
   auto h = this->open(std::move(handlers));
   TaskSpec spec = task("tick");
-  spec.repeat = Repeat{seconds(3600)};  // the second run waits an hour
+  spec.repeat = Repeat{seconds(3600), RepeatMode::FixedRate, std::nullopt};  // the second run waits an hour
   const TaskId first = this->spawn_ok(*h, spec);
   EXPECT_EQ(this->wait_ok(*h, first).status, TaskStatus::Completed);
   const std::vector<TaskInfo> runs = runs_of(*h, first);

@@ -181,12 +181,15 @@ TEST(KernelRepeat, CancelBySeriesIdReachesTheCurrentRun) {
   h.drain();
   const TaskId second = live_run(h, first)->id;
   EXPECT_EQ(h.status(second), TaskStatus::Running);
+  EXPECT_EQ(h.kernel.current_run(first), second);
+  EXPECT_EQ(h.kernel.current_run(second), std::nullopt) << "only the first run's id names the series";
   EXPECT_TRUE(h.kernel.cancel(first, ms(110))) << "the series id names the run that is live now";
   const auto out = h.drain();
   EXPECT_EQ(testkit::cancels(out), (std::vector<command::Cancel>{{second, 1, CancelReason::Requested}}));
   h.succeed(second, 1, ms(120));
   EXPECT_EQ(h.status(second), TaskStatus::Cancelled);
   EXPECT_FALSE(live_run(h, first).has_value());
+  EXPECT_EQ(h.kernel.current_run(first), std::nullopt);
   EXPECT_FALSE(h.kernel.cancel(first, ms(130))) << "the series is over";
 }
 

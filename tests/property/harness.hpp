@@ -272,6 +272,21 @@ class KernelHarness {
 
 inline const std::string orphan_error = "task orphaned: runtime restarted while running";
 
+// The next slot of a repeating run that ended at `now` (task_spec.hpp's Repeat), stepping period by
+// period: fixed rate, the first slot of the run's grid strictly after now (counting the ones
+// passed over); fixed delay, now + every.
+inline Time next_slot(const TaskSpec& spec, Time created_at, Time now, std::uint64_t& skipped) {
+  const Repeat& repeat = *spec.repeat;
+  skipped = 0;
+  if (repeat.mode == RepeatMode::FixedDelay) return now + repeat.every;
+  Time due = created_at + spec.run_after + repeat.every;
+  while (due <= now) {
+    due += repeat.every;
+    ++skipped;
+  }
+  return due;
+}
+
 // When the running attempt ends unless it completes: the earlier of its timeout and heartbeat deadlines.
 inline std::optional<Time> attempt_end(const TaskFacts& f) {
   if (f.deadline && f.heartbeat_deadline) return std::min(*f.deadline, *f.heartbeat_deadline);

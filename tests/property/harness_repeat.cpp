@@ -24,17 +24,8 @@ void KernelHarness::expect_next_run(TaskId id, TaskFacts& run, TaskStatus status
   };
   if (stopping_) return cut("runtime is shutting down");
   if (run.attempt == 0) return cut("run " + std::to_string(run.run) + " never started");
-  // The next slot: the run's own slot plus periods, the first strictly after now (fixed rate).
-  Time due = now_ + repeat.every;
   std::uint64_t skipped = 0;
-  if (repeat.mode == RepeatMode::FixedRate) {
-    const Time slot = run.created_at + run.spec.run_after;
-    due = slot + repeat.every;
-    while (due <= now_) {
-      due += repeat.every;
-      ++skipped;
-    }
-  }
+  const Time due = next_slot(run.spec, run.created_at, now_, skipped);
   TaskSpec spec = run.spec;
   spec.after.clear();
   spec.after_mode = DependencyMode::AllSucceeded;

@@ -82,7 +82,7 @@ constexpr const char* required_paths[] = {
     "waiter takes the final outcome of a retried dependency", "dependency lost in a restart",
     "spawn refused: invalid_repeat", "next run at a fixed rate", "next run after a fixed delay",
     "fixed-rate slots skipped", "next run after a failed run", "series ended by a cancel", "series ran its times",
-    "series cut", "repeating task under a cooldown",
+    "series cut", "repeating task under a cooldown", "next run of a run orphaned at restore",
     "pause held some", "pause held none", "resume released some", "spawn paused by a rule", "start after a resume",
     "paused task holds its sequence lane", "paused retry",
     "start", "start of a retry", "start after its lane's earlier task", "start while other ready tasks wait",

@@ -96,11 +96,10 @@ TaskSpec spec(std::uint64_t spawns) {
   if (chance(20)) s.parent.agent = "planner";
   s.inbox = chance(30);
   s.durable = chance(50);
-  if (chance(15)) {  // a series; not durable: the property's restore model does not predict next runs of orphans
+  if (chance(15)) {  // a series
     s.repeat = Repeat{micros(1000, 40000), chance(50) ? RepeatMode::FixedRate : RepeatMode::FixedDelay, std::nullopt};
     if (chance(75)) s.repeat->times = static_cast<std::uint32_t>(*rc::gen::inRange(1, 5));
     if (s.dedup && s.dedup->mode == DedupMode::ReplacePending) s.dedup->mode = DedupMode::KeepExisting;
-    s.durable = false;
   }
   if (chance(40)) s.payload = Json{{"n", *rc::gen::inRange(0, 100)}};
   if (chance(12)) break_one(s);
