@@ -118,6 +118,10 @@ runtime::runtime(executor_type executor, runtime_options options, drivers::Handl
 }
 
 runtime::~runtime() {
+  // Calls queued for a strand handler that may never run (a stopped io_context) hold the impl:
+  // drop them here, or they and the impl keep each other alive. Destroyed outside every lock.
+  auto queued_calls = impl_->inbox.close();
+  queued_calls.clear();
   {
     std::lock_guard lock(impl_->mutex);
     impl_->core.reset();  // fires every running attempt's cancellation token

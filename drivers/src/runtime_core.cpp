@@ -379,6 +379,7 @@ RuntimeCore::RuntimeCore(RuntimeOptions options, HandlerRegistry handlers, Runti
 
 RuntimeCore::~RuntimeCore() {
   impl_->destroyed = true;
+  impl_->reports->close();  // work that ignores its token may keep reporting: drop it, post nothing
   impl_->work_queue->close();
   for (auto& [id, r] : impl_->running) {
     r.token.cancel();

@@ -504,6 +504,26 @@ TEST(AsioRuntime, DestructorWorksWhileTheIoContextIsNotRunning) {
   EXPECT_TRUE(cancelled->load());
 }
 
+TEST(AsioRuntime, CallsQueuedForAStrandThatNeverRunsAreReleased) {
+  // Calls from a thread that is not the strand's wait in the runtime's inbox for one post to the
+  // strand. When the runtime and then the io_context go without that post ever running, what the
+  // calls carry (here a listener and a completion handler) must be destroyed, not kept alive by a
+  // cycle through the runtime's own state.
+  auto sentinel = std::make_shared<int>(7);
+  const std::weak_ptr<int> watched = sentinel;
+  {
+    net::io_context io;
+    {
+      runtime rt(io.get_executor(), {}, HandlerRegistry{});
+      rt.subscribe(std::nullopt, [held = sentinel](const drivers::TaskEvent&) {});
+      rt.async_start([held = sentinel](std::error_code, const std::string&) {});
+      sentinel.reset();
+      EXPECT_FALSE(watched.expired());  // queued, not yet run
+    }
+  }
+  EXPECT_TRUE(watched.expired());
+}
+
 TEST(AsioRuntime, DestroyingABusyRuntimeIsSafe) {
   // Work keeps completing on the pool and reporting to the strand while the runtime dies.
   LoopThread loop;
