@@ -21,6 +21,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -522,6 +523,21 @@ TEST(AsioRuntime, CallsQueuedForAStrandThatNeverRunsAreReleased) {
     }
   }
   EXPECT_TRUE(watched.expired());
+}
+
+TEST(AsioRuntime, ACallThatThrowsLeavesTheCallsBehindItToRunNext) {
+  // Calls from other threads reach the strand in one batch; one that throws propagates out of
+  // run() like any throwing handler, and the calls behind it run when run() is called again.
+  net::io_context io;
+  runtime rt(io.get_executor(), {}, HandlerRegistry{});
+  int read = 0;
+  rt.async_read([](const Kernel&) -> int { throw std::runtime_error("bad read"); }, [](int) {});
+  rt.async_read([](const Kernel&) { return 2; }, [&](int v) { read = v; });
+  EXPECT_THROW(io.run(), std::runtime_error);
+  EXPECT_EQ(read, 0);
+  io.restart();
+  io.run();
+  EXPECT_EQ(read, 2);
 }
 
 TEST(AsioRuntime, DestroyingABusyRuntimeIsSafe) {

@@ -7,7 +7,9 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "tasklane/drivers/runtime_core.hpp"
 
@@ -87,6 +89,23 @@ TEST(RuntimeCore, ReportsFromWorkThatOutlivesTheCoreAreDroppedNotPostedToTheOwne
 
   EXPECT_EQ(driver.posts(), posts_at_destruction);
   driver.run_owner_calls();  // whatever was posted before finds no core
+}
+
+TEST(RuntimeCore, ACallbackThatThrowsLeavesTheCallbacksQueuedBehindItToRunNext) {
+  // The owner's callbacks run in batches; one that throws propagates to the driver's loop (as
+  // Asio does with a throwing handler), and the ones behind it run on the next turn, not never.
+  ManualDriver driver;
+  RuntimeCore core(RuntimeOptions{}, HandlerRegistry{}, driver.hooks());
+  ASSERT_TRUE(core.start());
+  TaskSpec spec;
+  spec.kind = "never_run";
+  std::vector<TaskId> answered;
+  core.spawn(spec, [&](Result<TaskId, SpawnError>) { throw std::runtime_error("user bug"); });
+  core.spawn(spec, [&](Result<TaskId, SpawnError> r) { answered.push_back(r.value()); });
+  core.spawn(spec, [&](Result<TaskId, SpawnError> r) { answered.push_back(r.value()); });
+  EXPECT_THROW(driver.run_owner_calls(), std::runtime_error);
+  driver.run_owner_calls();
+  EXPECT_EQ(answered.size(), 2u);
 }
 
 }  // namespace
