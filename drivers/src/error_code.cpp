@@ -29,6 +29,7 @@ class category_impl final : public std::error_category {
       case errc::unknown_dependency: return "a dependency is forgotten: its outcome is unknown";
       case errc::dependency_cycle: return "a dependency must be a task that already exists (no cycles)";
       case errc::too_many_dependencies: return "too many dependencies";
+      case errc::invalid_quota_key: return "invalid quota key";
       case errc::invalid_repeat: return "invalid repeat: every must be positive (at most ten years), times at least 1, and no dedup replace_pending";
       case errc::task_not_found: return "task not found";
       case errc::not_owner: return "caller does not own this task";
