@@ -35,33 +35,9 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
       default: return std::nullopt;
     }
   };
-  auto end = [&](TaskInfo& r, TaskStatus status, std::optional<std::string> error) {
-    r.status = status;
-    r.finished_at = now_;
-    r.cancel_requested = false;
-    r.paused = false;
-    if (error) r.error = std::move(error);
-    r.waiting_for.clear();
-    finished.push_back(r.id);
-  };
-  for (TaskInfo& w : after.tasks) {
-    if (w.status != TaskStatus::Pending || w.waiting_for.empty()) continue;
-    std::vector<TaskId> kept;
-    std::optional<std::pair<TaskStatus, std::string>> ends;
-    for (const TaskId d : w.waiting_for) {
-      const auto dep = records.find(d);
-      const TaskInfo* found = dep == records.end() || d >= w.id ? nullptr : dep->second;
-      if (found && !is_terminal(found->status)) {
-        kept.push_back(d);
-      } else if (!ends) {
-        ends = verdict(w, d, found);
-      }
-    }
-    w.waiting_for = kept;
-    if (ends) end(w, ends->first, ends->second);
-  }
-  // A run orphaned here is followed by its next run as after any failed run (harness_repeat.cpp):
-  // spawned at once, checked like any spawn, and persisted; a refusal ends the series.
+  // A run of a series that this restore ends is followed by its next run as after any failed run
+  // (harness_repeat.cpp): spawned at once, checked like any spawn, and persisted; a refusal ends
+  // the series, and so does a run that never started (a waiter whose dependency was lost).
   std::uint64_t next_id = before.next_id;
   for (const TaskInfo& r : after.tasks) next_id = std::max(next_id, r.id.value + 1);
   std::vector<TaskInfo> next_runs;
@@ -75,6 +51,10 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
     if (!r.series || r.status == TaskStatus::Cancelled) return;
     if (r.spec.repeat->times && r.run >= *r.spec.repeat->times) return;
     if (unfinished([&](const TaskInfo& t) { return t.series == r.series; }) > 0) return;
+    if (r.attempt == 0) {
+      r.series_end = "series ended: run " + std::to_string(r.run) + " never started";
+      return;
+    }
     TaskSpec spec = r.spec;
     spec.after.clear();
     spec.after_mode = DependencyMode::AllSucceeded;
@@ -112,6 +92,32 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
     next.run = r.run + 1;
     next_runs.push_back(std::move(next));
   };
+  auto end = [&](TaskInfo& r, TaskStatus status, std::optional<std::string> error) {
+    r.status = status;
+    r.finished_at = now_;
+    r.cancel_requested = false;
+    r.paused = false;
+    if (error) r.error = std::move(error);
+    r.waiting_for.clear();
+    finished.push_back(r.id);
+    follow(r);
+  };
+  for (TaskInfo& w : after.tasks) {
+    if (w.status != TaskStatus::Pending || w.waiting_for.empty()) continue;
+    std::vector<TaskId> kept;
+    std::optional<std::pair<TaskStatus, std::string>> ends;
+    for (const TaskId d : w.waiting_for) {
+      const auto dep = records.find(d);
+      const TaskInfo* found = dep == records.end() || d >= w.id ? nullptr : dep->second;
+      if (found && !is_terminal(found->status)) {
+        kept.push_back(d);
+      } else if (!ends) {
+        ends = verdict(w, d, found);
+      }
+    }
+    w.waiting_for = kept;
+    if (ends) end(w, ends->first, ends->second);
+  }
   std::deque<TaskId> ended;
   for (TaskInfo& r : after.tasks) {
     if (r.status != TaskStatus::Running) continue;
@@ -124,7 +130,6 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
     } else {
       end(r, TaskStatus::Failed, orphan_error);
     }
-    if (is_terminal(r.status)) follow(r);
     if (is_terminal(r.status)) ended.push_back(r.id);
     while (!ended.empty()) {
       const TaskInfo& dep = *records.at(ended.front());
