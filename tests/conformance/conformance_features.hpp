@@ -295,6 +295,8 @@ TYPED_TEST_P(DriverFeatures, ARepeatingTaskRunsItsTimesEachRunATaskAndAFailedRun
   EXPECT_GE(runs[2].created_at, *runs[1].finished_at);
   EXPECT_GE(*runs[2].finished_at - *runs[1].finished_at, milliseconds(30)) << "fixed delay: 30 ms after the end";
   EXPECT_EQ(ids_of(h->events(), TaskEventKind::Started), (std::vector<TaskId>{first, runs[1].id, runs[2].id}));
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Spawned), (std::vector<TaskId>{first, runs[1].id, runs[2].id}))
+      << "a next run is announced like a spawn";
   EXPECT_EQ(calls->load(), 3);
   EXPECT_EQ(h->read([](const Kernel& k) { return k.stats().repeated; }), 2u);
 }
