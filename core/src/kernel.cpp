@@ -668,8 +668,10 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
   e.info.paused = s.pauses.holds(e.info.spec);
   s.forgetting_held = true;  // a dependency may end the new task at once; its record stays until persisted
   if (!e.info.spec.after.empty()) s.link_dependencies(e, e.info.spec.after);
-  s.persist(e);
-  s.consider(e);
+  if (!is_terminal(e.info.status)) {  // a dependency already over may have ended it, record and all
+    s.persist(e);
+    s.consider(e);
+  }
   s.forgetting_held = false;
   s.forget_oldest_terminal();
   s.settle();
