@@ -497,6 +497,9 @@ struct Kernel::State {
     if (e.info.spec.durable) out.emplace_back(command::Persist{e.info});
   }
 
+  // A message for a sub-agent's inbox, or why it cannot go (defined below, beside Kernel::send).
+  Result<void, SendError> send(TaskId to, std::string from, Json message);
+
   // ---- cancellation -----------------------------------------------------------------------
 
   bool cancel_one(TaskId id, CancelReason reason) {
@@ -796,6 +799,13 @@ FlushId Kernel::flush(const FlushSelector& which, Time now) {
 Result<void, SendError> Kernel::send(TaskId to, std::string from, Json message, Time now) {
   State& s = *state_;
   s.observe(now);
+  auto result = s.send(to, std::move(from), std::move(message));
+  s.settle();  // refused or not: what observe() fired must settle as after any input
+  return result;
+}
+
+Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json message) {
+  State& s = *this;
   const auto it = s.tasks.find(to);
   if (it == s.tasks.end()) return Failure{SendError{SendErrorCode::TaskNotFound, "task not found"}};
   Entry& e = it->second;
@@ -810,7 +820,6 @@ Result<void, SendError> Kernel::send(TaskId to, std::string from, Json message, 
   } else {
     e.inbox_backlog.emplace_back(std::move(from), std::move(message));
   }
-  s.settle();
   return {};
 }
 

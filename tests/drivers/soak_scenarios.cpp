@@ -25,6 +25,7 @@ const char* to_string(Scenario s) {
     case Scenario::ShutdownCancelsRunning: return "shutdown cancels running work";
     case Scenario::WaiterStarts: return "a waiter starts after its dependencies";
     case Scenario::WaiterFailedByDependency: return "a failed dependency fails its waiter";
+    case Scenario::ResumeStartsPausedWork: return "a resume starts paused work";
   }
   return "?";
 }
@@ -159,6 +160,13 @@ void ScenarioDetector::input(const TimedEvent& e) {
           }
         } else if constexpr (std::is_same_v<E, event::Flush>) {
           if (lane_blocked()) hit(Scenario::FlushWhileLaneBlocked);
+        } else if constexpr (std::is_same_v<E, event::Resume>) {
+          for (const auto& c : commands) {
+            if (std::holds_alternative<command::Start>(c)) {
+              hit(Scenario::ResumeStartsPausedWork);
+              break;
+            }
+          }
         } else if constexpr (std::is_same_v<E, event::Shutdown>) {
           if (any_cancel(CancelReason::Shutdown)) hit(Scenario::ShutdownCancelsRunning);
         } else if constexpr (std::is_same_v<E, event::Restore>) {

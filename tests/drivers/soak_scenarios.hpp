@@ -32,8 +32,9 @@ enum class Scenario : std::uint8_t {
   ShutdownCancelsRunning,    // a shutdown cancels work that is running
   WaiterStarts,              // a task that waited for dependencies starts once they are over
   WaiterFailedByDependency,  // a dependency failed (or was lost in a restart) and failed its waiter
+  ResumeStartsPausedWork,    // a resume lets paused work start in the same input
 };
-constexpr std::size_t scenario_count = 16;
+constexpr std::size_t scenario_count = 17;
 const char* to_string(Scenario s);
 
 using ScenarioCounts = std::map<Scenario, std::size_t>;
