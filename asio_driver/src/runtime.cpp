@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <iterator>
 #include <mutex>
 
 #include <boost/asio/execution.hpp>
@@ -72,12 +73,27 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
   }
 
   // On the strand: the calls other threads made since the last batch, in order, as one handler.
+  // A call that throws propagates out of the io_context's run(), as a throwing handler does; the
+  // calls behind it stay first in line and run in the next handler.
   void run_inbox() {
     auto batch = inbox.take();
     guarded([&] {
-      for (auto& f : batch) {
+      if (!unrun_calls.empty()) {
+        unrun_calls.insert(unrun_calls.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+        batch = std::exchange(unrun_calls, {});
+      }
+      for (std::size_t i = 0; i < batch.size(); ++i) {
         if (!core) return;  // a call destroyed the runtime: nothing after it runs
-        f();
+        try {
+          batch[i]();
+        } catch (...) {
+          if (core && i + 1 < batch.size()) {
+            unrun_calls.assign(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(i) + 1),
+                               std::make_move_iterator(batch.end()));
+            net::post(strand, [self = shared_from_this()] { self->run_inbox(); });
+          }
+          throw;
+        }
       }
     });
   }
@@ -85,6 +101,7 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
   net::strand<net::any_io_executor> strand;
   // Calls from threads other than the strand's: one post to the strand carries a whole batch.
   drivers::HandoffBatch<std::function<void()>> inbox;
+  std::vector<std::function<void()>> unrun_calls;  // behind a call that threw; under `mutex`
   net::steady_timer timer;
   std::optional<net::thread_pool> own_pool;
   net::any_io_executor work;
@@ -118,14 +135,20 @@ runtime::runtime(executor_type executor, runtime_options options, drivers::Handl
 }
 
 runtime::~runtime() {
+  // Calls queued for a strand handler that may never run (a stopped io_context) hold the impl:
+  // drop them here, or they and the impl keep each other alive. Destroyed outside every lock.
+  auto queued_calls = impl_->inbox.close();
   {
     std::lock_guard lock(impl_->mutex);
+    auto unrun = std::exchange(impl_->unrun_calls, {});
+    queued_calls.insert(queued_calls.end(), std::make_move_iterator(unrun.begin()), std::make_move_iterator(unrun.end()));
     impl_->core.reset();  // fires every running attempt's cancellation token
     impl_->busy.reset();
     impl_->armed.reset();
     ++impl_->timer_generation;
     impl_->timer.cancel();
   }
+  queued_calls.clear();
   // Outside the lock: the workers' last reports are posted to the strand, where they find no core.
   if (impl_->own_pool) impl_->own_pool->join();
 }

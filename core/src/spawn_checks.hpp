@@ -75,7 +75,7 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
   }
   if (spec.run_after.count() < 0) return refuse(SpawnErrorCode::InvalidDelay, "run_after must not be negative");
   if (spec.quota && spec.quota->cooldown.count() < 0) return refuse(SpawnErrorCode::InvalidDelay, "quota.cooldown must not be negative");
-  if (spec.quota && spec.quota->key.empty()) return refuse(SpawnErrorCode::InvalidDelay, "quota.key must not be empty");
+  if (spec.quota && spec.quota->key.empty()) return refuse(SpawnErrorCode::InvalidQuotaKey, "quota.key must not be empty");
   const RetryPolicy& r = spec.retry;
   if (r.max_attempts == 0) return refuse(SpawnErrorCode::InvalidRetry, "retry.max_attempts must be at least 1");
   if (r.initial_backoff.count() < 0 || r.max_backoff.count() < 0) {

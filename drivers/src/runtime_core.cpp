@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -115,18 +116,34 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // spawns and publishes their events makes one post to the owner, not a few hundred.
   void call_user(std::function<void()> f) {
     user_calls.push_back(std::move(f));
+    post_user_calls();
+  }
+  void post_user_calls() {
     if (user_calls_posted) return;
     user_calls_posted = true;
     later([](Impl& self) { self.run_user_calls(); });
   }
+  // A callback that throws propagates to the driver's loop (Asio's rule for handlers); the ones
+  // behind it go back to the front of the queue and run on the next turn.
   void run_user_calls() {
     std::vector<std::function<void()>> batch;
     batch.swap(user_calls);
     user_calls_posted = false;
-    for (auto& f : batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
       if (destroyed) return;  // a callback destroyed the runtime: nothing after it runs
-      f();
+      try {
+        batch[i]();
+      } catch (...) {
+        if (!destroyed) requeue_user_calls(batch, i + 1);
+        throw;
+      }
     }
+  }
+  void requeue_user_calls(std::vector<std::function<void()>>& batch, std::size_t from) {
+    if (from == batch.size()) return;
+    user_calls.insert(user_calls.begin(), std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(from)),
+                      std::make_move_iterator(batch.end()));
+    post_user_calls();
   }
 
   void drain() {
@@ -335,6 +352,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // kernel input (and drain), exactly as if it had come alone.
   void take_reports() {
     taking_reports = true;
+    // Starts wait for the end of the batch; if an input throws (out of memory), later ones must not.
+    struct EndOfBatch {
+      bool& flag;
+      ~EndOfBatch() { flag = false; }
+    } end_of_batch{taking_reports};
     for (auto& r : reports->take()) {
       if (r.outcome) {
         on_work_done(r.id, r.attempt, std::move(*r.outcome));
@@ -379,6 +401,7 @@ RuntimeCore::RuntimeCore(RuntimeOptions options, HandlerRegistry handlers, Runti
 
 RuntimeCore::~RuntimeCore() {
   impl_->destroyed = true;
+  impl_->reports->close();  // work that ignores its token may keep reporting: drop it, post nothing
   impl_->work_queue->close();
   for (auto& [id, r] : impl_->running) {
     r.token.cancel();

@@ -36,6 +36,8 @@ class WorkReports {
     if (batch_.add(std::move(report)) == HandoffBatch<WorkReport>::Added::Wake) wake_();
   }
   std::vector<WorkReport> take() { return batch_.take(); }  // owner
+  // The owner is going: what waits and everything reported later is dropped, and nobody is woken.
+  void close() { (void)batch_.close(); }
 
  private:
   std::function<void()> wake_;

@@ -21,6 +21,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -502,6 +503,41 @@ TEST(AsioRuntime, DestructorWorksWhileTheIoContextIsNotRunning) {
     ASSERT_TRUE(started->load());
   }  // destroyed with the work out and nobody running the io_context
   EXPECT_TRUE(cancelled->load());
+}
+
+TEST(AsioRuntime, CallsQueuedForAStrandThatNeverRunsAreReleased) {
+  // Calls from a thread that is not the strand's wait in the runtime's inbox for one post to the
+  // strand. When the runtime and then the io_context go without that post ever running, what the
+  // calls carry (here a listener and a completion handler) must be destroyed, not kept alive by a
+  // cycle through the runtime's own state.
+  auto sentinel = std::make_shared<int>(7);
+  const std::weak_ptr<int> watched = sentinel;
+  {
+    net::io_context io;
+    {
+      runtime rt(io.get_executor(), {}, HandlerRegistry{});
+      rt.subscribe(std::nullopt, [held = sentinel](const drivers::TaskEvent&) {});
+      rt.async_start([held = sentinel](std::error_code, const std::string&) {});
+      sentinel.reset();
+      EXPECT_FALSE(watched.expired());  // queued, not yet run
+    }
+  }
+  EXPECT_TRUE(watched.expired());
+}
+
+TEST(AsioRuntime, ACallThatThrowsLeavesTheCallsBehindItToRunNext) {
+  // Calls from other threads reach the strand in one batch; one that throws propagates out of
+  // run() like any throwing handler, and the calls behind it run when run() is called again.
+  net::io_context io;
+  runtime rt(io.get_executor(), {}, HandlerRegistry{});
+  int read = 0;
+  rt.async_read([](const Kernel&) -> int { throw std::runtime_error("bad read"); }, [](int) {});
+  rt.async_read([](const Kernel&) { return 2; }, [&](int v) { read = v; });
+  EXPECT_THROW(io.run(), std::runtime_error);
+  EXPECT_EQ(read, 0);
+  io.restart();
+  io.run();
+  EXPECT_EQ(read, 2);
 }
 
 TEST(AsioRuntime, DestroyingABusyRuntimeIsSafe) {

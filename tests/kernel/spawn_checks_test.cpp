@@ -59,7 +59,7 @@ std::vector<Case> invalid_specs() {
   add("negative cooldown", [](TaskSpec& s) { s.quota = QuotaSpec{"k", Duration{-1}, 0, false}; },
       SpawnErrorCode::InvalidDelay, "quota.cooldown must not be negative");
   add("empty quota key", [](TaskSpec& s) { s.quota = QuotaSpec{"", Duration{0}, 0, false}; },
-      SpawnErrorCode::InvalidDelay, "quota.key must not be empty");
+      SpawnErrorCode::InvalidQuotaKey, "quota.key must not be empty");
   add("empty dedup key", [](TaskSpec& s) { s.dedup = DedupSpec{"", DedupMode::ReplacePending}; },
       SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");
   add("rate limit without a key", [](TaskSpec& s) { s.rate_limit = RateLimit{"", 1, seconds(1)}; },

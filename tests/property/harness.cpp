@@ -118,7 +118,8 @@ std::vector<SpawnErrorCode> KernelHarness::spec_refusals(const TaskSpec& spec) c
   if (spec.timeout && spec.timeout->count() <= 0) why.push_back(SpawnErrorCode::InvalidTimeout);
   if (spec.heartbeat && spec.heartbeat->count() <= 0) why.push_back(SpawnErrorCode::InvalidHeartbeat);
   if (spec.run_after.count() < 0) why.push_back(SpawnErrorCode::InvalidDelay);
-  if (spec.quota && (spec.quota->cooldown.count() < 0 || spec.quota->key.empty())) why.push_back(SpawnErrorCode::InvalidDelay);
+  if (spec.quota && spec.quota->cooldown.count() < 0) why.push_back(SpawnErrorCode::InvalidDelay);
+  if (spec.quota && spec.quota->key.empty()) why.push_back(SpawnErrorCode::InvalidQuotaKey);
   const RetryPolicy& r = spec.retry;
   if (r.max_attempts == 0 || r.initial_backoff.count() < 0 || r.max_backoff.count() < 0 || !(r.multiplier >= 1.0) ||
       !std::isfinite(r.multiplier) || !(r.jitter >= 0.0 && r.jitter <= 1.0)) {

@@ -29,6 +29,7 @@ enum class SpawnErrorCode : std::uint8_t {
   UnknownDependency,  // an id in `after` was issued but the kernel no longer has it (forgotten, or lost in a restart)
   DependencyCycle,    // an id in `after` is the spawn's own id or one not issued yet: the ways to write a cycle
   TooManyDependencies,  // more than Config::max_dependencies distinct ids in `after`
+  InvalidQuotaKey,    // quota.key empty
 };
 
 struct SpawnError {

@@ -12,6 +12,7 @@ enum class errc {
   empty_kind = 1, reserved_name, duplicate_name, invalid_timeout, invalid_retry, invalid_delay, payload_too_large,
   unknown_parent, queue_full, quota_exhausted, single_flight_busy, shutting_down, not_persisted, invalid_dedup,
   invalid_rate_limit, invalid_heartbeat, unknown_dependency, dependency_cycle, too_many_dependencies,
+  invalid_quota_key,
   // 100..: send refusals, in SendErrorCode order
   task_not_found = 100, not_owner, task_terminated, no_inbox, inbox_closed,
   // 200..: the rest

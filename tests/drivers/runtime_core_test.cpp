@@ -1,0 +1,112 @@
+// RuntimeCore driven directly through its four hooks, with the owner and the worker played by
+// the test: what only shows at the seam between a driver and the core.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <future>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "tasklane/drivers/runtime_core.hpp"
+
+namespace tasklane::drivers {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The owner's queue (to_owner) and the work handed out (run_work), both run by the test.
+struct ManualDriver {
+  std::mutex mutex;
+  std::deque<std::function<void()>> owner_calls;
+  std::deque<std::function<void()>> work;
+  std::size_t owner_posts = 0;
+
+  RuntimeHooks hooks() {
+    RuntimeHooks h;
+    h.run_work = [this](std::function<void()> f) { work.push_back(std::move(f)); };
+    h.to_owner = [this](std::function<void()> f) {
+      std::lock_guard lock(mutex);
+      ++owner_posts;
+      owner_calls.push_back(std::move(f));
+    };
+    h.arm_timer = [](std::optional<Time>) {};
+    h.now = [] { return Time{0}; };
+    return h;
+  }
+  void run_owner_calls() {
+    for (;;) {
+      std::function<void()> f;
+      {
+        std::lock_guard lock(mutex);
+        if (owner_calls.empty()) return;
+        f = std::move(owner_calls.front());
+        owner_calls.pop_front();
+      }
+      f();
+    }
+  }
+  std::size_t posts() {
+    std::lock_guard lock(mutex);
+    return owner_posts;
+  }
+};
+
+TEST(RuntimeCore, ReportsFromWorkThatOutlivesTheCoreAreDroppedNotPostedToTheOwner) {
+  // Work that ignores its cancellation token keeps reporting after the runtime is gone; nothing it
+  // reports may reach the owner any more (nor pile up waiting for a take that never comes).
+  ManualDriver driver;
+  std::promise<void> started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  HandlerRegistry handlers;
+  handlers.add("stubborn", [&](WorkContext& ctx) {
+    started.set_value();
+    released.wait();
+    for (int i = 0; i < 100; ++i) ctx.progress(i / 100.0, "still going");
+    return Outcome::success();
+  });
+  auto core = std::make_unique<RuntimeCore>(RuntimeOptions{}, std::move(handlers), driver.hooks());
+  ASSERT_TRUE(core->start());
+  TaskSpec spec;
+  spec.kind = "stubborn";
+  bool accepted = false;
+  core->spawn(spec, [&](Result<TaskId, SpawnError> r) { accepted = static_cast<bool>(r); });
+  driver.run_owner_calls();
+  ASSERT_TRUE(accepted);
+  ASSERT_EQ(driver.work.size(), 1u);
+  std::thread worker(std::move(driver.work.front()));
+  driver.work.pop_front();
+  ASSERT_EQ(started.get_future().wait_for(20s), std::future_status::ready);
+
+  core.reset();
+  const std::size_t posts_at_destruction = driver.posts();
+  release.set_value();
+  worker.join();
+
+  EXPECT_EQ(driver.posts(), posts_at_destruction);
+  driver.run_owner_calls();  // whatever was posted before finds no core
+}
+
+TEST(RuntimeCore, ACallbackThatThrowsLeavesTheCallbacksQueuedBehindItToRunNext) {
+  // The owner's callbacks run in batches; one that throws propagates to the driver's loop (as
+  // Asio does with a throwing handler), and the ones behind it run on the next turn, not never.
+  ManualDriver driver;
+  RuntimeCore core(RuntimeOptions{}, HandlerRegistry{}, driver.hooks());
+  ASSERT_TRUE(core.start());
+  TaskSpec spec;
+  spec.kind = "never_run";
+  std::vector<TaskId> answered;
+  core.spawn(spec, [&](Result<TaskId, SpawnError>) { throw std::runtime_error("user bug"); });
+  core.spawn(spec, [&](Result<TaskId, SpawnError> r) { answered.push_back(r.value()); });
+  core.spawn(spec, [&](Result<TaskId, SpawnError> r) { answered.push_back(r.value()); });
+  EXPECT_THROW(driver.run_owner_calls(), std::runtime_error);
+  driver.run_owner_calls();
+  EXPECT_EQ(answered.size(), 2u);
+}
+
+}  // namespace
+}  // namespace tasklane::drivers
