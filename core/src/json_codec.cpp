@@ -61,6 +61,7 @@
 #include <exception>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -395,7 +396,7 @@ class Reader {
   Reader field(const char* key) const {
     const Json* member = nullptr;
     if (json().is_object()) {
-      const auto it = json().find(key);
+      const auto it = json().find(std::string_view(key));  // a view: no strlen per map node compared
       if (it != json().end()) member = &*it;
     }
     return Reader(member, this, key, 0);
@@ -500,10 +501,19 @@ void read(const Reader& r, Duration& out) {
   out = Duration{j.get<std::int64_t>()};
 }
 
+// A string member read in place, without a copy; nullptr (and an error) when it is no string.
+const std::string* read_text(const Reader& r) {
+  if (!r.json().is_string()) {
+    r.fail_type("a string");
+    return nullptr;
+  }
+  return &r.json().get_ref<const std::string&>();
+}
+
 void read(const Reader& r, TaskId& out) {
-  std::string text;
-  read(r, text);
-  if (r.failed()) return;
+  const std::string* chars = read_text(r);
+  if (chars == nullptr) return;
+  const std::string& text = *chars;
   const auto id = parse_task_id(text);
   if (!id) return r.fail("expected a task id like \"bg_7\", got " + quote(text));
   out = *id;
@@ -511,9 +521,9 @@ void read(const Reader& r, TaskId& out) {
 
 template <class Enum>
 void read_enum(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::string_view), const char* what) {
-  std::string text;
-  read(r, text);
-  if (r.failed()) return;
+  const std::string* chars = read_text(r);
+  if (chars == nullptr) return;
+  const std::string& text = *chars;
   const auto value = parse(text);
   if (!value) return r.fail(std::string("unknown ") + what + " " + quote(text));
   out = *value;
@@ -527,7 +537,7 @@ void read(const Reader& r, ShutdownMode& out) { read_enum(r, out, parse_shutdown
 
 // Payloads, results and messages: any JSON, but not nested without end.
 void read(const Reader& r, Json& out) {
-  if (nested_deeper_than(r.json(), max_nesting)) {
+  if (r.json().is_structured() && nested_deeper_than(r.json(), max_nesting)) {  // a scalar needs no walk
     return r.fail("nested more than " + std::to_string(max_nesting) + " levels deep");
   }
   out = r.json();
