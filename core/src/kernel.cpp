@@ -497,6 +497,9 @@ struct Kernel::State {
     if (e.info.spec.durable) out.emplace_back(command::Persist{e.info});
   }
 
+  // A message for a sub-agent's inbox, or why it cannot go (defined below, beside Kernel::send).
+  Result<void, SendError> send(TaskId to, std::string from, Json message);
+
   // ---- cancellation -----------------------------------------------------------------------
 
   bool cancel_one(TaskId id, CancelReason reason) {
@@ -668,8 +671,10 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
   e.info.paused = s.pauses.holds(e.info.spec);
   s.forgetting_held = true;  // a dependency may end the new task at once; its record stays until persisted
   if (!e.info.spec.after.empty()) s.link_dependencies(e, e.info.spec.after);
-  s.persist(e);
-  s.consider(e);
+  if (!is_terminal(e.info.status)) {  // a dependency already over may have ended it, record and all
+    s.persist(e);
+    s.consider(e);
+  }
   s.forgetting_held = false;
   s.forget_oldest_terminal();
   s.settle();
@@ -794,6 +799,13 @@ FlushId Kernel::flush(const FlushSelector& which, Time now) {
 Result<void, SendError> Kernel::send(TaskId to, std::string from, Json message, Time now) {
   State& s = *state_;
   s.observe(now);
+  auto result = s.send(to, std::move(from), std::move(message));
+  s.settle();  // refused or not: what observe() fired must settle as after any input
+  return result;
+}
+
+Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json message) {
+  State& s = *this;
   const auto it = s.tasks.find(to);
   if (it == s.tasks.end()) return Failure{SendError{SendErrorCode::TaskNotFound, "task not found"}};
   Entry& e = it->second;
@@ -808,7 +820,6 @@ Result<void, SendError> Kernel::send(TaskId to, std::string from, Json message, 
   } else {
     e.inbox_backlog.emplace_back(std::move(from), std::move(message));
   }
-  s.settle();
   return {};
 }
 

@@ -140,7 +140,9 @@ inline std::optional<SpawnError> check_dependencies(const TaskSpec& spec, const 
   for (const TaskId dep : spec.after) {
     if (!c.dependency_is_known(dep)) {
       return refuse(SpawnErrorCode::UnknownDependency,
-                    "dependency " + to_string(dep) + " finished long ago and is forgotten (its outcome is unknown)");
+                    "dependency " + to_string(dep) +
+                        " is no longer known (it finished and was forgotten, or it was not durable and a restart "
+                        "lost it): its outcome is unknown");
     }
   }
   return std::nullopt;

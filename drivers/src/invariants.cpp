@@ -39,6 +39,7 @@ void InvariantChecker::violation(Time at, std::string what) {
 InvariantChecker::Track InvariantChecker::make_track(const TaskInfo& info) const {
   Track t;
   t.key = info.spec.key;
+  t.owner = info.spec.owner;
   t.quota = info.spec.quota;
   t.rate_limit = info.spec.rate_limit;
   t.after = info.spec.after;
@@ -100,6 +101,7 @@ void InvariantChecker::on_start(Time at, const command::Start& start) {
                       std::to_string(track.attempt));
   }
   if (at < track.earliest) violation(at, name + " started before its run_after (" + format_time(track.earliest) + ")");
+  starts_this_input_.push_back({at, id});  // rule 8, judged once the input's own pause or resume is known
   // Only while the record still describes this attempt: one input may start an attempt and also end
   // it (a late input fires the due timer first, then completes what just started), and a retry
   // moves `due` on.
@@ -206,8 +208,23 @@ void InvariantChecker::on_notify(Time at, const command::Notify& notify) {
   }
 }
 
+// Rule 8 for the starts of the input just carried out, under the rules as the input left them (a
+// resume starts what it releases in the same input); on_pause judges its input's starts first,
+// since a pause fires what is due before its rule holds.
+void InvariantChecker::check_paused_starts() {
+  for (const auto& [at, id] : starts_this_input_) {
+    const Track& track = tasks_.at(id);
+    if (paused_owners_.count(track.owner)) violation(at, to_string(id) + " started while paused (owner '" + track.owner + "')");
+    if (track.key && paused_purposes_.count(track.key->purpose)) {
+      violation(at, to_string(id) + " started while paused (purpose '" + track.key->purpose + "')");
+    }
+  }
+  starts_this_input_.clear();
+}
+
 void InvariantChecker::after_input(Time at_given) {
   const Time at = observe(at_given);
+  check_paused_starts();
   const Config& config = kernel_.config();
   if (kernel_.running() > config.max_running) {
     violation(at, "running() is " + std::to_string(kernel_.running()) + ", over max_running " +
@@ -234,7 +251,27 @@ void InvariantChecker::after_input(Time at_given) {
   }
 }
 
+void InvariantChecker::on_pause(const PauseSelector& which) {
+  check_paused_starts();  // the pause input's own starts (due work it fires first) came before its rule
+  if (const auto* o = std::get_if<pause_selector::Owner>(&which)) {
+    paused_owners_.insert(o->owner);
+  } else {
+    paused_purposes_.insert(std::get<pause_selector::Purpose>(which).purpose);
+  }
+}
+
+void InvariantChecker::on_resume(const PauseSelector& which) {
+  if (const auto* o = std::get_if<pause_selector::Owner>(&which)) {
+    paused_owners_.erase(o->owner);
+  } else {
+    paused_purposes_.erase(std::get<pause_selector::Purpose>(which).purpose);
+  }
+}
+
 void InvariantChecker::on_restart(const Snapshot& restored, Restart how) {
+  // The restored kernel holds the rules the snapshot kept (a crash may lose a change not yet written).
+  paused_owners_ = {restored.paused_owners.begin(), restored.paused_owners.end()};
+  paused_purposes_ = {restored.paused_purposes.begin(), restored.paused_purposes.end()};
   // A crash may lose the starts since the journal's last snapshot, and with them rate-limit tokens:
   // the restored kernel is at most as generous as a full bucket, which is what a cleared key allows.
   rate_tat_.clear();
@@ -364,6 +401,8 @@ void watch(Simulation& sim, InvariantChecker& checker) {
   sim.on_command([&checker](Time at, const Command& c) { checker.on_command(at, c); });
   sim.on_input([&checker](const TimedEvent& e) {
     if (const auto* beat = std::get_if<event::Heartbeat>(&e.event)) checker.on_heartbeat(e.at, beat->id, beat->attempt);
+    if (const auto* pause = std::get_if<event::Pause>(&e.event)) checker.on_pause(pause->which);
+    if (const auto* resume = std::get_if<event::Resume>(&e.event)) checker.on_resume(resume->which);
     checker.after_input(e.at);
   });
 }

@@ -3,6 +3,7 @@
 // inside a kernel drain and a callback may call back into the runtime freely.
 #include "tasklane/drivers/runtime_core.hpp"
 
+#include "tasklane/drivers/error_code.hpp"
 #include "tasklane/drivers/trace.hpp"
 #include "work_queue.hpp"
 #include "work_reports.hpp"
@@ -61,6 +62,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
   std::vector<std::function<void()>> shutdown_waiters;
   bool stopped = false;
+  bool pause_rules_unsaved = false;  // paused or resumed before start() opened the journal
   std::map<std::uint64_t, Subscriber> subscribers;
   std::uint64_t next_subscription = 1;
   std::vector<Ack> acks;  // durable spawns waiting for the next commit
@@ -188,11 +190,19 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Pause rules live in snapshots only (records carry TaskInfo::paused, not the rule): write one now.
-  void persist_pause_rules() {
-    if (!journal || stopped) return;
-    if (auto s = journal->write_snapshot(with_reserved_ids(kernel.snapshot())); !s) {
+  PauseAnswer persist_pause_rules(std::size_t tasks) {
+    PauseAnswer answer{tasks, {}, {}};
+    if (stopped) {
+      answer.error = make_error_code(errc::stopped);
+      answer.message = "the runtime has stopped: the change holds in memory only";
+    } else if (!journal) {
+      pause_rules_unsaved = options.data_dir.has_value();  // not started yet: start() writes them
+    } else if (auto s = journal->write_snapshot(with_reserved_ids(kernel.snapshot())); !s) {
       log(LogLevel::Error, "snapshot_failed", {{"error", s.error().message}});
+      answer.error = make_error_code(errc::not_persisted);
+      answer.message = "the pause rules could not be made durable: " + s.error().message;
     }
+    return answer;
   }
 
   void publish(TaskEvent e) {
@@ -432,6 +442,7 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
     s.kernel.tick(s.input([] { return Event{event::Tick{}}; }));
   }
   s.drain();
+  if (s.pause_rules_unsaved && s.journal) (void)s.persist_pause_rules(0);  // logged if it fails
   s.log(LogLevel::Info, "runtime_started",
         {{"data_dir", s.options.data_dir ? s.options.data_dir->string() : std::string()},
          {"tasks_restored", recovery.snapshot.tasks.size()}, {"records_replayed", recovery.records_replayed}});
@@ -477,18 +488,16 @@ std::size_t RuntimeCore::abort(const AbortSelector& which) {
 
 bool RuntimeCore::cancel(TaskId id) { return abort(abort_selector::Task{id}) == 1; }
 
-std::size_t RuntimeCore::pause(const PauseSelector& which) {
+PauseAnswer RuntimeCore::pause(const PauseSelector& which) {
   const std::size_t n = impl_->kernel.pause(which, impl_->input([&] { return Event{event::Pause{which}}; }));
   impl_->drain();
-  impl_->persist_pause_rules();
-  return n;
+  return impl_->persist_pause_rules(n);
 }
 
-std::size_t RuntimeCore::resume(const PauseSelector& which) {
+PauseAnswer RuntimeCore::resume(const PauseSelector& which) {
   const std::size_t n = impl_->kernel.resume(which, impl_->input([&] { return Event{event::Resume{which}}; }));
   impl_->drain();
-  impl_->persist_pause_rules();
-  return n;
+  return impl_->persist_pause_rules(n);
 }
 
 void RuntimeCore::flush(const FlushSelector& which, std::function<void(std::optional<std::string>)> done) {

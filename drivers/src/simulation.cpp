@@ -112,6 +112,8 @@ struct Simulation::Impl {
   std::vector<command::Deliver> deliveries;
   std::map<TaskId, TaskInfo> persisted;
   std::optional<Snapshot> persisted_snapshot;
+  std::vector<std::string> persisted_paused_owners;    // as the last snapshot written kept them
+  std::vector<std::string> persisted_paused_purposes;
 
   // The journal: records waiting for their input's commit, and durable spawns waiting for their ack.
   std::vector<TaskInfo> unsynced;
@@ -226,6 +228,13 @@ struct Simulation::Impl {
     awaiting_ack.clear();
   }
 
+  // What RuntimeCore's snapshot at a pause or resume makes durable: the rules as they now stand.
+  void keep_pause_rules() {
+    const Snapshot now_held = kernel.snapshot();
+    persisted_paused_owners = now_held.paused_owners;
+    persisted_paused_purposes = now_held.paused_purposes;
+  }
+
   Snapshot durable_state() const {
     Snapshot s;
     if (persisted_snapshot) {
@@ -234,6 +243,8 @@ struct Simulation::Impl {
       s.quotas = persisted_snapshot->quotas;
       s.rate_limits = persisted_snapshot->rate_limits;
     }
+    s.paused_owners = persisted_paused_owners;
+    s.paused_purposes = persisted_paused_purposes;
     for (const auto& [id, record] : persisted) {
       s.tasks.push_back(record);
       s.next_id = std::max(s.next_id, id.value + 1);
@@ -328,6 +339,8 @@ struct Simulation::Impl {
     persisted.clear();
     for (const TaskInfo& record : snapshot.snapshot.tasks) persisted.emplace(record.id, record);
     persisted_snapshot = snapshot.snapshot;
+    persisted_paused_owners = snapshot.snapshot.paused_owners;
+    persisted_paused_purposes = snapshot.snapshot.paused_purposes;
   }
   void carry_out_one(const command::Notify& notify) { notifications.push_back(notify); }
   void carry_out_one(const command::Deliver& deliver) { deliveries.push_back(deliver); }
@@ -507,6 +520,22 @@ std::size_t Simulation::abort(const AbortSelector& which) {
 FlushId Simulation::flush(const FlushSelector& which) {
   Impl& s = *impl_;
   return s.input(event::Flush{which}, [&] { return s.kernel.flush(which, s.now); });
+}
+
+std::size_t Simulation::pause(const PauseSelector& which) {
+  Impl& s = *impl_;
+  const std::size_t restarts = s.restarts.size();
+  const std::size_t n = s.input(event::Pause{which}, [&] { return s.kernel.pause(which, s.now); });
+  if (s.restarts.size() == restarts) s.keep_pause_rules();
+  return n;
+}
+
+std::size_t Simulation::resume(const PauseSelector& which) {
+  Impl& s = *impl_;
+  const std::size_t restarts = s.restarts.size();
+  const std::size_t n = s.input(event::Resume{which}, [&] { return s.kernel.resume(which, s.now); });
+  if (s.restarts.size() == restarts) s.keep_pause_rules();
+  return n;
 }
 
 Result<void, SendError> Simulation::send(TaskId to, std::string from, Json message) {

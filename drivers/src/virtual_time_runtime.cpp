@@ -190,11 +190,11 @@ void VirtualTimeRuntime::abort(AbortSelector which, std::function<void(std::size
   impl_->post([this, which = std::move(which), done = std::move(done)] { done(impl_->core->abort(which)); });
 }
 
-void VirtualTimeRuntime::pause(PauseSelector which, std::function<void(std::size_t)> done) {
+void VirtualTimeRuntime::pause(PauseSelector which, std::function<void(drivers::PauseAnswer)> done) {
   impl_->post([this, which = std::move(which), done = std::move(done)] { done(impl_->core->pause(which)); });
 }
 
-void VirtualTimeRuntime::resume(PauseSelector which, std::function<void(std::size_t)> done) {
+void VirtualTimeRuntime::resume(PauseSelector which, std::function<void(drivers::PauseAnswer)> done) {
   impl_->post([this, which = std::move(which), done = std::move(done)] { done(impl_->core->resume(which)); });
 }
 

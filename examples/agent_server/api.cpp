@@ -48,7 +48,8 @@ http::status status_for(std::error_code ec) {
     case errc::not_owner: return http::status::forbidden;
     case errc::task_not_found:
     case errc::unknown_task: return http::status::not_found;
-    case errc::shutting_down: return http::status::service_unavailable;
+    case errc::shutting_down:
+    case errc::stopped: return http::status::service_unavailable;
     case errc::not_persisted: return http::status::internal_server_error;
     default: return http::status::bad_request;
   }

@@ -269,12 +269,12 @@ std::size_t TaskRuntime::abort(const AbortSelector& which) {
   return d_->core->abort(which);
 }
 
-std::size_t TaskRuntime::pause(const PauseSelector& which) {
+drivers::PauseAnswer TaskRuntime::pause(const PauseSelector& which) {
   TASKLANE_QT_ON_OWNER_THREAD();
   return d_->core->pause(which);
 }
 
-std::size_t TaskRuntime::resume(const PauseSelector& which) {
+drivers::PauseAnswer TaskRuntime::resume(const PauseSelector& which) {
   TASKLANE_QT_ON_OWNER_THREAD();
   return d_->core->resume(which);
 }

@@ -90,16 +90,16 @@ class AsioHarness {
     return r.value_or(0);
   }
 
-  std::size_t pause(PauseSelector which, bool resume = false) {
-    auto r = call<std::size_t>("pause", [&](auto done) {
-      auto answer = [done](std::error_code, std::size_t n) { done(n); };
+  std::pair<std::error_code, std::size_t> pause(PauseSelector which, bool resume = false) {
+    auto r = call<std::pair<std::error_code, std::size_t>>("pause", [&](auto done) {
+      auto answer = [done](std::error_code ec, std::size_t n) { done(std::pair{ec, n}); };
       if (resume) {
         runtime_->async_resume(std::move(which), answer);
       } else {
         runtime_->async_pause(std::move(which), answer);
       }
     });
-    return r.value_or(0);
+    return r.value_or(std::pair{timed_out(), std::size_t{0}});
   }
 
   std::error_code send(TaskId to, std::string from, Json message) {

@@ -201,13 +201,16 @@ TYPED_TEST_P(DriverFeatures, AWaiterStartsAfterItsDependencyAndAFailedOneFailsIt
 
 // ---- pause and resume -------------------------------------------------------------------------
 
+// What a pause or resume that went well answers: no error, and how many tasks it changed.
+inline std::pair<std::error_code, std::size_t> answered(std::size_t tasks) { return {std::error_code{}, tasks}; }
+
 // alice's work waits, paused, while bob's runs; spawned later under the rule it is paused too; a
 // resume runs alice's tasks in their spawn order.
 TYPED_TEST_P(DriverFeatures, PausedWorkWaitsInPlaceAndResumesInOrder) {
   HandlerRegistry handlers;
   handlers.add("step", [](WorkContext&) { return Outcome::success(); });
   auto h = this->open(std::move(handlers), TestFixture::max_running(1));
-  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}), 0u) << "nothing queued yet: a rule all the same";
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}), answered(0)) << "nothing queued yet: a rule all the same";
   TaskSpec mine = task("step");
   mine.owner = "alice";
   const TaskId a1 = this->spawn_ok(*h, mine);
@@ -220,10 +223,10 @@ TYPED_TEST_P(DriverFeatures, PausedWorkWaitsInPlaceAndResumesInOrder) {
   ASSERT_TRUE(held.has_value());
   EXPECT_EQ(held->status, TaskStatus::Pending);
   EXPECT_TRUE(held->paused);
-  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), 2u);
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), answered(2));
   EXPECT_EQ(this->wait_ok(*h, a2).status, TaskStatus::Completed);
   EXPECT_EQ(ids_of(h->events(), TaskEventKind::Started), (std::vector<TaskId>{b1, a1, a2}));
-  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), 0u) << "no rule left to lift";
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), answered(0)) << "no rule left to lift";
 }
 
 // The rule is on disk once pause answers (a crash keeps it), and a restart keeps the work paused.
@@ -234,7 +237,7 @@ TYPED_TEST_P(DriverFeatures, APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused) 
   TaskId id;
   {
     auto h = this->open(HandlerRegistry{}, this->durable_options());
-    EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}), 0u);
+    EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}), answered(0));
     id = this->spawn_ok(*h, spec);
     drivers::PosixFileSystem fs;
     auto on_disk = drivers::read_data_dir(this->data_dir(), fs);
@@ -248,8 +251,25 @@ TYPED_TEST_P(DriverFeatures, APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused) 
   ASSERT_TRUE(restored.has_value());
   EXPECT_TRUE(restored->paused);
   EXPECT_EQ(restored->status, TaskStatus::Pending);
-  EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}, true), 1u);
+  EXPECT_EQ(h->pause(pause_selector::Purpose{"compaction"}, true), answered(1));
   EXPECT_EQ(this->wait_ok(*h, id).status, TaskStatus::Completed);
+}
+
+// A rule that cannot be made durable still holds, and the answer says it is not on disk. (A
+// directory where the snapshot's temporary file goes makes the write fail, even for root.)
+TYPED_TEST_P(DriverFeatures, APauseThatCannotBeMadeDurableSaysSoAndStillHolds) {
+  TaskSpec spec = task("compact");
+  spec.owner = "alice";
+  spec.run_after = std::chrono::hours(1);  // pending while the test looks
+  auto h = this->open(HandlerRegistry{}, this->durable_options());
+  std::filesystem::create_directories(this->data_dir() / "snapshot.tmp" / "blocker");
+  const TaskId id = this->spawn_ok(*h, spec);
+  const auto [error, tasks] = h->pause(pause_selector::Owner{"alice"});
+  EXPECT_EQ(error, make_error_code(errc::not_persisted));
+  EXPECT_EQ(tasks, 1u) << "the rule holds in memory all the same";
+  const auto info = info_of(*h, id);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_TRUE(info->paused);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
@@ -259,6 +279,7 @@ REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersTh
                             WorkThatBeatsOutlivesItsHeartbeatInterval, ABadHeartbeatIsRefusedWithItsCode,
                             AWaiterStartsAfterItsDependencyAndAFailedOneFailsItWithTheReason,
                             PausedWorkWaitsInPlaceAndResumesInOrder,
-                            APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused);
+                            APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused,
+                            APauseThatCannotBeMadeDurableSaysSoAndStillHolds);
 
 }  // namespace tasklane::conformance

@@ -14,7 +14,7 @@
 //     { h.wait(id) } -> std::same_as<std::pair<std::error_code, tasklane::TaskInfo>>;  // until terminal
 //     { h.flush(selector) } -> std::same_as<std::pair<std::error_code, std::string>>;  // errc::task_failed + first error
 //     { h.abort(selector) } -> std::same_as<std::size_t>;
-//     { h.pause(selector, resume = false) } -> std::same_as<std::size_t>;  // Kernel::pause, or resume
+//     { h.pause(selector, resume = false) } -> std::same_as<std::pair<std::error_code, std::size_t>>;  // Kernel::pause, or resume
 //     { h.send(id, from, message) } -> std::same_as<std::error_code>;
 //     { h.shutdown(mode) } -> std::same_as<std::error_code>;      // returns when Stopped
 //     { h.events() } -> std::same_as<std::vector<tasklane::drivers::TaskEvent>>;  // all, in order, since start

@@ -217,6 +217,25 @@ TEST(InvariantChecker, RateLimitNeedsAFreeToken) {
       << all(f.checker);
 }
 
+TEST(InvariantChecker, NoStartWhileAPauseRuleHoldsTheTask) {
+  Forged f;
+  TaskSpec mine = task();
+  TaskSpec compaction = task();
+  compaction.owner = "bob";
+  compaction.key = SequenceKey{"agent", "s1", "compaction"};
+  const TaskId a = f.spawn(mine);
+  const TaskId b = f.spawn(compaction);
+  f.checker.on_pause(pause_selector::Owner{"alice"});
+  f.checker.on_pause(pause_selector::Purpose{"compaction"});
+  f.start(a, 1, milliseconds(1));
+  f.checker.after_input(milliseconds(1));
+  EXPECT_TRUE(mentions(f.checker, "bg_0 started while paused (owner 'alice')")) << all(f.checker);
+  f.start(b, 1, milliseconds(2));  // started by the resume input that lifts its rule: fine
+  f.checker.on_resume(pause_selector::Purpose{"compaction"});
+  f.checker.after_input(milliseconds(2));
+  EXPECT_FALSE(mentions(f.checker, "bg_1 started while paused")) << all(f.checker);
+}
+
 TEST(InvariantChecker, OneKeyStartsInOrderAndNeverOverlaps) {
   Forged f;
   TaskSpec spec = task();

@@ -5,11 +5,14 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "tasklane/drivers/runtime_core.hpp"
 
@@ -106,6 +109,26 @@ TEST(RuntimeCore, ACallbackThatThrowsLeavesTheCallbacksQueuedBehindItToRunNext) 
   EXPECT_THROW(driver.run_owner_calls(), std::runtime_error);
   driver.run_owner_calls();
   EXPECT_EQ(answered.size(), 2u);
+}
+
+TEST(RuntimeCore, APauseBeforeStartIsWrittenByStart) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("tasklane-runtime-core-" + std::to_string(::getpid()) + "-pause-before-start");
+  std::filesystem::remove_all(dir);
+  {
+    ManualDriver driver;
+    RuntimeOptions options;
+    options.data_dir = dir;
+    RuntimeCore core(options, HandlerRegistry{}, driver.hooks());
+    const PauseAnswer answer = core.pause(pause_selector::Owner{"alice"});
+    EXPECT_FALSE(answer.error) << answer.message;
+    ASSERT_TRUE(core.start());
+  }
+  PosixFileSystem fs;
+  const auto on_disk = read_data_dir(dir, fs);
+  ASSERT_TRUE(on_disk.has_value()) << on_disk.error().message;
+  EXPECT_EQ(on_disk.value().snapshot.paused_owners, std::vector<std::string>{"alice"});
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -432,5 +432,27 @@ TEST(Simulation, CrashDropsWorkInFlightAndRestoreOrphansIt) {
   EXPECT_NE(replay(Config{}, sim.trace()), sim.commands()) << "one kernel for the whole trace differs";
 }
 
+TEST(Simulation, PauseRulesAreDurableAtOnceAsARealRuntimeMakesThem) {
+  // RuntimeCore writes a snapshot at each pause and resume; the simulated store keeps the rules the
+  // same way, so a crash right after a pause restores them, and a resume lifts them on disk too.
+  Simulation sim(Config{}, 1);
+  TaskSpec spec = task("later");
+  spec.durable = true;
+  spec.run_after = milliseconds(50);
+  const TaskId id = spawn_ok(sim, spec);
+  EXPECT_EQ(sim.pause(pause_selector::Owner{spec.owner}), 1u);
+  sim.crash();
+  sim.restore(sim.durable_state());
+  EXPECT_TRUE(sim.kernel().get(id)->paused);
+  sim.advance_to(milliseconds(100));
+  EXPECT_EQ(sim.kernel().get(id)->status, TaskStatus::Pending) << "still paused after the restart";
+  EXPECT_EQ(sim.durable_state().paused_owners, std::vector<std::string>{"alice"});
+  EXPECT_EQ(sim.resume(pause_selector::Owner{spec.owner}), 1u);
+  EXPECT_TRUE(sim.durable_state().paused_owners.empty()) << "the resume is durable at once too";
+  EXPECT_TRUE(sim.run_until_idle());
+  EXPECT_EQ(sim.kernel().get(id)->status, TaskStatus::Completed);
+  EXPECT_EQ(replay(Config{}, sim.trace(), sim.restarts()), sim.commands());
+}
+
 }  // namespace
 }  // namespace tasklane::sim

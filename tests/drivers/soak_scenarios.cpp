@@ -23,6 +23,9 @@ const char* to_string(Scenario s) {
     case Scenario::HangEndedByTimeout: return "hanging work ended by its timeout";
     case Scenario::OrphanedByRestart: return "running task orphaned by a restart";
     case Scenario::ShutdownCancelsRunning: return "shutdown cancels running work";
+    case Scenario::WaiterStarts: return "a waiter starts after its dependencies";
+    case Scenario::WaiterFailedByDependency: return "a failed dependency fails its waiter";
+    case Scenario::ResumeStartsPausedWork: return "a resume starts paused work";
   }
   return "?";
 }
@@ -82,6 +85,9 @@ void ScenarioDetector::command(Time at, const Command& c) {
       retrying_.insert(s->id);
     }
     last_start_[s->id] = s->attempt;
+    if (const TaskInfo* info = sim_.kernel().get(s->id); info && !info->spec.after.empty() && s->attempt == 1) {
+      hit(Scenario::WaiterStarts);
+    }
     if (s->deadline) {
       deadline_[s->id] = *s->deadline;
     } else {
@@ -100,6 +106,9 @@ void ScenarioDetector::command(Time at, const Command& c) {
   } else if (const auto* n = std::get_if<command::Notify>(&c)) {
     if (n->status == TaskStatus::Failed && n->error && n->error->find("orphaned") != std::string::npos) {
       hit(Scenario::OrphanedByRestart);
+    }
+    if (n->status == TaskStatus::Failed && n->error && n->error->rfind("dependency ", 0) == 0) {
+      hit(Scenario::WaiterFailedByDependency);
     }
   }
 }
@@ -151,6 +160,13 @@ void ScenarioDetector::input(const TimedEvent& e) {
           }
         } else if constexpr (std::is_same_v<E, event::Flush>) {
           if (lane_blocked()) hit(Scenario::FlushWhileLaneBlocked);
+        } else if constexpr (std::is_same_v<E, event::Resume>) {
+          for (const auto& c : commands) {
+            if (std::holds_alternative<command::Start>(c)) {
+              hit(Scenario::ResumeStartsPausedWork);
+              break;
+            }
+          }
         } else if constexpr (std::is_same_v<E, event::Shutdown>) {
           if (any_cancel(CancelReason::Shutdown)) hit(Scenario::ShutdownCancelsRunning);
         } else if constexpr (std::is_same_v<E, event::Restore>) {

@@ -30,8 +30,11 @@ enum class Scenario : std::uint8_t {
   HangEndedByTimeout,        // work that never returns is ended by its timeout
   OrphanedByRestart,         // a restart fails a task that was running when the process died
   ShutdownCancelsRunning,    // a shutdown cancels work that is running
+  WaiterStarts,              // a task that waited for dependencies starts once they are over
+  WaiterFailedByDependency,  // a dependency failed (or was lost in a restart) and failed its waiter
+  ResumeStartsPausedWork,    // a resume lets paused work start in the same input
 };
-constexpr std::size_t scenario_count = 14;
+constexpr std::size_t scenario_count = 17;
 const char* to_string(Scenario s);
 
 using ScenarioCounts = std::map<Scenario, std::size_t>;

@@ -90,15 +90,16 @@ class VirtualTimeHarness {
     return r.value_or(0);
   }
 
-  std::size_t pause(PauseSelector which, bool resume = false) {
-    auto r = call<std::size_t>("pause", [&](auto done) {
+  std::pair<std::error_code, std::size_t> pause(PauseSelector which, bool resume = false) {
+    auto r = call<std::pair<std::error_code, std::size_t>>("pause", [&](auto done) {
+      auto answer = [done](drivers::PauseAnswer a) { done(std::pair{a.error, a.tasks}); };
       if (resume) {
-        runtime_->resume(std::move(which), done);
+        runtime_->resume(std::move(which), answer);
       } else {
-        runtime_->pause(std::move(which), done);
+        runtime_->pause(std::move(which), answer);
       }
     });
-    return r.value_or(0);
+    return r.value_or(std::pair{timed_out(), std::size_t{0}});
   }
 
   std::error_code send(TaskId to, std::string from, Json message) {

@@ -3,6 +3,8 @@
 // dependency; spawn refuses ids that could close a cycle, forgotten ids and too many ids.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "kernel/kernel_fixture.hpp"
 
 namespace tasklane {
@@ -137,11 +139,19 @@ TEST(KernelDependency, ADependencyAlreadyOverIsTakenAtSpawn) {
   h.drain();
   const TaskId ready = h.spawn(after({ok}), ms(2));
   EXPECT_EQ(started_ids(h.drain()), std::vector<TaskId>{ready});
-  const TaskId doomed = h.spawn(after({ok, bad}), ms(3));
-  const auto n = notifies(h.drain());
+  TaskSpec durable = after({ok, bad});
+  durable.durable = true;
+  const TaskId doomed = h.spawn(durable, ms(3));
+  const auto out = h.drain();
+  const auto n = notifies(out);
   ASSERT_EQ(n.size(), 1u) << "accepted, and ended at once with the reason";
   EXPECT_EQ(n[0].id, doomed);
   EXPECT_EQ(n[0].error, std::optional<std::string>("dependency bg_1 failed: nope"));
+  const auto records = std::count_if(out.begin(), out.end(), [&](const Command& c) {
+    const auto* p = std::get_if<command::Persist>(&c);
+    return p && p->record.id == doomed;
+  });
+  EXPECT_EQ(records, 1) << "one record, the final one";
 }
 
 TEST(KernelDependency, EachWayToWriteACycleIsRefused) {
@@ -169,7 +179,8 @@ TEST(KernelDependency, AForgottenDependencyIsRefusedAsUnknown) {
   ASSERT_EQ(h.kernel.get(old), nullptr);
   EXPECT_EQ(h.refuse(after({old}), ms(4)),
             (SpawnError{SpawnErrorCode::UnknownDependency,
-                        "dependency bg_0 finished long ago and is forgotten (its outcome is unknown)"}));
+                        "dependency bg_0 is no longer known (it finished and was forgotten, or it was not durable "
+                        "and a restart lost it): its outcome is unknown"}));
   h.spawn(after({newer}), ms(5));  // still retained: fine
 }
 

@@ -10,6 +10,7 @@ namespace {
 using testkit::delivers;
 using testkit::Harness;
 using testkit::ms;
+using testkit::started_ids;
 using testkit::task;
 
 TaskSpec sub_agent(std::string owner = "alice") {
@@ -22,6 +23,27 @@ SendErrorCode send_error(Harness& h, TaskId to, std::string from, Time now) {
   const auto r = h.kernel.send(to, std::move(from), Json{{"content", "hi"}}, now);
   EXPECT_FALSE(r.has_value());
   return r ? SendErrorCode::TaskNotFound : r.error().code;
+}
+
+TEST(KernelSend, ARefusedSendStillSettlesWhatItsTimeMadeDue) {
+  // Every input first fires what is due at its time, and must then settle as any input does: here
+  // a refused send fires b's delay, and next_deadline() must not go on naming the stale timeout of
+  // a's finished attempt (a driver would wake for nothing, and an early tick would change it).
+  Config config;
+  config.max_running = 2;
+  Harness h(config);
+  TaskSpec timed = task("a");
+  timed.timeout = ms(50);
+  const TaskId a = h.spawn(timed, ms(0));
+  TaskSpec later = task("b");
+  later.run_after = ms(20);
+  const TaskId b = h.spawn(later, ms(0));
+  h.drain();
+  h.succeed(a, 1, ms(10));
+  h.drain();
+  EXPECT_EQ(send_error(h, TaskId{99}, "alice", ms(30)), SendErrorCode::TaskNotFound);
+  EXPECT_EQ(started_ids(h.drain()), std::vector<TaskId>{b});
+  EXPECT_EQ(h.kernel.next_deadline(), std::nullopt) << "a's timeout died with its attempt";
 }
 
 TEST(KernelSend, DeliversToTheRunningAttempt) {

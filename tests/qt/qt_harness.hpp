@@ -120,11 +120,12 @@ class QtHarness {
     return r.value_or(std::pair{timed_out(), std::string()});
   }
 
-  std::size_t pause(PauseSelector which, bool resume = false) {
-    auto r = call<std::size_t>("pause", [this, which = std::move(which), resume](auto done) {
-      done(resume ? runtime_->resume(which) : runtime_->pause(which));
+  std::pair<std::error_code, std::size_t> pause(PauseSelector which, bool resume = false) {
+    auto r = call<std::pair<std::error_code, std::size_t>>("pause", [this, which = std::move(which), resume](auto done) {
+      const drivers::PauseAnswer a = resume ? runtime_->resume(which) : runtime_->pause(which);
+      done(std::pair{a.error, a.tasks});
     });
-    return r.value_or(0);
+    return r.value_or(std::pair{timed_out(), std::size_t{0}});
   }
 
   std::size_t abort(AbortSelector which) {

@@ -84,6 +84,32 @@ TEST_F(CliInspect, ADamagedJournalNamesTheFileAndOffsetAndExits1) {
   EXPECT_EQ(read_file(journal), bytes) << "inspect changes nothing";
 }
 
+TEST_F(CliInspect, APausedTaskAndOneWaitingForDependenciesSaySo) {
+  TempDir dir("tasklane-cli-waiting");
+  {
+    auto opened = drivers::FileJournal::open(dir.path / "data");
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    TaskInfo paused;
+    paused.id = TaskId{0};
+    paused.spec.kind = "compact";
+    paused.spec.durable = true;
+    paused.paused = true;
+    TaskInfo waiter;
+    waiter.id = TaskId{1};
+    waiter.spec.kind = "index";
+    waiter.spec.durable = true;
+    waiter.spec.after = {TaskId{0}};
+    waiter.waiting_for = {TaskId{0}};
+    opened.value().journal->append(paused);
+    opened.value().journal->append(waiter);
+    ASSERT_TRUE(opened.value().journal->commit());
+  }
+  const auto r = tasklane_cli({"inspect", (dir.path / "data").string()});
+  ASSERT_EQ(r.exit_code, cli::exit_ok) << r.err;
+  EXPECT_NE(r.out.find("pending, paused"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pending, after bg_0"), std::string::npos) << r.out;
+}
+
 TEST_F(CliInspect, BadUsageExits2AndSaysWhy) {
   auto r = tasklane_cli({"inspect"});
   EXPECT_EQ(r.exit_code, cli::exit_bad_usage);

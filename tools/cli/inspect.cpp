@@ -40,6 +40,17 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// The status, and why a pending task is not ready: "pending, paused", "pending, after bg_3 bg_4".
+std::string status_text(const TaskInfo& t) {
+  std::string text = to_string(t.status);
+  if (t.paused) text += ", paused";
+  if (!t.waiting_for.empty()) {
+    text += ", after";
+    for (const TaskId id : t.waiting_for) text += ' ' + to_string(id);
+  }
+  return text;
+}
+
 std::string row(const std::string& id, const std::string& kind, const std::string& owner, const std::string& name,
                 const std::string& status, const std::string& attempt, const std::string& due, const std::string& error) {
   return cell(id, 8) + ' ' + cell(kind, 14) + ' ' + cell(owner, 10) + ' ' + cell(name, 14) + ' ' + cell(status, 10) + ' ' +
@@ -100,7 +111,7 @@ int inspect_command(const Args& args, Console& console) {
   }
   console.out << row("ID", "KIND", "OWNER", "NAME", "STATUS", "ATTEMPT", "DUE_MS", "LAST ERROR");
   for (const TaskInfo* t : shown) {
-    console.out << row(to_string(t->id), t->spec.kind, t->spec.owner, t->spec.name.value_or("-"), to_string(t->status),
+    console.out << row(to_string(t->id), t->spec.kind, t->spec.owner, t->spec.name.value_or("-"), status_text(*t),
                        std::to_string(t->attempt), ms_text(t->due), t->error.value_or(""));
   }
   console.out << shown.size() << " of " << r.snapshot.tasks.size() << " tasks; " << r.records_replayed

@@ -171,13 +171,14 @@ class runtime {
   }
 
   // Pauses the selected queued work (Kernel::pause): void(error_code, std::size_t how_many_newly_paused).
+  // errc::not_persisted: the rule holds but could not be made durable (see RuntimeCore::pause).
   template <class Token>
   auto async_pause(PauseSelector which, Token&& token) {
     return net::async_initiate<Token, void(std::error_code, std::size_t)>(
         [impl = impl_](auto handler, PauseSelector w) {
           run_on_strand(impl, [impl, h = share(std::move(handler)), w = std::move(w)]() {
-            const std::size_t n = core_of(impl).pause(w);
-            complete(impl, h, std::error_code{}, n);
+            const drivers::PauseAnswer a = core_of(impl).pause(w);
+            complete(impl, h, a.error, a.tasks);
           });
         },
         token, std::move(which));
@@ -189,8 +190,8 @@ class runtime {
     return net::async_initiate<Token, void(std::error_code, std::size_t)>(
         [impl = impl_](auto handler, PauseSelector w) {
           run_on_strand(impl, [impl, h = share(std::move(handler)), w = std::move(w)]() {
-            const std::size_t n = core_of(impl).resume(w);
-            complete(impl, h, std::error_code{}, n);
+            const drivers::PauseAnswer a = core_of(impl).resume(w);
+            complete(impl, h, a.error, a.tasks);
           });
         },
         token, std::move(which));

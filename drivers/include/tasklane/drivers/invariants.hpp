@@ -15,7 +15,9 @@
 //   5. a task's attempt numbers go up by one at every Start;
 //   6. at most one FlushDone per flush id;
 //   7. a task with dependencies starts only after the Notify of each one the checker knows, and
-//      with AllSucceeded only when each of them completed.
+//      with AllSucceeded only when each of them completed;
+//   8. no task starts while a pause rule selects it (its owner, or its key's purpose); the rules
+//      come from the Pause and Resume inputs (watch() feeds them) and, at a restart, the snapshot.
 //
 // With the simulation:
 //   tasklane::sim::InvariantChecker checker(sim.kernel());
@@ -35,6 +37,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tasklane/drivers/simulation.hpp"
@@ -54,6 +57,9 @@ class InvariantChecker {
   // The kernel was fed a heartbeat (after the input). Without these, a heartbeat deadline is taken
   // from the start alone, which only makes the timeout check laxer.
   void on_heartbeat(Time at, TaskId id, std::uint32_t attempt);
+  // The kernel was fed a pause or a resume (rule 8); call before after_input() of that input.
+  void on_pause(const PauseSelector& which);
+  void on_resume(const PauseSelector& which);
   // The counting checks, and noticing attempts that ended without a command (a failure that retries).
   void after_input(Time at);
   // The kernel was replaced by a fresh one that is about to restore `restored`: work in flight
@@ -78,6 +84,7 @@ class InvariantChecker {
  private:
   struct Track {
     std::optional<SequenceKey> key;
+    std::string owner;
     std::optional<QuotaSpec> quota;
     std::optional<RateLimit> rate_limit;
     std::vector<TaskId> after;
@@ -103,6 +110,7 @@ class InvariantChecker {
   void on_cancel(Time at, const command::Cancel& cancel);
   void on_notify(Time at, const command::Notify& notify);
   void restart_from_journal(const Snapshot& restored);
+  void check_paused_starts();
   void violation(Time at, std::string what);
   Time observe(Time at);
 
@@ -113,6 +121,9 @@ class InvariantChecker {
   std::map<std::string, Time> quota_last_start_;
   std::map<std::string, Time> rate_tat_;  // per limiter key: the theoretical arrival time of the next start
   std::set<FlushId> flushes_done_;
+  std::set<std::string> paused_owners_;
+  std::set<std::string> paused_purposes_;
+  std::vector<std::pair<Time, TaskId>> starts_this_input_;  // for rule 8, judged in after_input
   std::vector<std::string> violations_;
   std::size_t violation_count_ = 0;
   Time last_at_ = Time::min();  // the driver's clock may start below zero

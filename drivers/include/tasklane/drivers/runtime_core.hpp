@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include "tasklane/drivers/file_journal.hpp"
 #include "tasklane/drivers/handler_registry.hpp"
@@ -35,6 +36,14 @@ struct RuntimeOptions {
   LogSink log;
   // Records every input and command to this file (see trace.hpp); off when unset.
   std::optional<std::filesystem::path> trace_file;
+};
+
+// What pause and resume answer: how many pending tasks the rule newly paused (or made ready
+// again), and whether the change is durable. The rule holds in memory either way.
+struct PauseAnswer {
+  std::size_t tasks = 0;
+  std::error_code error;  // errc::not_persisted: no snapshot could be written; errc::stopped: the runtime stopped
+  std::string message;    // why, when error is set
 };
 
 struct RuntimeHooks {
@@ -66,10 +75,11 @@ class RuntimeCore {
   void admit(TaskSpec spec, AdmitDone done);
   std::size_t abort(const AbortSelector& which);
   bool cancel(TaskId id);
-  // Kernel::pause / resume: answer how many pending tasks were newly paused / resumed. With a data
-  // directory the rules are made durable at once (a snapshot is written), so a crash keeps them.
-  std::size_t pause(const PauseSelector& which);
-  std::size_t resume(const PauseSelector& which);
+  // Kernel::pause / resume. With a data directory the rules are made durable before the answer (a
+  // snapshot is written), so a crash keeps them; if that fails the answer says not_persisted. A
+  // change made before start() is written by start().
+  PauseAnswer pause(const PauseSelector& which);
+  PauseAnswer resume(const PauseSelector& which);
   void flush(const FlushSelector& which, std::function<void(std::optional<std::string> first_error)> done);
   Result<void, SendError> send(TaskId to, std::string from, Json message);
   void poke(std::optional<std::string> session, std::string reason);

@@ -100,6 +100,10 @@ class Simulation {
   Result<TaskId, SpawnError> spawn(TaskSpec spec);
   std::size_t abort(const AbortSelector& which);
   FlushId flush(const FlushSelector& which);
+  // Kernel::pause / resume. The store keeps the rules at once, as RuntimeCore does by writing a
+  // snapshot: durable_state() carries them, unless the process died carrying the input out.
+  std::size_t pause(const PauseSelector& which);
+  std::size_t resume(const PauseSelector& which);
   Result<void, SendError> send(TaskId to, std::string from, Json message);
   void poke(std::optional<std::string> session, std::string reason);
   void complete_session(std::string session, std::string reason);

@@ -57,8 +57,8 @@ class VirtualTimeRuntime {
   void start(StartDone done);
   void spawn(TaskSpec spec, drivers::RuntimeCore::SpawnDone done);
   void abort(AbortSelector which, std::function<void(std::size_t)> done);
-  void pause(PauseSelector which, std::function<void(std::size_t)> done);
-  void resume(PauseSelector which, std::function<void(std::size_t)> done);
+  void pause(PauseSelector which, std::function<void(drivers::PauseAnswer)> done);
+  void resume(PauseSelector which, std::function<void(drivers::PauseAnswer)> done);
   void send(TaskId to, std::string from, Json message, std::function<void(Result<void, SendError>)> done);
   // Runs `f` on the runtime's thread with the kernel, for reads.
   void read(std::function<void(const Kernel&)> f);

@@ -116,8 +116,9 @@ class TaskRuntime : public QObject {
   // Pauses the queued work of an owner or a purpose (Kernel::pause): it stays pending, keeps its
   // place, and so does work spawned later under the rule; answers how many were newly paused.
   // resume lifts the rule and answers how many became ready again.
-  std::size_t pause(const tasklane::PauseSelector& which);
-  std::size_t resume(const tasklane::PauseSelector& which);
+  // The answer's error is errc::not_persisted when the rule holds but could not be made durable.
+  tasklane::drivers::PauseAnswer pause(const tasklane::PauseSelector& which);
+  tasklane::drivers::PauseAnswer resume(const tasklane::PauseSelector& which);
 
   // Waits for the selected tasks; `done` and flushFinished follow once every one is terminal,
   // with the first error among them. Answers the number flushFinished will carry.
