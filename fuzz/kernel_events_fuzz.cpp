@@ -40,6 +40,10 @@ struct Run {
       if (const auto* r = std::get_if<command::RunQueuedWork>(&*c)) run_requests.push_back(r->request);
       commands.push_back(std::move(*c));
     }
+    if (!trace.empty()) {  // rule 8: the checker follows the pause rules the input changed
+      if (const auto* p = std::get_if<event::Pause>(&trace.back().event)) checker.on_pause(p->which);
+      if (const auto* r = std::get_if<event::Resume>(&trace.back().event)) checker.on_resume(r->which);
+    }
     checker.after_input(at);
     if (!checker.ok()) {
       for (const auto& v : checker.violations()) std::fprintf(stderr, "invariant violated: %s\n", v.c_str());

@@ -72,7 +72,7 @@ class IdSet {
   };
 
   bool insert(TaskId id) {
-    std::uint64_t& word = blocks_[id.value >> block_bits][(id.value >> 6) & 3];
+    std::uint64_t& word = block_for_insert(id.value >> block_bits)[(id.value >> 6) & 3];
     const std::uint64_t mask = std::uint64_t{1} << (id.value & 63);
     if (word & mask) return false;
     word |= mask;
@@ -80,7 +80,7 @@ class IdSet {
     return true;
   }
   std::size_t erase(TaskId id) {
-    const auto it = blocks_.find(id.value >> block_bits);
+    const auto it = find_block(id.value >> block_bits);
     if (it == blocks_.end()) return 0;
     std::uint64_t& word = it->second[(id.value >> 6) & 3];
     const std::uint64_t mask = std::uint64_t{1} << (id.value & 63);
@@ -92,7 +92,7 @@ class IdSet {
     return 1;
   }
   std::size_t count(TaskId id) const {
-    const auto it = blocks_.find(id.value >> block_bits);
+    const auto it = find_block(id.value >> block_bits);
     return it != blocks_.end() && (it->second[(id.value >> 6) & 3] >> (id.value & 63) & 1) ? 1 : 0;
   }
   bool empty() const { return size_ == 0; }
@@ -101,6 +101,29 @@ class IdSet {
   iterator end() const { return iterator(blocks_.end(), blocks_.end()); }
 
  private:
+  // Ids come and go mostly in order: new ones land in the last block, the oldest leave the first.
+  // Both ends are found in O(1) before the O(log n) search.
+  Blocks::const_iterator find_block(std::uint64_t key) const {
+    if (blocks_.empty()) return blocks_.end();
+    if (blocks_.begin()->first == key) return blocks_.begin();
+    if (const auto last = std::prev(blocks_.end()); last->first == key) return last;
+    return blocks_.find(key);
+  }
+  Blocks::iterator find_block(std::uint64_t key) {
+    if (blocks_.empty()) return blocks_.end();
+    if (blocks_.begin()->first == key) return blocks_.begin();
+    if (const auto last = std::prev(blocks_.end()); last->first == key) return last;
+    return blocks_.find(key);
+  }
+  Block& block_for_insert(std::uint64_t key) {
+    if (!blocks_.empty()) {
+      const auto last = std::prev(blocks_.end());
+      if (last->first == key) return last->second;
+      if (last->first < key) return blocks_.emplace_hint(blocks_.end(), key, Block{})->second;  // O(1) at the end
+    }
+    return blocks_[key];
+  }
+
   Blocks blocks_;
   std::size_t size_ = 0;
 };

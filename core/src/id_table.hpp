@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <stdexcept>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -122,7 +123,7 @@ class IdTable {
     }
     auto& slot = page->slots[id.value & (page_size - 1)];
     if (!slot) {
-      slot = std::make_unique<value_type>(id, V{});
+      slot = std::make_unique<value_type>(std::piecewise_construct, std::forward_as_tuple(id), std::forward_as_tuple());
       ++page->live;
       ++size_;
     }

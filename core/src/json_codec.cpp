@@ -62,6 +62,7 @@
 #include <exception>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -370,10 +371,13 @@ bool nested_deeper_than(const Json& root, std::size_t limit) {
 //
 // The first error wins: it is kept in a string the top-level decode owns, and every later read does
 // nothing. So a decoder reads field after field and looks for an error once, at the end.
+//
+// The path is not built while all is well: a Reader keeps only its parent and the member name (or
+// array index) that leads to it, and fail() walks that chain. Readers live on the stack of the
+// decode that walks down the value, so a child never outlives its parent.
 class Reader {
  public:
-  Reader(const Json* value, std::string path, std::string* error)
-      : value_(value), path_(std::move(path)), error_(error) {}
+  Reader(const Json* value, const char* root, std::string* error) : value_(value), key_(root), error_(error) {}
 
   const Json& json() const {
     static const Json null_value;
@@ -383,7 +387,7 @@ class Reader {
   bool failed() const { return !error_->empty(); }
 
   void fail(const std::string& what) const {
-    if (!failed()) *error_ = path_ + ": " + what;
+    if (!failed()) *error_ = path() + ": " + what;
   }
   // "expected a string, got 5", "expected an object, got array"
   void fail_type(const char* expected) const {
@@ -403,14 +407,12 @@ class Reader {
   Reader field(const char* key) const {
     const Json* member = nullptr;
     if (json().is_object()) {
-      const auto it = json().find(key);
+      const auto it = json().find(std::string_view(key));  // a view: no strlen per map node compared
       if (it != json().end()) member = &*it;
     }
-    return Reader(member, path_ + "." + key, error_);
+    return Reader(member, this, key, 0);
   }
-  Reader item(std::size_t index) const {
-    return Reader(&json().at(index), path_ + "[" + std::to_string(index) + "]", error_);
-  }
+  Reader item(std::size_t index) const { return Reader(&json().at(index), this, nullptr, index); }
 
   // A member that must be there and not null.
   template <class T>
@@ -442,9 +444,22 @@ class Reader {
   }
 
  private:
-  const Json* value_;  // nullptr: the member is missing
-  std::string path_;
-  std::string* error_;  // empty while all is well
+  Reader(const Json* value, const Reader* parent, const char* key, std::size_t index)
+      : value_(value), parent_(parent), key_(key), index_(index), error_(parent->error_) {}
+
+  // "task.spec.retry.jitter", "snapshot.tasks[3].id": built only for an error message.
+  std::string path() const {
+    if (parent_ == nullptr) return key_;
+    std::string out = parent_->path();
+    if (key_ != nullptr) return out + "." + key_;
+    return out + "[" + std::to_string(index_) + "]";
+  }
+
+  const Json* value_;                // nullptr: the member is missing
+  const Reader* parent_ = nullptr;   // nullptr: the root
+  const char* key_ = nullptr;        // the member name (the root's name at the root); nullptr: an array item
+  std::size_t index_ = 0;            // the array index when key_ is nullptr
+  std::string* error_;               // empty while all is well
 };
 
 // -- scalars. Each reads a value that is there (possibly null) and reports a wrong one.
@@ -497,10 +512,19 @@ void read(const Reader& r, Duration& out) {
   out = Duration{j.get<std::int64_t>()};
 }
 
+// A string member read in place, without a copy; nullptr (and an error) when it is no string.
+const std::string* read_text(const Reader& r) {
+  if (!r.json().is_string()) {
+    r.fail_type("a string");
+    return nullptr;
+  }
+  return &r.json().get_ref<const std::string&>();
+}
+
 void read(const Reader& r, TaskId& out) {
-  std::string text;
-  read(r, text);
-  if (r.failed()) return;
+  const std::string* chars = read_text(r);
+  if (chars == nullptr) return;
+  const std::string& text = *chars;
   const auto id = parse_task_id(text);
   if (!id) return r.fail("expected a task id like \"bg_7\", got " + quote(text));
   out = *id;
@@ -508,9 +532,9 @@ void read(const Reader& r, TaskId& out) {
 
 template <class Enum>
 void read_enum(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::string_view), const char* what) {
-  std::string text;
-  read(r, text);
-  if (r.failed()) return;
+  const std::string* chars = read_text(r);
+  if (chars == nullptr) return;
+  const std::string& text = *chars;
   const auto value = parse(text);
   if (!value) return r.fail(std::string("unknown ") + what + " " + quote(text));
   out = *value;
@@ -525,7 +549,7 @@ void read(const Reader& r, ShutdownMode& out) { read_enum(r, out, parse_shutdown
 
 // Payloads, results and messages: any JSON, but not nested without end.
 void read(const Reader& r, Json& out) {
-  if (nested_deeper_than(r.json(), max_nesting)) {
+  if (r.json().is_structured() && nested_deeper_than(r.json(), max_nesting)) {  // a scalar needs no walk
     return r.fail("nested more than " + std::to_string(max_nesting) + " levels deep");
   }
   out = r.json();

@@ -958,7 +958,7 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
 std::optional<Command> Kernel::poll() {
   auto& out = state_->out;
   if (out.empty()) return std::nullopt;
-  Command c = std::move(out.front());
+  std::optional<Command> c(std::in_place, std::move(out.front()));  // one move, not two
   out.pop_front();
   return c;
 }

@@ -82,7 +82,7 @@ class LatestRecords {
     records_.reserve(n);
     index_.reserve(n);
   }
-  void put(TaskInfo record) {
+  void put(TaskInfo&& record) {
     const auto [it, fresh] = index_.try_emplace(record.id.value, records_.size());
     if (fresh) {
       records_.push_back(std::move(record));

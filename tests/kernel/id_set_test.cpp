@@ -40,5 +40,30 @@ TEST(IdSet, WalksAcrossBlocksAndWordsInOrder) {
   EXPECT_EQ(ids.begin(), ids.end());
 }
 
+// The common pattern: ids enter at the top and leave from the bottom (a FIFO across many blocks).
+TEST(IdSet, AgreesWithStdSetWhenIdsEnterInOrderAndLeaveOldestFirst) {
+  detail::IdSet ids;
+  std::set<std::uint64_t> model;
+  std::uint64_t next = 0, oldest = 0;
+  for (int step = 0; step < 5000; ++step) {
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_TRUE(ids.insert(TaskId{next}));
+      model.insert(next++);
+    }
+    for (int i = 0; i < (step % 4 == 0 ? 1 : 3) && oldest < next; ++i) {
+      EXPECT_EQ(ids.erase(TaskId{oldest}), 1u);
+      model.erase(oldest++);
+    }
+    EXPECT_EQ(ids.count(TaskId{oldest}), model.count(oldest));
+    EXPECT_EQ(ids.count(TaskId{next - 1}), 1u);
+  }
+  EXPECT_EQ(ids.size(), model.size());
+  EXPECT_EQ(std::vector<std::uint64_t>(model.begin(), model.end()), [&] {
+    std::vector<std::uint64_t> walked;
+    for (const TaskId id : ids) walked.push_back(id.value);
+    return walked;
+  }());
+}
+
 }  // namespace
 }  // namespace tasklane

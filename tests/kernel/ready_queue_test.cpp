@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <vector>
 
 namespace tasklane {
@@ -92,6 +94,57 @@ TEST(ReadyQueue, PushingWithAnotherPriorityMovesTheTask) {
   EXPECT_FALSE(q.contains(Priority::Low, TaskId{3}));
   EXPECT_TRUE(q.contains(Priority::High, TaskId{3}));
   EXPECT_EQ(pop_all(q), (std::vector<std::uint64_t>{3, 4}));
+}
+
+// In-order ids take the FIFO run, out-of-order ones the heap beside it; pops interleave both.
+// Checked against a plain ordered set under a long mixed sequence of pushes, erases and pops.
+TEST(ReadyQueue, MixedInOrderAndOutOfOrderPushesMatchAnOrderedSet) {
+  detail::ReadyQueue q;
+  std::set<std::pair<int, std::uint64_t>> model;  // (-priority, id)
+  std::map<std::uint64_t, Priority> where;
+  std::uint64_t next_id = 0;
+  std::uint64_t seed = 12345;
+  const auto random = [&seed](std::uint64_t bound) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % bound;
+  };
+  const auto priority = [&]() { return random(3) == 0 ? Priority::High : Priority::Normal; };
+  std::size_t popped = 0;
+  for (int step = 0; step < 20000; ++step) {
+    const auto action = random(10);
+    if (action < 4) {  // a new task: the next id
+      const auto p = priority();
+      q.push(p, TaskId{next_id});
+      model.insert({-static_cast<int>(p), next_id});
+      where[next_id++] = p;
+    } else if (action < 6 && next_id > 0) {  // an older task queued again (a retry)
+      const std::uint64_t id = random(next_id);
+      if (where.count(id)) continue;
+      const auto p = priority();
+      q.push(p, TaskId{id});
+      model.insert({-static_cast<int>(p), id});
+      where[id] = p;
+    } else if (action < 7 && !where.empty()) {  // a queued task cancelled
+      const auto it = where.lower_bound(random(next_id));
+      if (it == where.end()) continue;
+      q.erase(it->second, TaskId{it->first});
+      model.erase({-static_cast<int>(it->second), it->first});
+      where.erase(it);
+    } else {
+      const auto got = q.pop();
+      if (model.empty()) {
+        ASSERT_EQ(got, std::nullopt) << "step " << step;
+        continue;
+      }
+      const auto want = *model.begin();
+      ASSERT_EQ(got, TaskId{want.second}) << "step " << step;
+      model.erase(model.begin());
+      where.erase(want.second);
+      ++popped;
+    }
+    ASSERT_EQ(q.size(), model.size()) << "step " << step;
+  }
+  EXPECT_GT(popped, 1000u);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <utility>
 #include <vector>
 
 namespace tasklane {
@@ -48,6 +50,45 @@ TEST(TimerQueue, KeepsTaskAndGenerationForStalenessChecks) {
   ASSERT_NE(q.top(), nullptr);
   EXPECT_EQ(q.top()->task, TaskId{7});
   EXPECT_EQ(q.top()->generation, 3u);
+}
+
+// Timers armed in time order take the FIFO run, the others the heap beside it; pops interleave
+// both. Checked against a plain ordered set under a long mixed sequence of arms and pops.
+TEST(TimerQueue, MixedInOrderAndOutOfOrderArmsMatchAnOrderedSet) {
+  detail::TimerQueue q;
+  std::set<std::pair<std::int64_t, std::uint64_t>> model;  // (at, arming order)
+  std::uint64_t armed = 0;
+  std::int64_t clock = 0;
+  std::uint64_t seed = 99;
+  const auto random = [&seed](std::uint64_t bound) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::int64_t>((seed >> 33) % bound);
+  };
+  std::size_t popped = 0;
+  for (int step = 0; step < 20000; ++step) {
+    const auto action = random(10);
+    if (action < 5) {
+      // mostly a fixed delay from a clock that moves forward (in order); sometimes a shorter one
+      const std::int64_t at = clock + (action < 4 ? 1000 : random(1000));
+      q.arm(Time{at}, TimerKind::TaskDue, TaskId{armed}, armed);
+      model.insert({at, armed++});
+    } else {
+      clock += random(3);
+      const auto* top = q.top();
+      if (model.empty()) {
+        ASSERT_EQ(top, nullptr) << "step " << step;
+        continue;
+      }
+      ASSERT_NE(top, nullptr) << "step " << step;
+      ASSERT_EQ(top->at, Time{model.begin()->first}) << "step " << step;
+      ASSERT_EQ(top->generation, model.begin()->second) << "step " << step;
+      q.pop();
+      model.erase(model.begin());
+      ++popped;
+    }
+    ASSERT_EQ(q.size(), model.size()) << "step " << step;
+  }
+  EXPECT_GT(popped, 5000u);
 }
 
 }  // namespace
