@@ -119,6 +119,11 @@ TaskSpec make_spec(FuzzedDataProvider& in, std::uint64_t next_id) {
     s.dedup = DedupSpec{pick(in, {"d1", "d2", ""}), in.ConsumeBool() ? DedupMode::KeepExisting : DedupMode::ReplacePending};
   }
   if (in.ConsumeBool()) s.heartbeat = Duration{in.ConsumeIntegralInRange<std::int64_t>(-1, 30'000)};
+  if (in.ConsumeBool()) {  // a series; every <= 0, times 0 and replace_pending are refused
+    s.repeat = Repeat{Duration{in.ConsumeIntegralInRange<std::int64_t>(-1, 30'000)},
+                      in.ConsumeBool() ? RepeatMode::FixedRate : RepeatMode::FixedDelay, std::nullopt};
+    if (in.ConsumeBool()) s.repeat->times = in.ConsumeIntegralInRange<std::uint32_t>(0, 5);
+  }
   return s;
 }
 

@@ -13,7 +13,7 @@
 //     is a whole spawn body. Every other struct requires its non-optional, non-Json fields.
 //       spec   {"kind","payload","owner","name","description","priority","key","run_after_us",
 //               "timeout_us","heartbeat_us","retry","quota","dedup","rate_limit","after":["bg_1"..],
-//               "after_mode":"all_succeeded"|"all_finished","parent","inbox","durable"}
+//               "after_mode":"all_succeeded"|"all_finished","repeat","parent","inbox","durable"}
 //               (after and after_mode: left out while after is empty)
 //       key    {"agent","scope","purpose"}
 //       retry  {"max_attempts","initial_backoff_us","multiplier","max_backoff_us","jitter",
@@ -21,10 +21,11 @@
 //       quota  {"key","cooldown_us","max_attempts","single_flight"}
 //       dedup  {"key","mode":"keep_existing"|"replace_pending"}
 //       rate_limit {"key","starts","interval_us"}
+//       repeat {"every_us","mode":"fixed_rate"|"fixed_delay","times"}  (times: left out when unset)
 //       parent {"task":"bg_1","run","call","agent"}
 //       task   {"id","spec","status","attempt","created_at_us","due_us","finished_at_us","error",
-//               "result","cancel_requested","waiting_for":["bg_1"..],"paused":true}  (waiting_for: left
-//               out when empty, paused when false)
+//               "result","cancel_requested","waiting_for":["bg_1"..],"paused":true,"series":"bg_1",
+//               "run","series_end"}  (waiting_for: left out when empty, paused when false, run when 0)
 //       snapshot {"next_id","rng_state","tasks":[task..],"quotas":[{"key","attempts","last_start_us"}..],
 //                 "rate_limits":[{"key","tokens","refilled_at_us"}..],"paused_owners":[..],
 //                 "paused_purposes":[..]}  (rate_limits and the paused lists: left out when empty)
@@ -155,6 +156,12 @@ Json write(const RateLimit& limit) {
   return {{"key", limit.key}, {"starts", limit.starts}, {"interval_us", limit.interval.count()}};
 }
 
+Json write(const Repeat& repeat) {
+  Json j = {{"every_us", repeat.every.count()}, {"mode", to_string(repeat.mode)}};
+  if (repeat.times) j["times"] = *repeat.times;
+  return j;
+}
+
 Json write(const ParentContext& parent) {
   Json j = Json::object();
   put(j, "task", parent.task);
@@ -192,6 +199,7 @@ Json write(const TaskSpec& spec) {
     j["after"] = ids(spec.after);
     j["after_mode"] = to_string(spec.after_mode);
   }
+  if (spec.repeat) j["repeat"] = write(*spec.repeat);
   return j;
 }
 
@@ -208,6 +216,9 @@ Json write(const TaskInfo& task) {
   put(j, "error", task.error);
   if (!task.waiting_for.empty()) j["waiting_for"] = ids(task.waiting_for);
   if (task.paused) j["paused"] = true;
+  put(j, "series", task.series);
+  if (task.run != 0) j["run"] = task.run;
+  put(j, "series_end", task.series_end);
   return j;
 }
 
@@ -531,6 +542,7 @@ void read_enum(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::str
 void read(const Reader& r, Priority& out) { read_enum(r, out, parse_priority, "priority"); }
 void read(const Reader& r, DedupMode& out) { read_enum(r, out, parse_dedup_mode, "dedup mode"); }
 void read(const Reader& r, DependencyMode& out) { read_enum(r, out, parse_dependency_mode, "dependency mode"); }
+void read(const Reader& r, RepeatMode& out) { read_enum(r, out, parse_repeat_mode, "repeat mode"); }
 void read(const Reader& r, TaskStatus& out) { read_enum(r, out, parse_task_status, "task status"); }
 void read(const Reader& r, CancelReason& out) { read_enum(r, out, parse_cancel_reason, "cancel reason"); }
 void read(const Reader& r, ShutdownMode& out) { read_enum(r, out, parse_shutdown_mode, "shutdown mode"); }
@@ -597,6 +609,13 @@ void read(const Reader& r, RateLimit& out) {
   r.defaulted("interval_us", out.interval);
 }
 
+void read(const Reader& r, Repeat& out) {
+  if (!r.object()) return;
+  r.required("every_us", out.every);
+  r.defaulted("mode", out.mode);
+  r.optional("times", out.times);
+}
+
 void read(const Reader& r, ParentContext& out) {
   if (!r.object()) return;
   r.optional("task", out.task);
@@ -623,6 +642,7 @@ void read(const Reader& r, TaskSpec& out) {
   r.optional("rate_limit", out.rate_limit);
   r.defaulted("after", out.after);
   r.defaulted("after_mode", out.after_mode);
+  r.optional("repeat", out.repeat);
   r.defaulted("parent", out.parent);
   r.defaulted("inbox", out.inbox);
   r.defaulted("durable", out.durable);
@@ -644,6 +664,9 @@ void read(const Reader& r, TaskInfo& out) {
   r.required("cancel_requested", out.cancel_requested);
   r.defaulted("waiting_for", out.waiting_for);  // journals written before dependencies have none
   r.defaulted("paused", out.paused);
+  r.optional("series", out.series);  // journals written before repeating tasks have none
+  r.defaulted("run", out.run);
+  r.optional("series_end", out.series_end);
 }
 
 void read(const Reader& r, QuotaUsage& out) {

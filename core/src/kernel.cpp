@@ -20,6 +20,7 @@
 #include "quota_book.hpp"
 #include "rate_limiter.hpp"
 #include "ready_queue.hpp"
+#include "repeat_series.hpp"
 #include "rng.hpp"
 #include "sequence_lanes.hpp"
 #include "spawn_checks.hpp"
@@ -75,6 +76,7 @@ struct Kernel::State {
   detail::FlushTracker flushes;
   detail::DependencyGraph dependents;
   detail::PauseRules pauses;
+  detail::RepeatSeries series;  // series id -> its current live run
   std::deque<detail::DependencyEnd> dependency_ends;  // ends not yet handed to their waiters
   bool releasing_dependents = false;
   detail::QueuedWorkRunner runner;
@@ -351,6 +353,10 @@ struct Kernel::State {
       case TaskStatus::TimedOut: ++stats.timed_out; break;
       default: break;
     }
+    if (info.series) {
+      series.ended(*info.series, info.id);
+      continue_series(e, status);  // before this run's Notify and Persist: series_end travels with them
+    }
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
     out.emplace_back(command::Notify{info.spec.owner, info.id, status, info.result,
                                      is_error ? info.error : std::nullopt});
@@ -368,6 +374,37 @@ struct Kernel::State {
     detail::DependencyEnd end{id, status, info.error, false};  // taken before forgetting may drop the record
     forget_oldest_terminal();
     release_dependents(std::move(end));
+  }
+
+  // ---- repeating tasks --------------------------------------------------------------------
+
+  // A run of a series ended: spawn the next run in this same input, so that its Persist goes out in
+  // the batch of this run's final record, or note on this run why the series ends here.
+  void continue_series(Entry& e, TaskStatus status) {
+    TaskInfo& info = e.info;
+    if (!detail::series_goes_on(info, status)) return;
+    if (series.current(*info.series)) return;  // a restore found the successor persisted before the crash
+    std::string cut;
+    if (stopping) {
+      cut = "runtime is shutting down";
+    } else if (info.attempt == 0) {
+      cut = "run " + std::to_string(info.run) + " never started";
+    } else {
+      const detail::NextRun next = detail::next_run(info, now);
+      TaskSpec spec = detail::successor_spec(info.spec, next.due, now);
+      if (auto refusal = detail::check_admission(spec, spawn_context(nullptr))) {
+        cut = "run " + std::to_string(info.run + 1) + " refused: " + refusal->message;
+      } else {
+        stats.repeat_slots_skipped += next.skipped;
+        ++stats.repeated;
+        Entry& successor = create(TaskId{next_id++}, std::move(spec), info.series, info.run + 1);
+        persist(successor);
+        consider(successor);
+        return;
+      }
+    }
+    ++stats.series_cut;
+    info.series_end = detail::series_end_message(cut);
   }
 
   // ---- dependencies -----------------------------------------------------------------------
@@ -537,6 +574,8 @@ struct Kernel::State {
           using S = std::decay_t<decltype(s)>;
           if constexpr (std::is_same_v<S, abort_selector::Task>) {
             ids.push_back(s.id);
+            // A series' id also names its current run, once the first run is over.
+            if (const auto current = series.current(s.id); current && *current != s.id) ids.push_back(*current);
           } else if constexpr (std::is_same_v<S, abort_selector::Tree>) {
             collect_tree(s.root, ids);
           } else if constexpr (std::is_same_v<S, abort_selector::Owner>) {
@@ -568,6 +607,45 @@ struct Kernel::State {
 
   // ---- registration -----------------------------------------------------------------------
 
+  // A new task's entry, indexed: its spec, times, and its place in a series (`series_id` unset for a
+  // series' first run, which names the series).
+  Entry& create(TaskId id, TaskSpec spec, std::optional<TaskId> series_id, std::uint32_t run) {
+    Entry& e = tasks[id];
+    e.info.id = id;
+    e.info.created_at = now;
+    e.info.due = now + spec.run_after;
+    e.info.spec = std::move(spec);
+    if (e.info.spec.repeat) {
+      e.info.series = series_id.value_or(id);
+      e.info.run = run;
+    }
+    index(e.info);
+    ++stats.spawned;
+    e.info.paused = pauses.holds(e.info.spec);
+    return e;
+  }
+
+  // What the admission checks need to know; `replacing` is the pending task a dedup replacement ends.
+  detail::SpawnContext spawn_context(const Entry* replacing) {
+    const auto replaced_id = replacing ? std::optional<TaskId>(replacing->info.id) : std::nullopt;
+    return detail::SpawnContext{
+        config,
+        next_id,
+        unfinished - (replacing ? 1 : 0),
+        stopping,
+        [this, replaced_id](const std::string& owner, const std::string& name) {
+          const auto it = live_names.find({owner, name});
+          return it != live_names.end() && it->second != replaced_id;
+        },
+        [this](TaskId id) { return tasks.count(id) != 0 || forgotten_parents.count(id) != 0; },
+        quotas,
+        [this, replacing](const QuotaSpec& q) {
+          const bool replaced_holds = replacing && replacing->info.spec.quota && replacing->info.spec.quota->key == q.key;
+          return quotas.holders(q) > (replaced_holds ? 1u : 0u);
+        },
+        [this](TaskId id) { return tasks.count(id) != 0; }};
+  }
+
   void index(const TaskInfo& info) {
     by_owner[info.spec.owner].insert(info.id);
     if (info.spec.parent.task) {
@@ -580,6 +658,7 @@ struct Kernel::State {
       return;
     }
     ++unfinished;
+    if (info.series) series.live(*info.series, info.id);
     if (info.spec.name) live_names[{info.spec.owner, *info.spec.name}] = info.id;
     if (info.spec.key) lanes.push(*info.spec.key, info.id);
     if (info.spec.quota) quotas.hold(*info.spec.quota);
@@ -637,23 +716,7 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
     }
   }
   const auto replaced_id = replacing ? std::optional<TaskId>(replacing->info.id) : std::nullopt;
-  const detail::SpawnContext context{
-      s.config,
-      s.next_id,
-      s.unfinished - (replacing ? 1 : 0),
-      s.stopping,
-      [&](const std::string& owner, const std::string& name) {
-        const auto it = s.live_names.find({owner, name});
-        return it != s.live_names.end() && it->second != replaced_id;
-      },
-      [&](TaskId id) { return s.tasks.count(id) != 0 || s.forgotten_parents.count(id) != 0; },
-      s.quotas,
-      [&](const QuotaSpec& q) {
-        const bool replaced_holds = replacing && replacing->info.spec.quota && replacing->info.spec.quota->key == q.key;
-        return s.quotas.holders(q) > (replaced_holds ? 1u : 0u);
-      },
-      [&](TaskId id) { return s.tasks.count(id) != 0; }};
-  if (auto refusal = detail::check_admission(spec, context)) return refused(std::move(*refusal));
+  if (auto refusal = detail::check_admission(spec, s.spawn_context(replacing))) return refused(std::move(*refusal));
   const TaskId id{s.next_id++};
   if (replaced_id) {
     s.forgetting_held = true;  // forgetting here could drop the new task's parent before it links it
@@ -661,14 +724,7 @@ Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) {
              "replaced by " + to_string(id) + " (dedup key '" + spec.dedup->key + "')");
     s.forgetting_held = false;
   }
-  Entry& e = s.tasks[id];
-  e.info.id = id;
-  e.info.created_at = s.now;
-  e.info.due = s.now + spec.run_after;
-  e.info.spec = std::move(spec);
-  s.index(e.info);
-  ++s.stats.spawned;
-  e.info.paused = s.pauses.holds(e.info.spec);
+  Entry& e = s.create(id, std::move(spec), std::nullopt, 1);
   s.forgetting_held = true;  // a dependency may end the new task at once; its record stays until persisted
   if (!e.info.spec.after.empty()) s.link_dependencies(e, e.info.spec.after);
   if (!is_terminal(e.info.status)) {  // a dependency already over may have ended it, record and all
@@ -932,6 +988,8 @@ bool Kernel::has_running(std::string_view owner) const {
   return std::any_of(it->second.begin(), it->second.end(),
                      [&](TaskId id) { return !is_terminal(state_->tasks.at(id).info.status); });
 }
+
+std::optional<TaskId> Kernel::current_run(TaskId series) const { return state_->series.current(series); }
 
 Snapshot Kernel::snapshot() const { return state_->snapshot(); }
 const KernelStats& Kernel::stats() const { return state_->stats; }

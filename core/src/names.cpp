@@ -19,13 +19,15 @@ std::optional<Enum> parse_name(const std::array<const char*, N>& names, std::str
 
 constexpr std::array<const char*, 4> priority_names{"low", "normal", "high", "critical"};
 constexpr std::array<const char*, 6> status_names{"pending", "running", "completed", "failed", "cancelled", "timed_out"};
-constexpr std::array<const char*, 20> spawn_error_names{
+constexpr std::array<const char*, 21> spawn_error_names{
     "empty_kind",       "reserved_name", "duplicate_name", "invalid_timeout", "invalid_retry",     "invalid_delay",
     "payload_too_large", "unknown_parent", "queue_full",   "quota_exhausted", "single_flight_busy", "shutting_down",
     "not_persisted",    "invalid_dedup", "invalid_rate_limit", "invalid_heartbeat", "unknown_dependency",
-    "dependency_cycle", "too_many_dependencies", "invalid_quota_key"};
+    "dependency_cycle", "too_many_dependencies", "invalid_quota_key",
+    "invalid_repeat"};
 constexpr std::array<const char*, 2> dedup_mode_names{"keep_existing", "replace_pending"};
 constexpr std::array<const char*, 2> dependency_mode_names{"all_succeeded", "all_finished"};
+constexpr std::array<const char*, 2> repeat_mode_names{"fixed_rate", "fixed_delay"};
 constexpr std::array<const char*, 5> send_error_names{"task_not_found", "not_owner", "task_terminated", "no_inbox",
                                                       "inbox_closed"};
 constexpr std::array<const char*, 3> cancel_reason_names{"requested", "timed_out", "shutdown"};
@@ -55,6 +57,9 @@ const char* to_string(DependencyMode m) { return dependency_mode_names.at(static
 std::optional<DependencyMode> parse_dependency_mode(std::string_view text) {
   return parse_name<DependencyMode>(dependency_mode_names, text);
 }
+
+const char* to_string(RepeatMode m) { return repeat_mode_names.at(static_cast<std::size_t>(m)); }
+std::optional<RepeatMode> parse_repeat_mode(std::string_view text) { return parse_name<RepeatMode>(repeat_mode_names, text); }
 
 const char* to_string(TaskStatus s) { return status_names.at(static_cast<std::size_t>(s)); }
 std::optional<TaskStatus> parse_task_status(std::string_view text) {

@@ -110,6 +110,24 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
   if (spec.dedup && spec.dedup->key.empty()) {
     return refuse(SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");
   }
+  if (const auto& repeat = spec.repeat) {
+    if (repeat->every.count() <= 0) {
+      return refuse(SpawnErrorCode::InvalidRepeat,
+                    "repeat.every must be positive (got " + std::to_string(repeat->every.count()) + " us)");
+    }
+    // Slot arithmetic adds periods to times; ten years keeps it far from overflow.
+    if (repeat->every > std::chrono::hours(24 * 365 * 10)) {
+      return refuse(SpawnErrorCode::InvalidRepeat, "repeat.every must be at most ten years");
+    }
+    if (repeat->times && *repeat->times == 0) {
+      return refuse(SpawnErrorCode::InvalidRepeat, "repeat.times must be at least 1 (leave it out to repeat until cancelled)");
+    }
+    if (spec.dedup && spec.dedup->mode == DedupMode::ReplacePending) {
+      return refuse(SpawnErrorCode::InvalidRepeat,
+                    "repeat cannot be combined with dedup mode replace_pending: a replaced run would end its series "
+                    "(use keep_existing, or cancel the series and spawn a new one)");
+    }
+  }
   if (spec.after.size() > config.max_dependencies) {
     std::vector<TaskId> distinct = spec.after;
     std::sort(distinct.begin(), distinct.end());

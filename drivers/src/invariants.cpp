@@ -206,6 +206,10 @@ void InvariantChecker::on_notify(Time at, const command::Notify& notify) {
       if (lane->second.empty()) lanes_.erase(lane);
     }
   }
+  // A run of a repeating series: the next run, spawned in the same input, is accepted work too.
+  if (const TaskInfo* info = kernel_.get(id); info && info->series) {
+    if (const auto next = kernel_.current_run(*info->series)) (void)learn(*next);
+  }
 }
 
 // Rule 8 for the starts of the input just carried out, under the rules as the input left them (a

@@ -73,6 +73,13 @@ std::string prometheus_text(const MetricsSnapshot& m, const std::string& prefix)
   w.family("ignored_heartbeats_total", "counter",
            "Heartbeats the kernel ignored: stale attempts, unknown tasks, tasks not running.");
   w.sample("ignored_heartbeats_total", "", c.ignored_heartbeats);
+  w.family("repeat_runs_total", "counter", "Runs of repeating series spawned after the previous run ended.");
+  w.sample("repeat_runs_total", "", c.repeated);
+  w.family("repeat_slots_skipped_total", "counter", "Fixed-rate slots that passed while a run was still going.");
+  w.sample("repeat_slots_skipped_total", "", c.repeat_slots_skipped);
+  w.family("repeat_series_cut_total", "counter",
+           "Repeating series that ended early: the next run was refused, or the runtime shut down.");
+  w.sample("repeat_series_cut_total", "", c.series_cut);
 
   struct Gauge {
     const char* name;

@@ -148,6 +148,21 @@ tasklane::Result<tasklane::TaskSpec, BadRequest> parse_spawn_request(const Json&
     if (spec.after.empty()) return f.fail(at + ": needs a non-empty \"after\"");
     spec.after_mode = *mode;
   });
+  f.field("repeat", [&](const Json& v, const std::string& at) {
+    if (!f.object(v, at)) return;
+    tasklane::Repeat repeat;
+    Fields k(v, at + ".");
+    k.field("every_ms", [&](const Json& x, const std::string& p) { repeat.every = k.millis(x, p, 1); });
+    k.field("mode", [&](const Json& x, const std::string& p) {
+      const auto mode = tasklane::parse_repeat_mode(k.string(x, p));
+      if (!mode) return k.fail(p + ": expected \"fixed_rate\" or \"fixed_delay\"");
+      repeat.mode = *mode;
+    });
+    k.field("times", [&](const Json& x, const std::string& p) { repeat.times = k.count(x, p, 1); });
+    if (!k.error() && repeat.every.count() == 0) k.fail(at + ".every_ms: missing (the interval between runs)");
+    if (k.error()) return f.fail(*k.error());
+    spec.repeat = repeat;
+  });
   f.field("dedup_key", [&](const Json& v, const std::string& at) {
     const std::string key = f.string(v, at);
     if (key.empty()) return f.fail(at + ": must not be empty (leave it out instead)");
@@ -207,6 +222,15 @@ Json task_json(const tasklane::TaskInfo& info) {
     j["waiting_for"] = Json::array();
     for (const auto id : info.waiting_for) j["waiting_for"].push_back(to_string(id));
   }
+  if (const auto& repeat = info.spec.repeat) {
+    j["repeat"] = {{"every_ms", repeat->every.count() / 1000}, {"mode", tasklane::to_string(repeat->mode)}};
+    if (repeat->times) j["repeat"]["times"] = *repeat->times;
+  }
+  if (info.series) {
+    j["series"] = to_string(*info.series);
+    j["run"] = info.run;
+  }
+  if (info.series_end) j["series_end"] = *info.series_end;
   if (info.finished_at) j["finished_at_ms"] = info.finished_at->count() / 1000;
   if (info.error) j["error"] = *info.error;
   if (!info.result.is_null()) j["result"] = info.result;

@@ -272,6 +272,75 @@ TYPED_TEST_P(DriverFeatures, APauseThatCannotBeMadeDurableSaysSoAndStillHolds) {
   EXPECT_TRUE(info->paused);
 }
 
+// ---- repeating tasks ---------------------------------------------------------------------------
+
+// The runs of `series` the kernel has, by id.
+template <class H>
+std::vector<TaskInfo> runs_of(H& h, TaskId series, const std::string& owner = "alice") {
+  return h.read([series, owner](const Kernel& k) {
+    std::vector<TaskInfo> runs;
+    for (auto& info : k.list(owner)) {
+      if (info.series == series) runs.push_back(std::move(info));
+    }
+    return runs;
+  });
+}
+
+// Each run is a task of its own (id, Notify, attempts); the first fails and the series goes on;
+// after `times` runs it is over.
+TYPED_TEST_P(DriverFeatures, ARepeatingTaskRunsItsTimesEachRunATaskAndAFailedRunDoesNotEndIt) {
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  HandlerRegistry handlers;
+  handlers.add("digest", [calls](WorkContext&) {
+    const int call = ++*calls;
+    return call == 1 ? Outcome::failure("feed down", false) : Outcome::success(Json{{"call", call}});
+  });
+  auto h = this->open(std::move(handlers));
+  TaskSpec spec = task("digest");
+  spec.repeat = Repeat{milliseconds(30), RepeatMode::FixedDelay, 3u};
+  const TaskId first = this->spawn_ok(*h, spec);
+  EXPECT_EQ(this->wait_ok(*h, first).status, TaskStatus::Failed);
+  std::vector<TaskInfo> runs = runs_of(*h, first);
+  ASSERT_EQ(runs.size(), 2u) << "the next run is spawned as the first ends";
+  EXPECT_EQ(this->wait_ok(*h, runs[1].id).status, TaskStatus::Completed);
+  runs = runs_of(*h, first);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(this->wait_ok(*h, runs[2].id).status, TaskStatus::Completed);
+  runs = runs_of(*h, first);
+  ASSERT_EQ(runs.size(), 3u) << "three runs in all";
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(runs[i].run, i + 1);
+    EXPECT_TRUE(is_terminal(runs[i].status));
+  }
+  EXPECT_GE(runs[2].created_at, *runs[1].finished_at);
+  EXPECT_GE(*runs[2].finished_at - *runs[1].finished_at, milliseconds(30)) << "fixed delay: 30 ms after the end";
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Started), (std::vector<TaskId>{first, runs[1].id, runs[2].id}));
+  EXPECT_EQ(ids_of(h->events(), TaskEventKind::Spawned), (std::vector<TaskId>{first, runs[1].id, runs[2].id}))
+      << "a next run is announced like a spawn";
+  EXPECT_EQ(calls->load(), 3);
+  EXPECT_EQ(h->read([](const Kernel& k) { return k.stats().repeated; }), 2u);
+}
+
+// cancel(series id) reaches the run that is live now; a bad repeat is refused with its code.
+TYPED_TEST_P(DriverFeatures, CancellingTheSeriesIdStopsTheSeries) {
+  HandlerRegistry handlers;
+  handlers.add("tick", [](WorkContext&) { return Outcome::success(); });
+  auto h = this->open(std::move(handlers));
+  TaskSpec spec = task("tick");
+  spec.repeat = Repeat{seconds(3600), RepeatMode::FixedRate, std::nullopt};  // the second run waits an hour
+  const TaskId first = this->spawn_ok(*h, spec);
+  EXPECT_EQ(this->wait_ok(*h, first).status, TaskStatus::Completed);
+  const std::vector<TaskInfo> runs = runs_of(*h, first);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1].status, TaskStatus::Pending);
+  EXPECT_EQ(h->abort(abort_selector::Task{first}), 1u);
+  EXPECT_EQ(this->wait_ok(*h, runs[1].id).status, TaskStatus::Cancelled);
+  EXPECT_EQ(runs_of(*h, first).size(), 2u) << "no run after a cancelled one";
+
+  spec.repeat->every = Duration{0};
+  EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_repeat));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
                             ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
@@ -280,6 +349,8 @@ REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersTh
                             AWaiterStartsAfterItsDependencyAndAFailedOneFailsItWithTheReason,
                             PausedWorkWaitsInPlaceAndResumesInOrder,
                             APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused,
-                            APauseThatCannotBeMadeDurableSaysSoAndStillHolds);
+                            APauseThatCannotBeMadeDurableSaysSoAndStillHolds,
+                            ARepeatingTaskRunsItsTimesEachRunATaskAndAFailedRunDoesNotEndIt,
+                            CancellingTheSeriesIdStopsTheSeries);
 
 }  // namespace tasklane::conformance

@@ -41,6 +41,7 @@ TaskSpec full_spec() {
   spec.rate_limit = RateLimit{"openai", 60, seconds(60)};
   spec.after = {TaskId{3}, TaskId{7}};
   spec.after_mode = DependencyMode::AllFinished;
+  spec.repeat = Repeat{seconds(300), RepeatMode::FixedDelay, 12};
   spec.parent = ParentContext{TaskId{1}, "run-9", "call-4", "planner"};
   spec.inbox = true;
   spec.durable = true;
@@ -61,6 +62,9 @@ TaskInfo full_info() {
   info.cancel_requested = true;
   info.waiting_for = {TaskId{7}};
   info.paused = true;
+  info.series = TaskId{40};
+  info.run = 3;
+  info.series_end = "series ended: runtime is shutting down";
   return info;
 }
 
@@ -272,6 +276,29 @@ TEST(JsonCodecShape, DependenciesAreIdListsLeftOutWhileEmpty) {
   expect_error(task_spec_from_json(parse(R"({"kind":"k","after":["bg_1"],"after_mode":"any"})")), "spec.after_mode",
                "unknown dependency mode \"any\"");
   expect_error(task_spec_from_json(parse(R"({"kind":"k","after":["one"]})")), "spec.after[0]", "task id");
+}
+
+TEST(JsonCodecShape, RepeatAndSeriesAreNamedAndLeftOutWhenUnset) {
+  const Json j = to_json(full_info());
+  EXPECT_EQ(j["spec"]["repeat"], (Json{{"every_us", 300'000'000}, {"mode", "fixed_delay"}, {"times", 12}}));
+  EXPECT_EQ(j["series"], "bg_40");
+  EXPECT_EQ(j["run"], 3);
+  EXPECT_EQ(j["series_end"], "series ended: runtime is shutting down");
+  TaskInfo plain = full_info();
+  plain.spec.repeat.reset();
+  plain.series.reset();
+  plain.run = 0;
+  plain.series_end.reset();
+  const Json old = to_json(plain);
+  EXPECT_FALSE(old["spec"].contains("repeat") || old.contains("series") || old.contains("run") || old.contains("series_end"))
+      << "records of tasks that do not repeat encode as before";
+  const auto spec = task_spec_from_json(parse(R"({"kind":"k","repeat":{"every_us":1000}})"));
+  ASSERT_TRUE(spec.has_value()) << spec.error().message;
+  EXPECT_EQ(spec.value().repeat, (Repeat{Duration{1000}, RepeatMode::FixedRate, std::nullopt}));
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","repeat":{"every_us":1000,"mode":"cron"}})")), "spec.repeat.mode",
+               "unknown repeat mode \"cron\"");
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","repeat":{"mode":"fixed_rate"}})")), "spec.repeat.every_us",
+               "missing");
 }
 
 TEST(JsonCodecShape, DedupModeDefaultsToKeepExistingAndUnknownModesAreRefused) {

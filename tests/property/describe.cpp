@@ -33,6 +33,10 @@ std::string describe(const TaskSpec& spec) {
   if (spec.run_after.count() != 0) os << " run_after=" << describe(spec.run_after);
   if (spec.timeout) os << " timeout=" << describe(*spec.timeout);
   if (spec.heartbeat) os << " heartbeat=" << describe(*spec.heartbeat);
+  if (spec.repeat) {
+    os << " repeat=" << describe(spec.repeat->every) << "/" << to_string(spec.repeat->mode);
+    if (spec.repeat->times) os << "x" << *spec.repeat->times;
+  }
   const RetryPolicy& r = spec.retry;
   if (!(r == RetryPolicy{})) {
     os << " retry{max=" << r.max_attempts << " init=" << describe(r.initial_backoff) << " mult=" << r.multiplier

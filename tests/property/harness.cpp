@@ -133,6 +133,12 @@ std::vector<SpawnErrorCode> KernelHarness::spec_refusals(const TaskSpec& spec) c
                           spec.rate_limit->interval.count() <= 0)) {
     why.push_back(SpawnErrorCode::InvalidRateLimit);
   }
+  if (const auto& repeat = spec.repeat) {
+    if (repeat->every.count() <= 0 || repeat->every > std::chrono::hours(24 * 365 * 10) || (repeat->times && *repeat->times == 0) ||
+        (spec.dedup && spec.dedup->mode == DedupMode::ReplacePending)) {
+      why.push_back(SpawnErrorCode::InvalidRepeat);
+    }
+  }
   if (std::set<TaskId>(spec.after.begin(), spec.after.end()).size() > config_.max_dependencies) {
     why.push_back(SpawnErrorCode::TooManyDependencies);
   }
@@ -216,6 +222,10 @@ void KernelHarness::spawn(const TaskSpec& spec, Duration skew) {
     f.created_at = now_;
     f.due = now_ + spec.run_after;
     f.considered_at = now_;
+    if (spec.repeat) {
+      f.series = result.value().id;
+      f.run = 1;
+    }
     expect_dependency_verdicts_at_spawn(f);
     if (held(spec)) Coverage::instance().hit("spawn paused by a rule");
     tasks_.emplace(result.value().id, std::move(f));
@@ -489,6 +499,9 @@ std::vector<TaskId> KernelHarness::select(const AbortSelector& which) const {
   std::vector<TaskId> ids;
   if (const auto* s = std::get_if<abort_selector::Task>(&which)) {
     if (live_facts(s->id)) ids.push_back(s->id);
+    for (const auto& [id, f] : tasks_) {  // a series' id also names its current run
+      if (id != s->id && f.in_kernel && f.phase != Phase::Terminal && f.series == s->id) ids.push_back(id);
+    }
   } else if (const auto* t = std::get_if<abort_selector::Tree>(&which)) {
     collect_tree(t->root, ids);
   } else if (const auto* o = std::get_if<abort_selector::Owner>(&which)) {

@@ -61,6 +61,10 @@ struct TaskFacts {
   // A dependency ended so that this waiter must end too (AllSucceeded): its Notify is due in the
   // same input, with this status and this error.
   std::optional<std::pair<TaskStatus, std::string>> dependency_verdict;
+  // Repeating tasks: the series (its first run's id) and this run's number; why no run followed.
+  std::optional<TaskId> series;
+  std::uint32_t run = 0;
+  std::optional<std::string> series_end;
 };
 
 struct FlushFacts {
@@ -192,6 +196,9 @@ class KernelHarness {
   void on_flush_done(const command::FlushDone& c, const std::vector<Command>& batch, std::size_t at);
   void on_run_queued_work(const command::RunQueuedWork& c);
   void note_terminal_for_flushes(TaskId id, const std::optional<std::string>& error);
+  // harness_repeat.cpp: the run a repeating task's ended run leads to, written from task_spec.hpp's rules
+  void expect_next_run(TaskId id, TaskFacts& run, TaskStatus status);
+  void check_successor_persists();
   // harness_dependencies.cpp: what a dependency's end means for its waiters
   void hand_to_waiters(TaskId dependency, TaskStatus status, const std::optional<std::string>& error);
   void expect_dependency_verdicts_at_spawn(TaskFacts& waiter);
@@ -239,6 +246,7 @@ class KernelHarness {
   std::map<SequenceKey, TaskId> lane_heads_;
   std::set<std::string> paused_owners_;    // pause rules: durable through the snapshot, so over every lifetime
   std::set<std::string> paused_purposes_;
+  std::map<TaskId, TaskInfo> successor_persists_;  // Persists of runs the kernel spawned before their predecessor's Notify
 
   // the ledger, per kernel lifetime
   KernelStats expected_stats_;
@@ -263,6 +271,21 @@ class KernelHarness {
   } while (false)
 
 inline const std::string orphan_error = "task orphaned: runtime restarted while running";
+
+// The next slot of a repeating run that ended at `now` (task_spec.hpp's Repeat), stepping period by
+// period: fixed rate, the first slot of the run's grid strictly after now (counting the ones
+// passed over); fixed delay, now + every.
+inline Time next_slot(const TaskSpec& spec, Time created_at, Time now, std::uint64_t& skipped) {
+  const Repeat& repeat = *spec.repeat;
+  skipped = 0;
+  if (repeat.mode == RepeatMode::FixedDelay) return now + repeat.every;
+  Time due = created_at + spec.run_after + repeat.every;
+  while (due <= now) {
+    due += repeat.every;
+    ++skipped;
+  }
+  return due;
+}
 
 // When the running attempt ends unless it completes: the earlier of its timeout and heartbeat deadlines.
 inline std::optional<Time> attempt_end(const TaskFacts& f) {

@@ -79,6 +79,11 @@ void KernelHarness::check_tasks() {
     HARNESS_EXPECT(info != nullptr, name + " was forgotten");
     HARNESS_EXPECT(info->id == id && info->spec == f.spec && info->created_at == f.created_at,
                    name + ": the record must keep the spec and creation time");
+    HARNESS_EXPECT(info->series == f.series && info->run == f.run,
+                   name + " must be run " + std::to_string(f.run) + " of series " + (f.series ? to_string(*f.series) : "none"));
+    HARNESS_EXPECT(f.series_end ? info->series_end && info->series_end->rfind(*f.series_end, 0) == 0 : !info->series_end,
+                   name + ": series_end must be '" + f.series_end.value_or("none") + "...', is '" +
+                       info->series_end.value_or("none") + "'");
     if (f.phase == Phase::AttemptEnded) {  // its attempt ended and no Notify came: a retry
       HARNESS_EXPECT(info->status == TaskStatus::Pending,
                      name + " ended an attempt without a Notify, so it must wait for a retry, but it is " +

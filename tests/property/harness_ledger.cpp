@@ -38,6 +38,7 @@ std::string heartbeat_text(Duration d) {
 }  // namespace
 
 void KernelHarness::process(const std::vector<Command>& batch) {
+  check_successor_persists();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     std::visit(overloaded{
                    [&](const command::Start& c) { on_start(c); },
@@ -65,6 +66,7 @@ void KernelHarness::process(const std::vector<Command>& batch) {
                },
                batch[i]);
   }
+  check_successor_persists();
 }
 
 void KernelHarness::on_start(const command::Start& c) {
@@ -275,6 +277,7 @@ void KernelHarness::on_notify(const command::Notify& c) {
   f->deadline.reset();
   f->heartbeat_deadline.reset();
   f->undelivered.clear();
+  expect_next_run(c.id, *f, c.status);  // the kernel spawned it before this Notify
   note_terminal_for_flushes(c.id, c.error);
   terminal_order_.push_back(c.id);
   hand_to_waiters(c.id, c.status, c.error);
@@ -325,6 +328,10 @@ void KernelHarness::on_flush_done(const command::FlushDone& c, const std::vector
 
 void KernelHarness::on_persist(const command::Persist& c) {
   HARNESS_EXPECT(c.record.spec.durable, "Persist for a task that is not durable: " + to_string(c.record.id));
+  if (live_facts(c.record.id) == nullptr && c.record.id.value == next_id_ && c.record.series) {
+    successor_persists_[c.record.id] = c.record;  // a next run: its predecessor's Notify follows in this batch
+    return;
+  }
   HARNESS_EXPECT(live_facts(c.record.id) != nullptr, "Persist for a task the kernel does not have");
   journal_[c.record.id] = c.record;
 }

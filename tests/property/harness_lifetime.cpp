@@ -35,6 +35,63 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
       default: return std::nullopt;
     }
   };
+  // A run of a series that this restore ends is followed by its next run as after any failed run
+  // (harness_repeat.cpp): spawned at once, checked like any spawn, and persisted; a refusal ends
+  // the series, and so does a run that never started (a waiter whose dependency was lost).
+  std::uint64_t next_id = before.next_id;
+  for (const TaskInfo& r : after.tasks) next_id = std::max(next_id, r.id.value + 1);
+  std::vector<TaskInfo> next_runs;
+  auto unfinished = [&](auto&& pred) {
+    std::size_t n = 0;
+    for (const TaskInfo& t : after.tasks) n += !is_terminal(t.status) && pred(t) ? 1 : 0;
+    for (const TaskInfo& t : next_runs) n += pred(t) ? 1 : 0;
+    return n;
+  };
+  auto follow = [&](TaskInfo& r) {
+    if (!r.series || r.status == TaskStatus::Cancelled) return;
+    if (r.spec.repeat->times && r.run >= *r.spec.repeat->times) return;
+    if (unfinished([&](const TaskInfo& t) { return t.series == r.series; }) > 0) return;
+    if (r.attempt == 0) {
+      r.series_end = "series ended: run " + std::to_string(r.run) + " never started";
+      return;
+    }
+    TaskSpec spec = r.spec;
+    spec.after.clear();
+    spec.after_mode = DependencyMode::AllSucceeded;
+    std::uint64_t skipped = 0;
+    const Time due = next_slot(r.spec, r.created_at, now_, skipped);
+    spec.run_after = due - now_;
+    std::optional<std::string> refusal;  // check_admission's order and words
+    const auto& q = spec.quota;
+    const auto used = q ? std::find_if(before.quotas.begin(), before.quotas.end(), [&](const QuotaUsage& u) { return u.key == q->key; })
+                        : before.quotas.end();
+    if (spec.name && unfinished([&](const TaskInfo& t) { return t.spec.owner == spec.owner && t.spec.name == spec.name; })) {
+      refusal = "a running task named '" + *spec.name + "' already exists";
+    } else if (spec.parent.task && !std::any_of(after.tasks.begin(), after.tasks.end(),
+                                                [&](const TaskInfo& t) { return t.id == *spec.parent.task; })) {
+      refusal = "parent task " + to_string(*spec.parent.task) + " finished long ago and is forgotten";
+    } else if (unfinished([](const TaskInfo&) { return true; }) >= config_.capacity) {
+      refusal = "queue is full (limit " + std::to_string(config_.capacity) + ")";
+    } else if (q && q->max_attempts != 0 && used != before.quotas.end() && used->attempts >= q->max_attempts) {
+      refusal = "attempt quota for '" + q->key + "' is used up (limit " + std::to_string(q->max_attempts) + ")";
+    } else if (q && q->single_flight &&
+               unfinished([&](const TaskInfo& t) { return t.spec.quota && t.spec.quota->key == q->key; }) > 0) {
+      refusal = "a task with single-flight key '" + q->key + "' is already pending";
+    }
+    if (refusal) {
+      r.series_end = "series ended: run " + std::to_string(r.run + 1) + " refused: " + *refusal;
+      return;
+    }
+    TaskInfo next;
+    next.id = TaskId{next_id++};
+    next.spec = std::move(spec);
+    next.created_at = now_;
+    next.due = due;
+    next.paused = held(next.spec);
+    next.series = r.series;
+    next.run = r.run + 1;
+    next_runs.push_back(std::move(next));
+  };
   auto end = [&](TaskInfo& r, TaskStatus status, std::optional<std::string> error) {
     r.status = status;
     r.finished_at = now_;
@@ -43,6 +100,7 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
     if (error) r.error = std::move(error);
     r.waiting_for.clear();
     finished.push_back(r.id);
+    follow(r);
   };
   for (TaskInfo& w : after.tasks) {
     if (w.status != TaskStatus::Pending || w.waiting_for.empty()) continue;
@@ -92,6 +150,8 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
     const std::set<TaskId> forgotten(finished.begin(), finished.end() - static_cast<std::ptrdiff_t>(config_.retained_terminal));
     std::erase_if(after.tasks, [&](const TaskInfo& r) { return forgotten.count(r.id) != 0; });
   }
+  after.tasks.insert(after.tasks.end(), next_runs.begin(), next_runs.end());
+  after.next_id = std::max(after.next_id, next_id);
   return after;
 }
 
@@ -181,6 +241,12 @@ void KernelHarness::finish_case() {
   const std::set<std::string> purposes = paused_purposes_;
   for (const auto& o : owners) pause(pause_selector::Owner{o}, true, Duration{0});
   for (const auto& p : purposes) pause(pause_selector::Purpose{p}, true, Duration{0});
+  // A series without `times` repeats until cancelled: cancel each (a checked input), so the case ends.
+  std::vector<TaskId> endless;
+  for (const auto& [id, f] : tasks_) {
+    if (f.in_kernel && f.phase != Phase::Terminal && f.spec.repeat && !f.spec.repeat->times) endless.push_back(id);
+  }
+  for (const TaskId id : endless) abort(abort_selector::Task{id}, true, Duration{0});
   for (int round = 0; round < 4000; ++round) {
     if (kernel_.unfinished() == 0) break;
     if (kernel_.stopped()) {  // a stopped kernel starts nothing: bring the durable work back

@@ -41,7 +41,7 @@ std::optional<RateLimit> rate_limit() {
 
 // Breaks one field so that the spawn must be refused for it (and perhaps for others).
 void break_one(TaskSpec& spec) {
-  switch (*rc::gen::inRange(0, 13)) {
+  switch (*rc::gen::inRange(0, 14)) {
     case 0: spec.kind.clear(); break;
     case 1: spec.name = one_of({"parent", "self", "all", "broadcast", ""}); break;
     case 2: spec.timeout = Duration{*rc::gen::inRange<std::int64_t>(-5, 1)}; break;
@@ -54,6 +54,16 @@ void break_one(TaskSpec& spec) {
     case 9: spec.dedup = DedupSpec{"", DedupMode::KeepExisting}; break;
     case 10: spec.rate_limit = RateLimit{"r1", *rc::gen::inRange<std::uint32_t>(0, 2), Duration{*rc::gen::inRange(-1, 1)}}; break;
     case 11: spec.heartbeat = Duration{*rc::gen::inRange<std::int64_t>(-5, 1)}; break;
+    case 12:
+      if (chance(50)) {
+        spec.repeat = Repeat{Duration{*rc::gen::inRange<std::int64_t>(-5, 1)}, RepeatMode::FixedRate, std::nullopt};
+      } else if (chance(50)) {
+        spec.repeat = Repeat{Duration{1000}, RepeatMode::FixedDelay, 0u};
+      } else {
+        spec.repeat = Repeat{Duration{1000}, RepeatMode::FixedRate, 2u};
+        spec.dedup = DedupSpec{"d1", DedupMode::ReplacePending};
+      }
+      break;
     default: spec.retry.initial_backoff = Duration{-1}; break;
   }
 }
@@ -86,6 +96,11 @@ TaskSpec spec(std::uint64_t spawns) {
   if (chance(20)) s.parent.agent = "planner";
   s.inbox = chance(30);
   s.durable = chance(50);
+  if (chance(15)) {  // a series
+    s.repeat = Repeat{micros(1000, 40000), chance(50) ? RepeatMode::FixedRate : RepeatMode::FixedDelay, std::nullopt};
+    if (chance(75)) s.repeat->times = static_cast<std::uint32_t>(*rc::gen::inRange(1, 5));
+    if (s.dedup && s.dedup->mode == DedupMode::ReplacePending) s.dedup->mode = DedupMode::KeepExisting;
+  }
   if (chance(40)) s.payload = Json{{"n", *rc::gen::inRange(0, 100)}};
   if (chance(12)) break_one(s);
   return s;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -111,6 +112,12 @@ TEST_F(AgentServerApi, BadRequestsGetA4xxWithAnErrorThatSaysWhatIsWrong) {
       {R"({"kind":"sleep","after":["bg_77"]})", 400, "after: bg_77"},
       {R"({"kind":"sleep","after_mode":"all_finished"})", 400, "needs a non-empty"},
       {R"({"kind":"sleep","after":[],"after_mode":"some"})", 400, "after_mode"},
+      {R"({"kind":"sleep","repeat":60000})", 400, "repeat: expected an object"},
+      {R"({"kind":"sleep","repeat":{"mode":"fixed_rate"}})", 400, "repeat.every_ms: missing"},
+      {R"({"kind":"sleep","repeat":{"every_ms":0}})", 400, "repeat.every_ms"},
+      {R"({"kind":"sleep","repeat":{"every_ms":10,"mode":"cron"}})", 400, "repeat.mode"},
+      {R"({"kind":"sleep","repeat":{"every_ms":10,"times":0}})", 400, "repeat.times"},
+      {R"({"kind":"sleep","repeat":{"every_ms":10},"dedup_key":"k","dedup_mode":"replace_pending"})", 400, "replace_pending"},
   };
   for (const auto& c : cases) {
     const Reply r = post_raw("/tasks", c.body);
@@ -215,6 +222,39 @@ TEST_F(AgentServerApi, AfterWaitsForDependenciesAndAFailedOneFailsTheWaiterWithI
   EXPECT_EQ(failed.value("status", ""), "failed");
   EXPECT_EQ(failed.value("error", ""), "dependency " + bad + " failed: flaky: planned failure 1 of 1");
   EXPECT_EQ(wait_terminal(cleanup.body["id"]).value("status", ""), "completed");
+}
+
+TEST_F(AgentServerApi, ARepeatingTaskRunsItsTimesAndCancellingTheSeriesStopsIt) {
+  const Reply spawned = post("/tasks", {{"kind", "sleep"}, {"owner", "rita"}, {"payload", {{"ms", 1}}},
+                                        {"repeat", {{"every_ms", 60}, {"mode", "fixed_delay"}, {"times", 3}}}});
+  ASSERT_EQ(spawned.status, 201u) << spawned.body.dump();
+  const std::string series = spawned.body["id"];
+  EXPECT_EQ(spawned.body["repeat"], (Json{{"every_ms", 60}, {"mode", "fixed_delay"}, {"times", 3}}));
+  EXPECT_EQ(spawned.body.value("series", ""), series);
+  EXPECT_EQ(spawned.body.value("run", 0), 1);
+  Json runs;
+  for (int i = 0; i < 400; ++i) {
+    runs = get("/tasks?owner=rita").body["tasks"];
+    const bool done = runs.size() == 3 && std::all_of(runs.begin(), runs.end(), [](const Json& t) { return t["status"] == "completed"; });
+    if (done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(runs.size(), 3u) << runs.dump();
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    EXPECT_EQ(runs[i].value("status", ""), "completed") << runs.dump();
+    EXPECT_EQ(runs[i].value("series", ""), series);
+    EXPECT_EQ(runs[i].value("run", 0u), i + 1);
+  }
+
+  const std::string forever =
+      post("/tasks", {{"kind", "sleep"}, {"owner", "sam"}, {"payload", {{"ms", 1}}}, {"repeat", {{"every_ms", 400}}}}).body["id"];
+  EXPECT_EQ(wait_terminal(forever).value("status", ""), "completed");
+  const Json listed = get("/tasks?owner=sam").body["tasks"];
+  ASSERT_EQ(listed.size(), 2u) << "the next run waits for its slot: " << listed.dump();
+  EXPECT_EQ(listed[1].value("status", ""), "pending");
+  const Reply cancelled = call(server_.port, http::verb::delete_, "/tasks/" + forever);
+  EXPECT_EQ(cancelled.body.value("cancelled", 0), 1) << "the series id reaches its current run: " << cancelled.body.dump();
+  EXPECT_EQ(get("/tasks/" + listed[1].value("id", "")).body.value("status", ""), "cancelled");
 }
 
 TEST_F(AgentServerApi, PauseHoldsAnOwnersQueuedWorkUntilResume) {

@@ -30,6 +30,7 @@ enum class SpawnErrorCode : std::uint8_t {
   DependencyCycle,    // an id in `after` is the spawn's own id or one not issued yet: the ways to write a cycle
   TooManyDependencies,  // more than Config::max_dependencies distinct ids in `after`
   InvalidQuotaKey,    // quota.key empty
+  InvalidRepeat,      // repeat.every not positive or over ten years, repeat.times 0, or repeat with dedup replace_pending
 };
 
 struct SpawnError {

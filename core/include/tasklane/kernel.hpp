@@ -88,6 +88,8 @@ class Kernel {
   // selected or not; only selected tasks are counted.
   std::size_t abort(const AbortSelector& which, Time now);
   // abort of one task: false for an unknown task, a terminal one, or one already being cancelled.
+  // The id of a repeating task's first run names its series: it cancels the series' current run,
+  // and so the series (TaskSpec::repeat).
   bool cancel(TaskId id, Time now);
 
   // Pauses the selected queued work: a rule, so that tasks spawned (or retried) later that match it
@@ -127,6 +129,9 @@ class Kernel {
   const TaskInfo* get(TaskId id) const;                      // nullptr when unknown or forgotten
   std::vector<TaskInfo> list(std::string_view owner) const;  // by id
   bool has_running(std::string_view owner) const;            // any unfinished task of the owner
+  // A repeating task's series (named by its first run's id): the run that is live now, pending or
+  // running; nullopt once the series is over. Right after a run's Notify, its next run, if any.
+  std::optional<TaskId> current_run(TaskId series) const;
   Snapshot snapshot() const;                                 // durable state as a value
   const KernelStats& stats() const;
   const Config& config() const;

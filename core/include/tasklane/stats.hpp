@@ -20,6 +20,9 @@ struct KernelStats {
   std::uint64_t orphaned = 0;
   std::uint64_t deduplicated = 0;  // spawns answered with a live task's id (DedupMode::KeepExisting)
   std::uint64_t ignored_heartbeats = 0;  // unknown task, stale attempt, or not running
+  std::uint64_t repeated = 0;              // runs a repeating series spawned after a run ended (also in `spawned`)
+  std::uint64_t repeat_slots_skipped = 0;  // fixed-rate slots that passed while a run was still going
+  std::uint64_t series_cut = 0;            // series that ended early: TaskInfo::series_end says why
   friend bool operator==(const KernelStats&, const KernelStats&) = default;
 };
 
@@ -39,6 +42,9 @@ inline KernelStats& operator+=(KernelStats& total, const KernelStats& s) {
   total.orphaned += s.orphaned;
   total.deduplicated += s.deduplicated;
   total.ignored_heartbeats += s.ignored_heartbeats;
+  total.repeated += s.repeated;
+  total.repeat_slots_skipped += s.repeat_slots_skipped;
+  total.series_cut += s.series_cut;
   return total;
 }
 

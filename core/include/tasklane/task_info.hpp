@@ -31,6 +31,11 @@ struct TaskInfo {
   bool cancel_requested = false;     // running, asked to stop; ends Cancelled when the work returns
   std::vector<TaskId> waiting_for;   // pending: the dependencies (spec.after) not yet terminal, by id
   bool paused = false;               // pending and held by a pause rule (Kernel::pause): it keeps its place, starts nothing
+  // Repeating tasks (TaskSpec::repeat): the series' first run's id (the first run's own id too) and
+  // this run's number, 1-based; unset and 0 for a task that does not repeat.
+  std::optional<TaskId> series;
+  std::uint32_t run = 0;
+  std::optional<std::string> series_end;  // the last run of a series cut short: why no run followed
   friend bool operator==(const TaskInfo&, const TaskInfo&) = default;
 };
 

@@ -12,6 +12,7 @@
 //   spec.rate_limit = RateLimit{"openai", 60, seconds(60)};  // at most 60 starts a minute
 //   spec.heartbeat = seconds(10);                  // the work calls heartbeat() at least every 10 s
 //   spec.after = {fetch_id, parse_id};             // ready once both completed (DependencyMode)
+//   spec.repeat = Repeat{minutes(5)};              // a new run every 5 minutes until cancelled
 //
 // Every field has a safe default; Kernel::spawn checks the spec and answers a SpawnError that
 // says what to fix.
@@ -115,6 +116,32 @@ struct DedupSpec {
 // no cycle can form. A dependency lost in a restart (it was not durable) counts as ended unsuccessfully.
 enum class DependencyMode : std::uint8_t { AllSucceeded = 0, AllFinished = 1 };
 
+// Repeating tasks (BullMQ's repeatable jobs, Temporal's schedules). Each run is an ordinary task with
+// its own id; TaskInfo::series names the first run's id, TaskInfo::run the run's number (1-based).
+// When a run ends Completed, or Failed / TimedOut after its retries (a failed run does not end the
+// series), the kernel spawns the next run in the same input, with the same spec except `after` (the
+// dependencies gate the first run only) and run_after (the delay to the next slot):
+//   FixedRate:  slots at first_due + k * every (first_due: the first run's spawn time + run_after);
+//               the next run is due at the first slot strictly after the end; missed slots are
+//               skipped (KernelStats::repeat_slots_skipped counts them), never run twice.
+//   FixedDelay: the next run is due `every` after the previous one ended.
+// The series stops after `times` runs (unset: until cancelled), when a run is cancelled (by id,
+// tree, owner, run or all; Kernel::cancel(series id) cancels the current run), at shutdown, after a
+// run that never started (a dependency failed, the attempt quota was used up), and when the next
+// run's spawn is refused (QueueFull, QuotaExhausted, SingleFlightBusy...): then the last run's
+// TaskInfo::series_end says why. Every run is checked like any spawn, and quotas, cooldowns and
+// rate limits apply to each one.
+// Refused with InvalidRepeat: every not positive or over ten years, times == 0, and dedup mode
+// ReplacePending (a replacement would cancel a run and so end the series it belongs to).
+enum class RepeatMode : std::uint8_t { FixedRate = 0, FixedDelay = 1 };
+
+struct Repeat {
+  Duration every{0};
+  RepeatMode mode = RepeatMode::FixedRate;
+  std::optional<std::uint32_t> times;  // runs in all, at least 1; unset: until cancelled
+  friend bool operator==(const Repeat&, const Repeat&) = default;
+};
+
 struct TaskSpec {
   std::string kind;
   Json payload;  // null when absent
@@ -136,6 +163,7 @@ struct TaskSpec {
   std::optional<RateLimit> rate_limit;
   std::vector<TaskId> after;  // dependencies: ids the kernel gave earlier (at most Config::max_dependencies)
   DependencyMode after_mode = DependencyMode::AllSucceeded;
+  std::optional<Repeat> repeat;  // a series of runs (see Repeat)
   ParentContext parent;
   bool inbox = false;    // a sub-agent: Kernel::send may deliver messages to it
   bool durable = false;  // every change is emitted as a Persist command
@@ -148,5 +176,7 @@ const char* to_string(DedupMode m);
 std::optional<DedupMode> parse_dedup_mode(std::string_view text);
 const char* to_string(DependencyMode m);
 std::optional<DependencyMode> parse_dependency_mode(std::string_view text);
+const char* to_string(RepeatMode m);
+std::optional<RepeatMode> parse_repeat_mode(std::string_view text);
 
 }  // namespace tasklane

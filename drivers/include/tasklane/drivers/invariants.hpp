@@ -50,7 +50,8 @@ class InvariantChecker {
   // `kernel` must outlive the checker; Simulation::kernel() does across crash().
   explicit InvariantChecker(const Kernel& kernel);
 
-  // The kernel accepted a spawn. Without it a task is known from its first Start or Notify, and
+  // The kernel accepted a spawn. (The next run of a repeating series is learnt from its
+  // predecessor's Notify.) Without it a task is known from its first Start or Notify, and
   // lane order and liveness can only be checked for tasks the checker has seen.
   void on_spawned(TaskId id);
   void on_command(Time at, const Command& command);
