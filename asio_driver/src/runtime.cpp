@@ -39,7 +39,13 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
   void guarded(F&& f) {
     std::lock_guard lock(mutex);
     if (!core) return;
+    struct TrackBusy {  // also when `f` throws: the context's work count must follow the core
+      impl& self;
+      ~TrackBusy() { self.track_busy(); }
+    } track{*this};
     f();
+  }
+  void track_busy() {
     if (!core) return;  // a user callback destroyed the runtime
     if (core->idle()) {
       busy.reset();

@@ -324,6 +324,7 @@ Json write(const command::PersistSnapshot& c) { return {{"snapshot", write(c.sna
 Json write(const command::Notify& c) {
   Json j = {{"owner", c.owner}, {"id", to_string(c.id)}, {"status", to_string(c.status)}, {"result", c.result}};
   put(j, "error", c.error);
+  put(j, "next_run", c.next_run);
   return j;
 }
 Json write(const command::Deliver& c) {
@@ -614,6 +615,12 @@ void read(const Reader& r, Repeat& out) {
   r.required("every_us", out.every);
   r.defaulted("mode", out.mode);
   r.optional("times", out.times);
+  if (r.failed()) return;
+  // What spawn refuses never reaches a record: a damaged one must not divide by zero at restore.
+  if (out.every.count() <= 0 || out.every > std::chrono::hours(24 * 365 * 10)) {
+    return r.field("every_us").fail("must be positive and at most ten years (got " + std::to_string(out.every.count()) + ")");
+  }
+  if (out.times && *out.times == 0) return r.field("times").fail("must be at least 1");
 }
 
 void read(const Reader& r, ParentContext& out) {
@@ -806,6 +813,7 @@ void read(const Reader& r, command::Notify& out) {
   r.required("status", out.status);
   r.defaulted("result", out.result);
   r.optional("error", out.error);
+  r.optional("next_run", out.next_run);
 }
 void read(const Reader& r, command::Deliver& out) {
   r.required("to", out.to);

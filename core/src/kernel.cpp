@@ -353,13 +353,14 @@ struct Kernel::State {
       case TaskStatus::TimedOut: ++stats.timed_out; break;
       default: break;
     }
+    std::optional<TaskId> next_run;
     if (info.series) {
       series.ended(*info.series, info.id);
-      continue_series(e, status);  // before this run's Notify and Persist: series_end travels with them
+      next_run = continue_series(e, status);  // before this run's Notify and Persist: series_end travels with them
     }
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
     out.emplace_back(command::Notify{info.spec.owner, info.id, status, info.result,
-                                     is_error ? info.error : std::nullopt});
+                                     is_error ? info.error : std::nullopt, next_run});
     flushes.on_terminal(info.id, is_error ? info.error : std::nullopt, out);  // after the Notify it waited for
     persist(e);
     const TaskId id = info.id;
@@ -380,10 +381,11 @@ struct Kernel::State {
 
   // A run of a series ended: spawn the next run in this same input, so that its Persist goes out in
   // the batch of this run's final record, or note on this run why the series ends here.
-  void continue_series(Entry& e, TaskStatus status) {
+  // Answers the next run's id when it spawned one.
+  std::optional<TaskId> continue_series(Entry& e, TaskStatus status) {
     TaskInfo& info = e.info;
-    if (!detail::series_goes_on(info, status)) return;
-    if (series.current(*info.series)) return;  // a restore found the successor persisted before the crash
+    if (!detail::series_goes_on(info, status)) return std::nullopt;
+    if (series.current(*info.series)) return std::nullopt;  // a restore found the successor persisted before the crash
     std::string cut;
     if (stopping) {
       cut = "runtime is shutting down";
@@ -400,11 +402,12 @@ struct Kernel::State {
         Entry& successor = create(TaskId{next_id++}, std::move(spec), info.series, info.run + 1);
         persist(successor);
         consider(successor);
-        return;
+        return successor.info.id;
       }
     }
     ++stats.series_cut;
     info.series_end = detail::series_end_message(cut);
+    return std::nullopt;
   }
 
   // ---- dependencies -----------------------------------------------------------------------
@@ -935,6 +938,17 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   }
   for (const TaskId id : restored) {
     Entry& e = s.tasks.at(id);
+    if (!is_terminal(e.info.status) && e.info.series) {
+      const auto current = s.series.current(*e.info.series);
+      if (current && *current != id) {  // a crash kept its successor's record but lost this run's end
+        const bool was_running = e.info.status == TaskStatus::Running;
+        if (was_running) ++s.stats.orphaned;
+        s.finish(e, was_running ? TaskStatus::Failed : TaskStatus::Cancelled,
+                 "superseded by run " + std::to_string(s.tasks.at(*current).info.run) + " of its series (" +
+                     to_string(*current) + ") after a restart");
+        continue;
+      }
+    }
     if (e.info.status == TaskStatus::Running) {
       if (e.info.cancel_requested) {
         s.finish(e, TaskStatus::Cancelled, std::nullopt);

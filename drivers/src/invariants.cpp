@@ -207,9 +207,7 @@ void InvariantChecker::on_notify(Time at, const command::Notify& notify) {
     }
   }
   // A run of a repeating series: the next run, spawned in the same input, is accepted work too.
-  if (const TaskInfo* info = kernel_.get(id); info && info->series) {
-    if (const auto next = kernel_.current_run(*info->series)) (void)learn(*next);
-  }
+  if (notify.next_run) (void)learn(*notify.next_run);
 }
 
 // Rule 8 for the starts of the input just carried out, under the rules as the input left them (a

@@ -78,7 +78,7 @@ std::string prometheus_text(const MetricsSnapshot& m, const std::string& prefix)
   w.family("repeat_slots_skipped_total", "counter", "Fixed-rate slots that passed while a run was still going.");
   w.sample("repeat_slots_skipped_total", "", c.repeat_slots_skipped);
   w.family("repeat_series_cut_total", "counter",
-           "Repeating series that ended early: the next run was refused, or the runtime shut down.");
+           "Repeating series that ended early: the next run was refused, a run never started, or the runtime shut down.");
   w.sample("repeat_series_cut_total", "", c.series_cut);
 
   struct Gauge {

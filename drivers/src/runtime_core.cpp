@@ -292,9 +292,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void on(command::Notify& n) {
     const TaskInfo* info = kernel.get(n.id);
     log_finished(n, info);
-    if (info && info->series) on_next_run(*info);
     publish(TaskEvent{TaskEventKind::Finished, n.id, n.owner, info ? info->spec.kind : std::string(),
                       info ? info->attempt : 0, n.status, 1, {}, n.result, n.error});
+    if (n.next_run) on_next_run(*n.next_run);  // after: listeners see run 1 end, then run 2 appear
     const auto [first, last] = waiters.equal_range(n.id);
     std::optional<TaskInfo> copy;
     if (info) copy = *info;
@@ -304,10 +304,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 
   // A run of a repeating series ended and the kernel spawned the next in the same input: a spawn
   // that no caller made, announced like one (a Spawned event, metrics, an id reservation).
-  void on_next_run(const TaskInfo& ended) {
-    const auto next = kernel.current_run(*ended.series);
-    const TaskInfo* run = next ? kernel.get(*next) : nullptr;
-    if (!run || run->created_at != ended.finished_at) return;  // none, or one a restore brought back
+  void on_next_run(TaskId next) {
+    const TaskInfo* run = kernel.get(next);
+    if (!run) return;  // it ended and was forgotten in the same input
     metrics->touch(run->id);
     (void)reserve_past(run->id);
     publish(TaskEvent{TaskEventKind::Spawned, run->id, run->spec.owner, run->spec.kind, 0, TaskStatus::Pending, 0, {},

@@ -58,7 +58,7 @@ struct Forged {
   }
   // A forged Notify: the kernel has sent it already.
   void notify_again(TaskId id, Time at) {
-    checker.on_command(at, command::Notify{"alice", id, TaskStatus::Cancelled, nullptr, std::nullopt});
+    checker.on_command(at, command::Notify{"alice", id, TaskStatus::Cancelled, nullptr, std::nullopt, std::nullopt});
   }
   Kernel kernel;
   InvariantChecker checker;

@@ -121,7 +121,7 @@ std::vector<Command> every_command() {
       command::Cancel{TaskId{5}, 3, CancelReason::Shutdown},
       command::Persist{full_info()},
       command::PersistSnapshot{full_snapshot()},
-      command::Notify{"alice", TaskId{5}, TaskStatus::Failed, Json{{"r", 1}}, "boom"},
+      command::Notify{"alice", TaskId{5}, TaskStatus::Failed, Json{{"r", 1}}, "boom", TaskId{6}},
       command::Deliver{TaskId{5}, 4, "bob", Json{{"text", "hi"}}},
       command::FlushDone{12, "first error"},
       command::FlushDone{13, std::nullopt},
@@ -299,6 +299,13 @@ TEST(JsonCodecShape, RepeatAndSeriesAreNamedAndLeftOutWhenUnset) {
                "unknown repeat mode \"cron\"");
   expect_error(task_spec_from_json(parse(R"({"kind":"k","repeat":{"mode":"fixed_rate"}})")), "spec.repeat.every_us",
                "missing");
+  // A record never holds what spawn refuses: a damaged or hand-edited one would divide by zero.
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","repeat":{"every_us":0}})")), "spec.repeat.every_us",
+               "must be positive and at most ten years (got 0)");
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","repeat":{"every_us":-5}})")), "spec.repeat.every_us",
+               "must be positive and at most ten years (got -5)");
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","repeat":{"every_us":1000,"times":0}})")), "spec.repeat.times",
+               "must be at least 1");
 }
 
 TEST(JsonCodecShape, DedupModeDefaultsToKeepExistingAndUnknownModesAreRefused) {

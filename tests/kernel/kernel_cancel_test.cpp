@@ -33,7 +33,7 @@ TEST(KernelCancel, APendingTaskEndsCancelledAtOnce) {
   EXPECT_TRUE(h.kernel.cancel(id, ms(1)));
   const auto out = h.drain();
   EXPECT_TRUE(cancels(out).empty()) << "nothing runs, so there is nothing to stop";
-  EXPECT_EQ(notifies(out), (std::vector<command::Notify>{{"alice", id, TaskStatus::Cancelled, nullptr, std::nullopt}}));
+  EXPECT_EQ(notifies(out), (std::vector<command::Notify>{{"alice", id, TaskStatus::Cancelled, nullptr, std::nullopt, std::nullopt}}));
   EXPECT_EQ(h.kernel.get(id)->finished_at, ms(1));
 }
 

@@ -51,7 +51,7 @@ TEST(KernelLifecycle, SuccessNotifiesTheOwnerOnceWithTheResult) {
   h.succeed(id, 1, ms(7), Json{{"summary", "done"}});
   const auto out = h.drain();
   EXPECT_EQ(notifies(out),
-            (std::vector<command::Notify>{{"alice", id, TaskStatus::Completed, Json{{"summary", "done"}}, std::nullopt}}));
+            (std::vector<command::Notify>{{"alice", id, TaskStatus::Completed, Json{{"summary", "done"}}, std::nullopt, std::nullopt}}));
   EXPECT_EQ(h.kernel.get(id)->finished_at, ms(7));
   h.succeed(id, 1, ms(8));  // a duplicate completion
   EXPECT_TRUE(h.drain().empty());

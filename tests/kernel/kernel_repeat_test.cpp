@@ -393,6 +393,48 @@ TEST(KernelRepeat, ACrashAfterTheSuccessorWasPersistedMakesNoSecondSuccessor) {
   EXPECT_EQ(live_run(after, first)->id, records[0].record.id);
 }
 
+TEST(KernelRepeat, ARunSupersededByItsPersistedSuccessorIsNotRequeuedAtRestore) {
+  // The same torn write, with a retry policy that re-queues running work after a restart: the old
+  // run must not come back beside its successor (two live runs of one series).
+  Harness h;
+  TaskSpec spec = repeating(ms(100));
+  spec.durable = true;
+  spec.retry.max_attempts = 3;
+  spec.retry.requeue_on_restart = true;
+  const TaskId first = h.spawn(spec, ms(0));
+  const TaskInfo running = persists(h.drain()).back().record;
+  h.succeed(first, 1, ms(10));
+  const auto records = persists(h.drain());
+  ASSERT_EQ(records.size(), 2u);
+  Snapshot torn;
+  torn.next_id = records[0].record.id.value + 1;
+  torn.tasks = {running, records[0].record};
+
+  Harness after;
+  after.kernel.restore(torn, ms(50));
+  EXPECT_TRUE(is_terminal(after.status(first))) << "superseded, not re-queued";
+  std::size_t live = 0;
+  for (const auto& info : after.kernel.list("alice")) live += info.series == first && !is_terminal(info.status);
+  EXPECT_EQ(live, 1u);
+  EXPECT_TRUE(after.kernel.cancel(first, ms(60))) << "cancel(series id) reaches the one live run";
+}
+
+TEST(KernelRepeat, TheEndedRunsNotifyNamesTheNextRunEvenWhenTheRunIsForgotten) {
+  // Drivers announce the next run from the Notify: with nothing retained, the ended run is gone
+  // from the kernel by the time its Notify is read.
+  Config config;
+  config.retained_terminal = 0;
+  Harness h(config);
+  const TaskId first = h.spawn(repeating(ms(100)), ms(0));
+  h.drain();
+  h.succeed(first, 1, ms(10));
+  const auto n = notifies(h.drain());
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(h.kernel.get(first), nullptr) << "forgotten at once";
+  ASSERT_TRUE(n[0].next_run.has_value());
+  EXPECT_EQ(n[0].next_run, h.kernel.current_run(first));
+}
+
 TEST(KernelRepeat, AFlushWaitsForTheRunsThatExistWhenItStarts) {
   Harness h;
   const TaskId first = h.spawn(repeating(ms(100)), ms(0));

@@ -78,7 +78,7 @@ TEST(KernelShutdown, CancelStopsRunningWorkThenStops) {
   EXPECT_EQ(stops(h.drain()), 0u);
   h.fail(b, 1, ms(3), "interrupted");
   out = h.drain();
-  EXPECT_EQ(notifies(out), (std::vector<command::Notify>{{"alice", b, TaskStatus::Cancelled, nullptr, std::nullopt}}));
+  EXPECT_EQ(notifies(out), (std::vector<command::Notify>{{"alice", b, TaskStatus::Cancelled, nullptr, std::nullopt, std::nullopt}}));
   EXPECT_TRUE(std::holds_alternative<command::PersistSnapshot>(out[out.size() - 2]));
   EXPECT_TRUE(std::holds_alternative<command::Stopped>(out.back()));
   EXPECT_EQ(h.status(a), TaskStatus::Cancelled);
@@ -146,7 +146,8 @@ TEST(KernelRestore, ARunningTaskComesBackOrphaned) {
   EXPECT_EQ(info->error, "task orphaned: runtime restarted while running");
   EXPECT_EQ(info->finished_at, ms(100));
   EXPECT_EQ(notifies(out), (std::vector<command::Notify>{{"alice", TaskId{3}, TaskStatus::Failed, nullptr,
-                                                          std::string("task orphaned: runtime restarted while running")}}));
+                                                          std::string("task orphaned: runtime restarted while running"),
+                                                          std::nullopt}}));
   ASSERT_EQ(persists(out).size(), 1u);
   EXPECT_EQ(persists(out)[0].record, *info);
   EXPECT_EQ(h.kernel.stats().orphaned, 1u);

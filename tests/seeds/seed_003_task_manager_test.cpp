@@ -91,9 +91,9 @@ TEST(Seed003TaskManager, TerminalEventsReachTheOwnerWithStatusResultAndError) {
   EXPECT_TRUE(h.kernel.cancel(stopped, ms(3)));
   h.succeed(stopped, 1, ms(4));
   EXPECT_EQ(notifies(h.drain()), (std::vector<command::Notify>{
-                                     {"thread-1", ok, TaskStatus::Completed, Json{{"exit", 0}}, std::nullopt},
-                                     {"thread-1", bad, TaskStatus::Failed, nullptr, std::string("exit status 1")},
-                                     {"thread-2", stopped, TaskStatus::Cancelled, nullptr, std::nullopt},
+                                     {"thread-1", ok, TaskStatus::Completed, Json{{"exit", 0}}, std::nullopt, std::nullopt},
+                                     {"thread-1", bad, TaskStatus::Failed, nullptr, std::string("exit status 1"), std::nullopt},
+                                     {"thread-2", stopped, TaskStatus::Cancelled, nullptr, std::nullopt, std::nullopt},
                                  }));
 }
 

@@ -52,6 +52,9 @@ struct Notify {
   TaskStatus status = TaskStatus::Completed;
   Json result;
   std::optional<std::string> error;
+  // A run of a repeating series: the next run, spawned in this same input (the ended run may be
+  // forgotten before a driver reads the kernel, so drivers announce the next run from here).
+  std::optional<TaskId> next_run;
   friend bool operator==(const Notify&, const Notify&) = default;
 };
 // Put a message into the inbox of a running sub-agent attempt.
