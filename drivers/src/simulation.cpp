@@ -228,11 +228,18 @@ struct Simulation::Impl {
     awaiting_ack.clear();
   }
 
-  // What RuntimeCore's snapshot at a pause or resume makes durable: the rules as they now stand.
-  void keep_pause_rules() {
-    const Snapshot now_held = kernel.snapshot();
-    persisted_paused_owners = now_held.paused_owners;
-    persisted_paused_purposes = now_held.paused_purposes;
+  // A pause or resume input; then what RuntimeCore's snapshot at a pause or resume makes durable:
+  // the rules as they now stand, unless the process died carrying the input out.
+  template <class Call>
+  std::size_t change_pause_rules(Event event, Call&& call) {
+    const std::size_t restarts_before = restarts.size();
+    const std::size_t changed = input(std::move(event), std::forward<Call>(call));
+    if (restarts.size() == restarts_before) {
+      const Snapshot now_held = kernel.snapshot();
+      persisted_paused_owners = now_held.paused_owners;
+      persisted_paused_purposes = now_held.paused_purposes;
+    }
+    return changed;
   }
 
   Snapshot durable_state() const {
@@ -524,18 +531,12 @@ FlushId Simulation::flush(const FlushSelector& which) {
 
 std::size_t Simulation::pause(const PauseSelector& which) {
   Impl& s = *impl_;
-  const std::size_t restarts = s.restarts.size();
-  const std::size_t n = s.input(event::Pause{which}, [&] { return s.kernel.pause(which, s.now); });
-  if (s.restarts.size() == restarts) s.keep_pause_rules();
-  return n;
+  return s.change_pause_rules(event::Pause{which}, [&] { return s.kernel.pause(which, s.now); });
 }
 
 std::size_t Simulation::resume(const PauseSelector& which) {
   Impl& s = *impl_;
-  const std::size_t restarts = s.restarts.size();
-  const std::size_t n = s.input(event::Resume{which}, [&] { return s.kernel.resume(which, s.now); });
-  if (s.restarts.size() == restarts) s.keep_pause_rules();
-  return n;
+  return s.change_pause_rules(event::Resume{which}, [&] { return s.kernel.resume(which, s.now); });
 }
 
 Result<void, SendError> Simulation::send(TaskId to, std::string from, Json message) {
