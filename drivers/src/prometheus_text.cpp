@@ -24,6 +24,11 @@ class Writer {
   void sample(const std::string& name, const std::string& labels, std::uint64_t value) {
     sample(name, labels, std::to_string(value));
   }
+  // A counter family with its one unlabelled sample.
+  void counter(const std::string& name, const char* help, std::uint64_t value) {
+    family(name, "counter", help);
+    sample(name, "", value);
+  }
   std::string text() const { return out_.str(); }
 
  private:
@@ -50,36 +55,32 @@ std::string seconds_text(std::int64_t us) {
 std::string prometheus_text(const MetricsSnapshot& m, const std::string& prefix) {
   Writer w(prefix);
   const KernelStats& c = m.counters;
-  w.family("tasks_spawned_total", "counter", "Tasks the kernel accepted.");
-  w.sample("tasks_spawned_total", "", c.spawned);
-  w.family("spawns_refused_total", "counter", "Spawns the kernel refused with a SpawnError.");
-  w.sample("spawns_refused_total", "", c.refused);
-  w.family("attempts_started_total", "counter", "Attempts started (a retry is a new attempt).");
-  w.sample("attempts_started_total", "", c.started);
+  w.counter("tasks_spawned_total", "Tasks the kernel accepted.", c.spawned);
+  w.counter("spawns_refused_total", "Spawns the kernel refused with a SpawnError.", c.refused);
+  w.counter("attempts_started_total", "Attempts started (a retry is a new attempt).", c.started);
   w.family("tasks_finished_total", "counter", "Tasks that ended, by final status.");
   w.sample("tasks_finished_total", "status=\"completed\"", c.completed);
   w.sample("tasks_finished_total", "status=\"failed\"", c.failed);
   w.sample("tasks_finished_total", "status=\"cancelled\"", c.cancelled);
   w.sample("tasks_finished_total", "status=\"timed_out\"", c.timed_out);
-  w.family("retries_total", "counter", "Failed attempts that were scheduled to run again.");
-  w.sample("retries_total", "", c.retried);
-  w.family("attempt_timeouts_total", "counter", "Attempts that hit their deadline, retried or not.");
-  w.sample("attempt_timeouts_total", "", c.attempt_timeouts);
-  w.family("ignored_completions_total", "counter",
-           "Completions the kernel ignored: stale attempts, unknown tasks, tasks not running.");
-  w.sample("ignored_completions_total", "", c.ignored_completions);
-  w.family("heartbeat_timeouts_total", "counter", "Of attempt_timeouts_total: attempts that missed their heartbeat.");
-  w.sample("heartbeat_timeouts_total", "", c.heartbeat_timeouts);
-  w.family("ignored_heartbeats_total", "counter",
-           "Heartbeats the kernel ignored: stale attempts, unknown tasks, tasks not running.");
-  w.sample("ignored_heartbeats_total", "", c.ignored_heartbeats);
-  w.family("repeat_runs_total", "counter", "Runs of repeating series spawned after the previous run ended.");
-  w.sample("repeat_runs_total", "", c.repeated);
-  w.family("repeat_slots_skipped_total", "counter", "Fixed-rate slots that passed while a run was still going.");
-  w.sample("repeat_slots_skipped_total", "", c.repeat_slots_skipped);
-  w.family("repeat_series_cut_total", "counter",
-           "Repeating series that ended early: the next run was refused, a run never started, or the runtime shut down.");
-  w.sample("repeat_series_cut_total", "", c.series_cut);
+  w.counter("retries_total", "Failed attempts that were scheduled to run again.", c.retried);
+  w.counter("attempt_timeouts_total", "Attempts that hit their deadline, retried or not.", c.attempt_timeouts);
+  w.counter("ignored_completions_total",
+            "Completions the kernel ignored: stale attempts, unknown tasks, tasks not running.",
+            c.ignored_completions);
+  w.counter("heartbeat_timeouts_total",
+            "Of attempt_timeouts_total: attempts that missed their heartbeat.",
+            c.heartbeat_timeouts);
+  w.counter("ignored_heartbeats_total",
+            "Heartbeats the kernel ignored: stale attempts, unknown tasks, tasks not running.",
+            c.ignored_heartbeats);
+  w.counter("repeat_runs_total", "Runs of repeating series spawned after the previous run ended.", c.repeated);
+  w.counter("repeat_slots_skipped_total",
+            "Fixed-rate slots that passed while a run was still going.",
+            c.repeat_slots_skipped);
+  w.counter("repeat_series_cut_total",
+            "Repeating series that ended early: the next run was refused, a run never started, or the runtime shut down.",
+            c.series_cut);
 
   struct Gauge {
     const char* name;
