@@ -534,7 +534,7 @@ struct Kernel::State {
   }
 
   void persist(const Entry& e) {
-    if (e.info.spec.durable) out.emplace_back(command::Persist{e.info});
+    if (e.info.spec.durable) out.persist(e.info);
   }
 
   // A message for a sub-agent's inbox, or why it cannot go (defined below, beside Kernel::send).
@@ -972,8 +972,8 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
 std::optional<Command> Kernel::poll() {
   auto& out = state_->out;
   if (out.empty()) return std::nullopt;
-  std::optional<Command> c(std::in_place, std::move(out.front()));  // one move, not two
-  out.pop_front();
+  std::optional<Command> c;
+  out.take_front(c);  // one move, not two
   return c;
 }
 
