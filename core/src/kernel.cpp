@@ -796,7 +796,7 @@ std::size_t Kernel::abort(const AbortSelector& which, Time now) {
   s.observe(now);
   // Counted before cancelling: a selected waiter may end at once because a selected dependency did.
   std::vector<TaskId> ids = s.select(which);
-  std::set<TaskId> cancellable;
+  detail::IdSet cancellable;  // a set: a task selected twice counts once
   for (const TaskId id : ids) {
     const auto it = s.tasks.find(id);
     if (it != s.tasks.end() && !is_terminal(it->second.info.status) && !it->second.info.cancel_requested) {
