@@ -11,6 +11,7 @@
 
 #include "command_queue.hpp"
 #include "dependency_graph.hpp"
+#include "flat_id_map.hpp"
 #include "flush_tracker.hpp"
 #include "heartbeats.hpp"
 #include "id_set.hpp"
@@ -59,7 +60,7 @@ struct Kernel::State {
   std::map<std::string, detail::IdSet, std::less<>> by_owner;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
   std::map<std::pair<std::string, std::string>, std::set<TaskId>> dedup_holders;  // (owner, key): unfinished tasks
-  std::map<TaskId, std::vector<TaskId>> children;
+  detail::FlatIdMap<std::vector<TaskId>> children;  // parent id -> its children, by id
   std::map<std::string, std::vector<TaskId>> run_roots;
   std::map<TaskId, ParentContext> forgotten_parents;  // forgotten tasks that still link a tree
   bool restoring = false;
@@ -497,7 +498,7 @@ struct Kernel::State {
       }
       const ParentContext parent = it->second.info.spec.parent;
       tasks.erase(it);
-      if (children.count(id)) {
+      if (children.find(id.value)) {
         forgotten_parents[id] = parent;  // still a link between live descendants and their ancestors
       } else {
         unlink_from_tree(id, parent);
@@ -509,15 +510,18 @@ struct Kernel::State {
   // cancelling a tree or a run still reaches live tasks under a forgotten one.
   void unlink_from_tree(TaskId id, ParentContext parent) {
     for (;;) {
-      if (tasks.count(id) || children.count(id)) return;
+      if (tasks.count(id) || children.find(id.value)) return;
       if (!parent.task) {
         if (parent.run) erase_from(run_roots, *parent.run, id);
         return;
       }
       const TaskId up = *parent.task;
-      erase_from(children, up, id);
+      if (std::vector<TaskId>* siblings = children.find(up.value)) {
+        erase_id(*siblings, id);
+        if (siblings->empty()) children.erase(up.value);
+      }
       const auto above = forgotten_parents.find(up);
-      if (above == forgotten_parents.end() || children.count(up)) return;
+      if (above == forgotten_parents.end() || children.find(up.value)) return;
       id = up;
       parent = above->second;
       forgotten_parents.erase(above);
@@ -528,10 +532,10 @@ struct Kernel::State {
   static void erase_from(Map& index, const Key& key, TaskId id) {
     const auto it = index.find(key);
     if (it == index.end()) return;
-    auto& ids = it->second;
-    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
-    if (ids.empty()) index.erase(it);
+    erase_id(it->second, id);
+    if (it->second.empty()) index.erase(it);
   }
+  static void erase_id(std::vector<TaskId>& ids, TaskId id) { ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end()); }
 
   void persist(const Entry& e) {
     if (e.info.spec.durable) out.persist(e.info);
@@ -564,8 +568,8 @@ struct Kernel::State {
       const TaskId id = stack.back();
       stack.pop_back();
       if (tasks.count(id)) into.push_back(id);  // a forgotten task is passed through, not selected
-      if (const auto c = children.find(id); c != children.end()) {
-        stack.insert(stack.end(), c->second.rbegin(), c->second.rend());
+      if (const auto* c = children.find(id.value)) {
+        stack.insert(stack.end(), c->rbegin(), c->rend());
       }
     }
   }
@@ -652,7 +656,7 @@ struct Kernel::State {
   void index(const TaskInfo& info) {
     by_owner[info.spec.owner].insert(info.id);
     if (info.spec.parent.task) {
-      children[*info.spec.parent.task].push_back(info.id);
+      children[info.spec.parent.task->value].push_back(info.id);
     } else if (info.spec.parent.run) {
       run_roots[*info.spec.parent.run].push_back(info.id);
     }
