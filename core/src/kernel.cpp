@@ -635,16 +635,16 @@ struct Kernel::State {
   }
 
   // What the admission checks need to know; `replacing` is the pending task a dedup replacement ends.
+  // Each callback captures at most two pointers, which std::function keeps without allocating.
   detail::SpawnContext spawn_context(const Entry* replacing) {
-    const auto replaced_id = replacing ? std::optional<TaskId>(replacing->info.id) : std::nullopt;
     return detail::SpawnContext{
         config,
         next_id,
         unfinished - (replacing ? 1 : 0),
         stopping,
-        [this, replaced_id](const std::string& owner, const std::string& name) {
+        [this, replacing](const std::string& owner, const std::string& name) {
           const auto it = live_names.find({owner, name});
-          return it != live_names.end() && it->second != replaced_id;
+          return it != live_names.end() && (replacing == nullptr || it->second != replacing->info.id);
         },
         [this](TaskId id) { return tasks.count(id) != 0 || forgotten_parents.count(id) != 0; },
         quotas,
