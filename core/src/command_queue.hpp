@@ -41,6 +41,8 @@ class CommandQueue {
   // A Persist of `record`, copied once, into its box.
   void persist(const TaskInfo& record) { items_.emplace_back(std::make_unique<command::Persist>(command::Persist{record})); }
 
+  // Room for `more` commands beyond those queued, so that a bulk input moves the queue once at most.
+  void reserve(std::size_t more) { items_.reserve(items_.size() + more); }
   bool empty() const { return head_ == items_.size(); }
   std::size_t size() const { return items_.size() - head_; }
 

@@ -804,8 +804,17 @@ void Kernel::complete_session(std::string session, std::string reason, Time now)
 std::size_t Kernel::abort(const AbortSelector& which, Time now) {
   State& s = *state_;
   s.observe(now);
-  // Counted before cancelling: a selected waiter may end at once because a selected dependency did.
   std::vector<TaskId> ids = s.select(which);
+  s.out.reserve(ids.size());  // about a command per task: the outbox grows once, not log2(n) times
+  if (s.dependents.empty()) {
+    // Only a task's own cancel can end it (no waiters), so count as they go: one pass over the
+    // entries, not two. A task selected twice is cancelled, and counted, once.
+    std::size_t cancelled = 0;
+    for (const TaskId id : ids) cancelled += s.cancel_one(id, CancelReason::Requested) ? 1 : 0;
+    s.settle();
+    return cancelled;
+  }
+  // Counted before cancelling: a selected waiter may end at once because a selected dependency did.
   detail::IdSet cancellable;  // a set: a task selected twice counts once
   for (const TaskId id : ids) {
     const auto it = s.tasks.find(id);

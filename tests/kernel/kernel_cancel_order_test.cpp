@@ -45,7 +45,7 @@ std::vector<std::string> describe(const std::vector<Command>& commands) {
 // waits for 5 outside the tree; 13 is another owner's. Every third task is durable, and the
 // tree's tasks have sequence keys in scope "s" so that a flush waits for them.
 struct TreeScenario {
-  TreeScenario() : h(config()) {
+  explicit TreeScenario(bool with_waiter = true) : h(config()) {
     std::vector<TaskId> ids;
     for (int i = 0; i < 12; ++i) {
       TaskSpec spec = task("work", "alice");
@@ -56,7 +56,7 @@ struct TreeScenario {
     }
     TaskSpec waiter = task("work", "alice");
     waiter.after = {ids[5]};
-    h.spawn(waiter, ms(0));
+    if (with_waiter) h.spawn(waiter, ms(0));
     h.spawn(task("work", "bob"), ms(0));
     h.drain();
   }
@@ -133,6 +133,34 @@ TEST(KernelCancelOrder, AnOwnerCancelGoesByIdWithEachWaiterRightAfterItsDependen
                                        "Notify bg_11 cancelled",
                                    }));
   EXPECT_EQ(s.h.kernel.running(), 2u) << "bg_13 (bob's) waits for a free slot; nothing started on the way";
+}
+
+// Without any waiter the kernel counts while it cancels (one pass); the count and the commands
+// are those of the same cancel with a waiter, less the waiter's.
+TEST(KernelCancelOrder, WithoutWaitersATreeCancelCountsAndOrdersTheSame) {
+  TreeScenario s(false);
+  EXPECT_EQ(s.h.kernel.abort(abort_selector::Tree{TaskId{0}}, ms(2)), 12u);
+  EXPECT_EQ(describe(s.h.drain()), (std::vector<std::string>{
+                                       "Cancel bg_0 requested",
+                                       "Persist bg_0 running cancel_requested",
+                                       "Cancel bg_1 requested",
+                                       "Notify bg_4 cancelled",
+                                       "Notify bg_10 cancelled",
+                                       "Notify bg_11 cancelled",
+                                       "Notify bg_5 cancelled",
+                                       "Notify bg_2 cancelled",
+                                       "Notify bg_6 cancelled",
+                                       "Persist bg_6 cancelled",
+                                       "Notify bg_7 cancelled",
+                                       "Notify bg_3 cancelled",
+                                       "Persist bg_3 cancelled",
+                                       "Notify bg_8 cancelled",
+                                       "Notify bg_9 cancelled",
+                                       "Persist bg_9 cancelled",
+                                   }));
+  EXPECT_EQ(s.h.kernel.abort(abort_selector::Tree{TaskId{0}}, ms(3)), 0u) << "bg_0 and bg_1 are being cancelled already";
+  EXPECT_EQ(s.h.kernel.abort(abort_selector::Owner{"alice"}, ms(4)), 0u);
+  EXPECT_EQ(s.h.kernel.abort(abort_selector::Owner{"bob"}, ms(5)), 1u) << "bg_12, pending";
 }
 
 }  // namespace
