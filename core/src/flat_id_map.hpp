@@ -101,8 +101,8 @@ class FlatIdMap {
   // (a bulk cancel finds each task's entry in the cache line of the previous one), while ids with
   // a stride still spread over the whole array.
   std::size_t home(std::uint64_t key) const {
-    const auto run = static_cast<std::size_t>(((key >> 4) * 0x9E3779B97F4A7C15ull) >> shift_);
-    return (run & ~std::size_t{15}) | static_cast<std::size_t>(key & 15);
+    const auto run = static_cast<std::size_t>(((key >> 2) * 0x9E3779B97F4A7C15ull) >> shift_);
+    return (run & ~std::size_t{3}) | static_cast<std::size_t>(key & 3);
   }
   std::size_t next(std::size_t i) const { return (i + 1) & (slots_.size() - 1); }
 
