@@ -96,10 +96,10 @@ class FlatIdMap {
     Value value{};
   };
 
-  // Ids come densely (0, 1, 2, ...): a run of 16 consecutive ids keeps 16 adjacent slots, and runs
-  // are scattered by a multiplicative hash. A walk over ids in order then touches memory in order
-  // (a bulk cancel finds each task's entry in the cache line of the previous one), while ids with
-  // a stride still spread over the whole array.
+  // Ids come densely (0, 1, 2, ...): a run of 4 consecutive ids keeps 4 adjacent slots (a cache
+  // line), and runs are scattered by a multiplicative hash. A walk over ids in order then touches
+  // memory in order, while ids with a stride still spread over the whole array. Longer runs (16)
+  // made long probe clusters, which backward-shift deletion walks.
   std::size_t home(std::uint64_t key) const {
     const auto run = static_cast<std::size_t>(((key >> 2) * 0x9E3779B97F4A7C15ull) >> shift_);
     return (run & ~std::size_t{3}) | static_cast<std::size_t>(key & 3);
