@@ -587,6 +587,8 @@ struct Kernel::State {
             if (const auto current = series.current(s.id); current && *current != s.id) ids.push_back(*current);
           } else if constexpr (std::is_same_v<S, abort_selector::Tree>) {
             collect_tree(s.root, ids);
+            // A series' id also roots its current run's tree (each run is a sibling of the first).
+            if (const auto current = series.current(s.root); current && *current != s.root) collect_tree(*current, ids);
           } else if constexpr (std::is_same_v<S, abort_selector::Owner>) {
             if (const auto it = by_owner.find(s.owner); it != by_owner.end()) ids.assign(it->second.begin(), it->second.end());
           } else if constexpr (std::is_same_v<S, abort_selector::Run>) {

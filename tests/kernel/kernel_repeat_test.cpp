@@ -212,6 +212,27 @@ TEST(KernelRepeat, CancelByOwnerAndByTreeStopTheSeries) {
   EXPECT_FALSE(live_run(h, other).has_value());
 }
 
+TEST(KernelRepeat, ATreeRootedAtTheSeriesIdReachesTheCurrentRunAndItsDescendants) {
+  Harness h;
+  const TaskId first = h.spawn(repeating(ms(100)), ms(0));
+  h.drain();
+  TaskSpec child = task("child");
+  child.parent.task = first;
+  child.run_after = ms(1000);
+  const TaskId first_child = h.spawn(child, ms(1));
+  h.succeed(first, 1, ms(10));
+  h.tick(ms(100));
+  h.drain();
+  const TaskId second = live_run(h, first)->id;
+  child.parent.task = second;
+  const TaskId second_child = h.spawn(child, ms(101));
+  EXPECT_EQ(h.kernel.abort(abort_selector::Tree{first}, ms(102)), 3u)
+      << "the first run's child, the current run and the current run's child";
+  h.succeed(second, 1, ms(103));
+  for (const TaskId id : {first_child, second, second_child}) EXPECT_EQ(h.status(id), TaskStatus::Cancelled) << to_string(id);
+  EXPECT_FALSE(live_run(h, first).has_value()) << "the series is over";
+}
+
 TEST(KernelRepeat, TheNextRunKeepsPriorityKeyQuotaOwnerAndPayload) {
   Harness h;
   TaskSpec spec = repeating(ms(100));

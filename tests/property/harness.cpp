@@ -504,6 +504,9 @@ std::vector<TaskId> KernelHarness::select(const AbortSelector& which) const {
     }
   } else if (const auto* t = std::get_if<abort_selector::Tree>(&which)) {
     collect_tree(t->root, ids);
+    for (const auto& [id, f] : tasks_) {  // a series' id also roots its current run's tree
+      if (id != t->root && f.in_kernel && f.phase != Phase::Terminal && f.series == t->root) collect_tree(id, ids);
+    }
   } else if (const auto* o = std::get_if<abort_selector::Owner>(&which)) {
     for (const auto& [id, f] : tasks_) {
       if (f.in_kernel && f.spec.owner == o->owner) ids.push_back(id);

@@ -85,7 +85,8 @@ class Kernel {
   // Cancels the selected live tasks; returns how many of them were newly cancelled. A pending task
   // ends Cancelled at once; a running one gets a Cancel command and ends Cancelled when its work
   // returns. A pending waiter (TaskSpec::after, AllSucceeded) of a cancelled task ends Cancelled too,
-  // selected or not; only selected tasks are counted.
+  // selected or not; only selected tasks are counted. A repeating task's series id (its first run's
+  // id) selects the series' current run too, by Task and as a Tree root with its descendants.
   std::size_t abort(const AbortSelector& which, Time now);
   // abort of one task: false for an unknown task, a terminal one, or one already being cancelled.
   // The id of a repeating task's first run names its series: it cancels the series' current run,

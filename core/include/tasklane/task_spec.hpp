@@ -126,7 +126,8 @@ enum class DependencyMode : std::uint8_t { AllSucceeded = 0, AllFinished = 1 };
 //               skipped (KernelStats::repeat_slots_skipped counts them), never run twice.
 //   FixedDelay: the next run is due `every` after the previous one ended.
 // The series stops after `times` runs (unset: until cancelled), when a run is cancelled (by id,
-// tree, owner, run or all; Kernel::cancel(series id) cancels the current run), at shutdown, after a
+// tree, owner, run or all; Kernel::cancel(series id) cancels the current run, and a Tree abort rooted
+// at the series id reaches the current run and its descendants too), at shutdown, after a
 // run that never started (a dependency failed, the attempt quota was used up), and when the next
 // run's spawn is refused (QueueFull, QuotaExhausted, SingleFlightBusy...): then the last run's
 // TaskInfo::series_end says why. Every run is checked like any spawn, and quotas, cooldowns and
