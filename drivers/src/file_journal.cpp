@@ -10,26 +10,12 @@
 
 #include "tasklane/drivers/crc32c.hpp"
 #include "tasklane/drivers/journal_format.hpp"
-#include "tasklane/json.hpp"
+#include "tasklane/drivers/record_codec.hpp"
 
 namespace tasklane::drivers {
 namespace {
 
-constexpr std::string_view ids_reserved_key = "ids_reserved_below";
-
-// A reservation record ({"ids_reserved_below": N}) rather than a task record: nullopt when it is
-// not one; an empty inner optional when it is one with a bad value.
-std::optional<std::optional<std::uint64_t>> ids_reserved_below(const Json& j) {
-  if (!j.is_object()) return std::nullopt;
-  const auto it = j.find(ids_reserved_key);
-  if (it == j.end()) return std::nullopt;
-  if (!it->is_number_unsigned()) return std::optional<std::uint64_t>();
-  return std::optional<std::uint64_t>(it->get<std::uint64_t>());
-}
-
 constexpr std::string_view snapshot_magic = "tasklane-snapshot v1";
-
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 JournalError io_error(const IoError& e, const std::filesystem::path& file) {
   return JournalError{e.kind == IoError::Kind::Busy ? JournalError::Kind::Locked : JournalError::Kind::Io, e.message, file,
@@ -42,9 +28,10 @@ JournalError corrupt(const std::filesystem::path& file, std::uint64_t offset, co
                       std::nullopt};
 }
 
-// "tasklane-snapshot v1 <journal_seq> <length> <crc32c>\n<json>"
+// "tasklane-snapshot v1 <journal_seq> <length> <crc32c>\n<body>": the body binary (written) or
+// JSON (older files), told apart by its first byte (record_codec.hpp).
 std::string encode_snapshot_file(const Snapshot& snapshot, std::uint64_t journal_seq) {
-  const std::string body = dump(to_json(snapshot));
+  const std::string body = encode_snapshot_body(snapshot);
   return std::string(snapshot_magic) + " " + std::to_string(journal_seq) + " " + std::to_string(body.size()) + " " +
          std::to_string(crc32c(body)) + "\n" + body;
 }
@@ -54,23 +41,29 @@ struct SnapshotFile {
   std::uint64_t journal_seq = 0;
 };
 
-Result<SnapshotFile, std::string> decode_snapshot_file(std::string_view bytes) {
+// A damaged snapshot: what is wrong, at which offset of the file.
+struct SnapshotDamage {
+  std::string why;
+  std::uint64_t offset = 0;
+};
+
+Result<SnapshotFile, SnapshotDamage> decode_snapshot_file(std::string_view bytes) {
   const auto newline = bytes.find('\n');
   if (newline == std::string_view::npos || bytes.substr(0, snapshot_magic.size()) != snapshot_magic) {
-    return Failure{std::string("not a tasklane snapshot (bad header)")};
+    return Failure{SnapshotDamage{"not a tasklane snapshot (bad header)"}};
   }
   std::uint64_t seq = 0, length = 0, crc = 0;
   const std::string header(bytes.substr(snapshot_magic.size(), newline - snapshot_magic.size()));
   if (std::sscanf(header.c_str(), " %lu %lu %lu", &seq, &length, &crc) != 3) {  // NOLINT
-    return Failure{std::string("snapshot header is unreadable")};
+    return Failure{SnapshotDamage{"snapshot header is unreadable"}};
   }
   const auto body = bytes.substr(newline + 1);
-  if (body.size() != length) return Failure{"snapshot body is " + std::to_string(body.size()) + " bytes, header says " + std::to_string(length)};
-  if (crc32c(body) != crc) return Failure{std::string("snapshot checksum mismatch")};
-  const auto json = parse_json(body);
-  if (!json) return Failure{json.error().message};
-  auto snapshot = snapshot_from_json(json.value());
-  if (!snapshot) return Failure{snapshot.error().message};
+  if (body.size() != length) {
+    return Failure{SnapshotDamage{"snapshot body is " + std::to_string(body.size()) + " bytes, header says " + std::to_string(length)}};
+  }
+  if (crc32c(body) != crc) return Failure{SnapshotDamage{"snapshot checksum mismatch"}};
+  auto snapshot = decode_snapshot_body(body);
+  if (!snapshot) return Failure{SnapshotDamage{snapshot.error().message, newline + 1 + snapshot.error().at}};
   return SnapshotFile{std::move(snapshot).value(), seq};
 }
 
@@ -119,7 +112,7 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
     const auto bytes = fs.read(snapshot_path);
     if (!bytes) return Failure{io_error(bytes.error(), snapshot_path)};
     auto file = decode_snapshot_file(bytes.value());
-    if (!file) return Failure{corrupt(snapshot_path, 0, file.error())};
+    if (!file) return Failure{corrupt(snapshot_path, file.error().offset, file.error().why)};
     state.recovery.snapshot = std::move(file.value().snapshot);
     journal_seq = file.value().journal_seq;
   }
@@ -152,15 +145,19 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
                                    std::to_string(journal_seq))};
       }
       seen_current = true;
-      const auto json = parse_json(frame.payload);
-      if (!json) return Failure{corrupt(journal_path, frame.offset, json.error().message)};
-      if (const auto reserved = ids_reserved_below(json.value())) {
-        if (!*reserved) return Failure{corrupt(journal_path, frame.offset, "ids_reserved_below must be an unsigned integer")};
-        ids_reserved = std::max(ids_reserved, **reserved);
+      auto record = decode_record_body(frame.payload);
+      if (!record) {
+        const BodyError& e = record.error();
+        return Failure{corrupt(journal_path, frame.offset,
+                               "record " + std::to_string(frame.seq) + ": " + e.message +
+                                   (e.at > 0 ? "; that payload byte is at offset " +
+                                                   std::to_string(frame.offset + journal_header_size + e.at) + " of the file"
+                                             : std::string()))};
+      }
+      if (auto* reserved = std::get_if<IdsReserved>(&record.value())) {
+        ids_reserved = std::max(ids_reserved, reserved->below);
       } else {
-        auto record = task_info_from_json(json.value());
-        if (!record) return Failure{corrupt(journal_path, frame.offset, record.error().message)};
-        tasks.put(std::move(record).value());
+        tasks.put(std::get<TaskInfo>(std::move(record).value()));
         ++state.recovery.records_replayed;
       }
       state.next_seq = frame.seq + 1;
@@ -235,12 +232,16 @@ Result<FileJournal::Opened, JournalError> FileJournal::open(const std::filesyste
 }
 
 void FileJournal::append(const TaskInfo& record) {
-  buffer_ += encode_journal_record(next_seq_++, dump(to_json(record)));
+  body_.clear();
+  append_task_body(body_, record);
+  append_journal_record(buffer_, next_seq_++, body_);
   ++buffer_records_;
 }
 
 void FileJournal::reserve_ids(std::uint64_t below) {
-  buffer_ += encode_journal_record(next_seq_++, dump(Json{{std::string(ids_reserved_key), below}}));
+  body_.clear();
+  append_ids_reserved_body(body_, below);
+  append_journal_record(buffer_, next_seq_++, body_);
   ++buffer_records_;
 }
 

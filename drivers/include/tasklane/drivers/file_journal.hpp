@@ -70,6 +70,7 @@ class FileJournal {
   std::filesystem::path dir_;
   std::shared_ptr<FileSystem> fs_;
   std::string buffer_;
+  std::string body_;  // the record being encoded (kept for its capacity)
   std::size_t buffer_records_ = 0;
   std::uint64_t next_seq_ = 0;
   std::uint64_t journal_bytes_ = 0;
