@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <utility>
@@ -151,7 +152,7 @@ void write_task(ByteWriter& w, const TaskInfo& t) {
 // ---- decoding ----------------------------------------------------------------------------------
 
 // nlohmann's DOM builder, refusing values nested deeper than max_json_nesting before the (recursive)
-// MessagePack reader descends further.
+// MessagePack reader descends further, and reading a non-finite number as null.
 class NestingLimitedDom : public nlohmann::detail::json_sax_dom_parser<Json> {
   using Base = nlohmann::detail::json_sax_dom_parser<Json>;
 
@@ -166,6 +167,10 @@ class NestingLimitedDom : public nlohmann::detail::json_sax_dom_parser<Json> {
   bool end_array() {
     --depth_;
     return Base::end_array();
+  }
+  // As in the JSON text the journal held before (dump() writes NaN and infinity as null).
+  bool number_float(double value, const std::string& text) {
+    return std::isfinite(value) ? Base::number_float(value, text) : Base::null();
   }
   template <class Exception>
   bool parse_error(std::size_t position, const std::string& token, const Exception& ex) {

@@ -185,6 +185,14 @@ TEST(BinaryRecord, JsonValuesOfEveryTypeRoundTrip) {
   }
 }
 
+TEST(BinaryRecord, NonFiniteNumbersInJsonValuesReadAsNullAsThroughJsonText) {
+  TaskInfo info;
+  info.spec.kind = "k";
+  info.spec.payload = Json{{"nan", std::nan("")}, {"inf", HUGE_VAL}, {"x", 1.5}};
+  const TaskInfo back = decoded_task(task_body(info));
+  EXPECT_EQ(back.spec.payload, (Json{{"nan", nullptr}, {"inf", nullptr}, {"x", 1.5}}));
+}
+
 TEST(BinaryRecord, ADefaultRecordIsSmall) {
   TaskInfo info;
   info.id = TaskId{123456};

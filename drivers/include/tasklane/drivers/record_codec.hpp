@@ -35,7 +35,8 @@
 // Decoding never throws and never trusts a length: every length and count is checked against the
 // bytes left, enums against their values, a field bit no version knows, trailing bytes, an unknown
 // tag, a Json value nested over 512 levels or a non-finite retry number are errors. The checks the
-// JSON decoder makes on a value (repeat every and times, u32 ranges) are made here too.
+// JSON decoder makes on a value (repeat every and times, u32 ranges) are made here too. A NaN or
+// infinity inside a Json value reads as null, as it did through JSON text.
 #pragma once
 
 #include <cstdint>
