@@ -69,13 +69,33 @@ Result<SnapshotFile, SnapshotDamage> decode_snapshot_file(std::string_view bytes
 
 // The last record of every task, replaced in place when a later one comes, listed in id order at
 // the end (as Kernel::snapshot lists them). No record is copied: each is moved in once and out once.
+// A snapshot's records, already in id order, are adopted whole and found by binary search, so a
+// restore after a compaction neither moves nor hashes them.
 class LatestRecords {
  public:
-  void reserve(std::size_t n) {
-    records_.reserve(n);
-    index_.reserve(n);
+  void adopt(std::vector<TaskInfo>&& records, std::size_t more) {
+    const auto not_after = [](const TaskInfo& a, const TaskInfo& b) { return !(a.id < b.id); };
+    if (std::adjacent_find(records.begin(), records.end(), not_after) != records.end()) {
+      records_.reserve(records.size() + more);
+      index_.reserve(records.size() + more);
+      for (auto& r : records) put(std::move(r));
+      return;
+    }
+    records_ = std::move(records);
+    if (more > 0) records_.reserve(records_.size() + more);
+    index_.reserve(more);
+    sorted_ = records_.size();
   }
   void put(TaskInfo&& record) {
+    if (sorted_ > 0 && !(records_[sorted_ - 1].id < record.id)) {
+      const auto end = records_.begin() + static_cast<std::ptrdiff_t>(sorted_);
+      const auto it = std::lower_bound(records_.begin(), end, record.id,
+                                       [](const TaskInfo& r, TaskId id) { return r.id < id; });
+      if (it != end && it->id == record.id) {
+        *it = std::move(record);
+        return;
+      }
+    }
     const auto [it, fresh] = index_.try_emplace(record.id.value, records_.size());
     if (fresh) {
       records_.push_back(std::move(record));
@@ -87,12 +107,14 @@ class LatestRecords {
     const auto by_id = [](const TaskInfo& a, const TaskInfo& b) { return a.id.value < b.id.value; };
     if (!std::is_sorted(records_.begin(), records_.end(), by_id)) std::sort(records_.begin(), records_.end(), by_id);
     index_.clear();
+    sorted_ = 0;
     return std::move(records_);
   }
 
  private:
   std::vector<TaskInfo> records_;
-  std::unordered_map<std::uint64_t, std::size_t> index_;  // id -> position in records_
+  std::size_t sorted_ = 0;  // records_[0, sorted_) came from the snapshot in strict id order
+  std::unordered_map<std::uint64_t, std::size_t> index_;  // id -> position in records_, for the rest
 };
 
 struct DirState {
@@ -119,10 +141,7 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
   state.next_seq = journal_seq;
   LatestRecords tasks;
   std::uint64_t ids_reserved = 0;
-  const auto keep_snapshot_tasks = [&](std::size_t more) {
-    tasks.reserve(state.recovery.snapshot.tasks.size() + more);
-    for (auto& t : state.recovery.snapshot.tasks) tasks.put(std::move(t));
-  };
+  const auto keep_snapshot_tasks = [&](std::size_t more) { tasks.adopt(std::move(state.recovery.snapshot.tasks), more); };
 
   if (!fs.exists(journal_path)) {
     keep_snapshot_tasks(0);

@@ -461,5 +461,40 @@ TEST(FileJournalFormats, ADamagedBinarySnapshotNamesItsOffset) {
   EXPECT_MENTIONS(opened.error().message, "1 trailing bytes");
 }
 
+TEST(FileJournalFormats, JournalRecordsReplaceSnapshotTasksInOrderOrNot) {
+  for (const bool sorted : {true, false}) {
+    TempDir dir;
+    const auto task = [](std::uint64_t id, TaskStatus status) {
+      TaskInfo t;
+      t.id = TaskId{id};
+      t.spec.kind = "k";
+      t.status = status;
+      return t;
+    };
+    Snapshot snapshot;
+    snapshot.tasks = sorted ? std::vector<TaskInfo>{task(2, TaskStatus::Pending), task(5, TaskStatus::Pending), task(9, TaskStatus::Pending)}
+                            : std::vector<TaskInfo>{task(5, TaskStatus::Pending), task(2, TaskStatus::Pending), task(9, TaskStatus::Pending)};
+    {
+      auto opened = FileJournal::open(dir.path());
+      ASSERT_TRUE(opened) << opened.error().message;
+      auto& journal = *opened.value().journal;
+      ASSERT_TRUE(journal.write_snapshot(snapshot));
+      journal.append(task(5, TaskStatus::Running));
+      journal.append(task(1, TaskStatus::Pending));
+      journal.append(task(7, TaskStatus::Pending));
+      journal.append(task(5, TaskStatus::Completed));
+      journal.append(task(9, TaskStatus::Failed));
+      ASSERT_TRUE(journal.commit());
+    }
+    auto reopened = FileJournal::open(dir.path());
+    ASSERT_TRUE(reopened) << reopened.error().message;
+    EXPECT_EQ(reopened.value().recovery.snapshot.tasks,
+              (std::vector<TaskInfo>{task(1, TaskStatus::Pending), task(2, TaskStatus::Pending), task(5, TaskStatus::Completed),
+                                     task(7, TaskStatus::Pending), task(9, TaskStatus::Failed)}))
+        << (sorted ? "sorted" : "unsorted") << " snapshot";
+    EXPECT_EQ(reopened.value().recovery.snapshot.next_id, 10u);
+  }
+}
+
 }  // namespace
 }  // namespace tasklane::drivers
