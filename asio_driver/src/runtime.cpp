@@ -13,6 +13,7 @@
 
 #include <boost/asio/execution.hpp>
 
+#include "tasklane/drivers/call_batch.hpp"
 #include "tasklane/drivers/handoff_batch.hpp"
 
 namespace tasklane::asio {
@@ -88,19 +89,10 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
         unrun_calls.insert(unrun_calls.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
         batch = std::exchange(unrun_calls, {});
       }
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (!core) return;  // a call destroyed the runtime: nothing after it runs
-        try {
-          batch[i]();
-        } catch (...) {
-          if (core && i + 1 < batch.size()) {
-            unrun_calls.assign(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(i) + 1),
-                               std::make_move_iterator(batch.end()));
-            net::post(strand, [self = shared_from_this()] { self->run_inbox(); });
-          }
-          throw;
-        }
-      }
+      drivers::run_call_batch(batch, [this] { return core != nullptr; }, [this](auto first, auto last) {
+        unrun_calls.assign(first, last);
+        net::post(strand, [self = shared_from_this()] { self->run_inbox(); });
+      });
     });
   }
 

@@ -3,6 +3,7 @@
 // inside a kernel drain and a callback may call back into the runtime freely.
 #include "tasklane/drivers/runtime_core.hpp"
 
+#include "tasklane/drivers/call_batch.hpp"
 #include "tasklane/drivers/error_code.hpp"
 #include "tasklane/drivers/trace.hpp"
 #include "work_queue.hpp"
@@ -11,7 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -131,21 +131,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     std::vector<std::function<void()>> batch;
     batch.swap(user_calls);
     user_calls_posted = false;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (destroyed) return;  // a callback destroyed the runtime: nothing after it runs
-      try {
-        batch[i]();
-      } catch (...) {
-        if (!destroyed) requeue_user_calls(batch, i + 1);
-        throw;
-      }
-    }
-  }
-  void requeue_user_calls(std::vector<std::function<void()>>& batch, std::size_t from) {
-    if (from == batch.size()) return;
-    user_calls.insert(user_calls.begin(), std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(from)),
-                      std::make_move_iterator(batch.end()));
-    post_user_calls();
+    run_call_batch(batch, [this] { return !destroyed; }, [this](auto first, auto last) {
+      user_calls.insert(user_calls.begin(), first, last);
+      post_user_calls();
+    });
   }
 
   void drain() {

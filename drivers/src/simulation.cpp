@@ -114,6 +114,11 @@ struct Simulation::Impl {
   std::optional<Snapshot> persisted_snapshot;
   std::vector<std::string> persisted_paused_owners;    // as the last snapshot written kept them
   std::vector<std::string> persisted_paused_purposes;
+  // Every id handed out (spawns, next runs of a series) lies below this. RuntimeCore reserves ids
+  // in its journal a block ahead, so that a restart never hands an id out twice, not even one of a
+  // task that was not durable; here the reservation is durable at once.
+  std::uint64_t ids_reserved_below = 0;
+  void reserve_id(TaskId id) { ids_reserved_below = std::max(ids_reserved_below, id.value + 1); }
 
   // The journal: records waiting for their input's commit, and durable spawns waiting for their ack.
   std::vector<TaskInfo> unsynced;
@@ -252,6 +257,7 @@ struct Simulation::Impl {
     }
     s.paused_owners = persisted_paused_owners;
     s.paused_purposes = persisted_paused_purposes;
+    s.next_id = std::max(s.next_id, ids_reserved_below);
     for (const auto& [id, record] : persisted) {
       s.tasks.push_back(record);
       s.next_id = std::max(s.next_id, id.value + 1);
@@ -349,7 +355,10 @@ struct Simulation::Impl {
     persisted_paused_owners = snapshot.snapshot.paused_owners;
     persisted_paused_purposes = snapshot.snapshot.paused_purposes;
   }
-  void carry_out_one(const command::Notify& notify) { notifications.push_back(notify); }
+  void carry_out_one(const command::Notify& notify) {
+    if (notify.next_run) reserve_id(*notify.next_run);
+    notifications.push_back(notify);
+  }
   void carry_out_one(const command::Deliver& deliver) { deliveries.push_back(deliver); }
   void carry_out_one(const command::FlushDone& done) { flushes.insert_or_assign(done.flush, done); }
   void carry_out_one(const command::Stopped&) {}
@@ -514,6 +523,7 @@ Result<TaskId, SpawnError> Simulation::spawn(TaskSpec spec) {
   const bool durable = spec.durable;
   return s.input(event::Spawn{spec}, [&] {
     auto result = s.kernel.spawn(std::move(spec), s.now);
+    if (result) s.reserve_id(result.value());
     if (result && durable) s.awaiting_ack.push_back(result.value());
     return result;
   });

@@ -432,6 +432,31 @@ TEST(Simulation, CrashDropsWorkInFlightAndRestoreOrphansIt) {
   EXPECT_NE(replay(Config{}, sim.trace()), sim.commands()) << "one kernel for the whole trace differs";
 }
 
+TEST(Simulation, ARestartNeverHandsOutAnIdAgainNotEvenOneOfALostTask) {
+  // RuntimeCore reserves ids in its journal ahead; the simulated store keeps them durable at once,
+  // so tasks that were not durable, and the next runs of a series, keep their ids to themselves.
+  Simulation sim(Config{}, 3);
+  sim.on_kind("quick", [](const WorkRequest&) { return plan(milliseconds(1)); });
+  TaskSpec durable = task("quick");
+  durable.durable = true;
+  const TaskId kept = spawn_ok(sim, durable);
+  const TaskId lost = spawn_ok(sim, task("quick"));  // not durable: gone after the crash
+  TaskSpec repeating = task("quick");
+  repeating.repeat = Repeat{milliseconds(5), RepeatMode::FixedDelay, 2};
+  const TaskId first_run = spawn_ok(sim, repeating);
+  sim.advance_to(milliseconds(3));  // every first attempt took 1 ms: run 2 is pending
+  const auto next_run = sim.kernel().current_run(first_run);
+  ASSERT_TRUE(next_run.has_value());
+  ASSERT_NE(*next_run, first_run);
+  sim.crash();
+  sim.restore(sim.durable_state());
+  EXPECT_NE(sim.kernel().get(kept), nullptr);
+  EXPECT_EQ(sim.kernel().get(lost), nullptr);
+  const TaskId fresh = spawn_ok(sim, task("quick"));
+  EXPECT_GT(fresh.value, next_run->value);
+  EXPECT_GT(fresh.value, lost.value);
+}
+
 TEST(Simulation, PauseRulesAreDurableAtOnceAsARealRuntimeMakesThem) {
   // RuntimeCore writes a snapshot at each pause and resume; the simulated store keeps the rules the
   // same way, so a crash right after a pause restores them, and a resume lifts them on disk too.

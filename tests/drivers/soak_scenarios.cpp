@@ -26,6 +26,7 @@ const char* to_string(Scenario s) {
     case Scenario::WaiterStarts: return "a waiter starts after its dependencies";
     case Scenario::WaiterFailedByDependency: return "a failed dependency fails its waiter";
     case Scenario::ResumeStartsPausedWork: return "a resume starts paused work";
+    case Scenario::SeriesNextRunStarts: return "a repeating task's next run starts";
   }
   return "?";
 }
@@ -36,7 +37,13 @@ ScenarioDetector::ScenarioDetector(Simulation& sim) : sim_(sim) {
   sim.on_fault([this](const FaultRecord& f) { fault(f); });
 }
 
+void ScenarioDetector::note_if_paused(TaskId id) {
+  if (const TaskInfo* info = sim_.kernel().get(id); info && info->paused) paused_.insert(id);
+}
+
 void ScenarioDetector::on_spawned(TaskId id) {
+  live_.insert(id);
+  note_if_paused(id);
   const TaskInfo* info = sim_.kernel().get(id);
   if (!info || !info->spec.key || is_terminal(info->status)) return;
   key_of_[id] = *info->spec.key;
@@ -58,6 +65,8 @@ void ScenarioDetector::on_restart() {
   waiting_.clear();
   running_.clear();
   key_of_.clear();
+  live_.clear();
+  paused_.clear();
 }
 
 void ScenarioDetector::forget_task(TaskId id) {
@@ -88,6 +97,9 @@ void ScenarioDetector::command(Time at, const Command& c) {
     if (const TaskInfo* info = sim_.kernel().get(s->id); info && !info->spec.after.empty() && s->attempt == 1) {
       hit(Scenario::WaiterStarts);
     }
+    if (const TaskInfo* info = sim_.kernel().get(s->id); info && info->run >= 2 && s->attempt == 1) {
+      hit(Scenario::SeriesNextRunStarts);
+    }
     if (s->deadline) {
       deadline_[s->id] = *s->deadline;
     } else {
@@ -104,6 +116,10 @@ void ScenarioDetector::command(Time at, const Command& c) {
       if (hung_.count({cancel->id, cancel->attempt})) hit(Scenario::HangEndedByTimeout);
     }
   } else if (const auto* n = std::get_if<command::Notify>(&c)) {
+    if (n->next_run) {
+      live_.insert(*n->next_run);
+      note_if_paused(*n->next_run);
+    }
     if (n->status == TaskStatus::Failed && n->error && n->error->find("orphaned") != std::string::npos) {
       hit(Scenario::OrphanedByRestart);
     }
@@ -134,6 +150,7 @@ void ScenarioDetector::input(const TimedEvent& e) {
           // A failed attempt that goes back to pending is waiting for its retry.
           if (const TaskInfo* info = sim_.kernel().get(ev.id); info && info->status == TaskStatus::Pending && info->attempt > 0) {
             retrying_.insert(ev.id);
+            note_if_paused(ev.id);  // a retry under a pause rule waits paused
             if (const auto key = key_of_.find(ev.id); key != key_of_.end()) {
               running_[key->second].erase(ev.id);
               waiting_[key->second].insert(ev.id);
@@ -160,9 +177,11 @@ void ScenarioDetector::input(const TimedEvent& e) {
           }
         } else if constexpr (std::is_same_v<E, event::Flush>) {
           if (lane_blocked()) hit(Scenario::FlushWhileLaneBlocked);
+        } else if constexpr (std::is_same_v<E, event::Pause>) {
+          for (const TaskId id : live_) note_if_paused(id);
         } else if constexpr (std::is_same_v<E, event::Resume>) {
           for (const auto& c : commands) {
-            if (std::holds_alternative<command::Start>(c)) {
+            if (const auto* start = std::get_if<command::Start>(&c); start && paused_.count(start->id)) {
               hit(Scenario::ResumeStartsPausedWork);
               break;
             }
@@ -179,7 +198,10 @@ void ScenarioDetector::input(const TimedEvent& e) {
       e.event);
   // Tasks that ended are forgotten only now, so that the checks above still knew them.
   for (const auto& c : commands) {
+    if (const auto* start = std::get_if<command::Start>(&c)) paused_.erase(start->id);
     if (const auto* n = std::get_if<command::Notify>(&c)) {
+      live_.erase(n->id);
+      paused_.erase(n->id);
       forget_task(n->id);
       last_start_.erase(n->id);
       deadline_.erase(n->id);

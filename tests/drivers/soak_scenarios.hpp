@@ -32,9 +32,10 @@ enum class Scenario : std::uint8_t {
   ShutdownCancelsRunning,    // a shutdown cancels work that is running
   WaiterStarts,              // a task that waited for dependencies starts once they are over
   WaiterFailedByDependency,  // a dependency failed (or was lost in a restart) and failed its waiter
-  ResumeStartsPausedWork,    // a resume lets paused work start in the same input
+  ResumeStartsPausedWork,    // a resume lets work that was paused start in the same input
+  SeriesNextRunStarts,       // a repeating task's next run (run 2 or later) starts
 };
-constexpr std::size_t scenario_count = 17;
+constexpr std::size_t scenario_count = 18;
 const char* to_string(Scenario s);
 
 using ScenarioCounts = std::map<Scenario, std::size_t>;
@@ -58,6 +59,7 @@ class ScenarioDetector {
   void hit(Scenario s) { ++counts_[s]; }
   bool lane_blocked() const;
   void forget_task(TaskId id);
+  void note_if_paused(TaskId id);
 
   Simulation& sim_;
   ScenarioCounts counts_;
@@ -71,6 +73,8 @@ class ScenarioDetector {
   std::map<SequenceKey, std::set<TaskId>> waiting_;  // per key, tasks spawned and not started
   std::map<SequenceKey, std::set<TaskId>> running_;  // per key, tasks started and not ended
   std::map<TaskId, SequenceKey> key_of_;
+  std::set<TaskId> live_;    // accepted (spawned, or a series' next run) and not ended
+  std::set<TaskId> paused_;  // seen held by a pause rule and not started since
 };
 
 }  // namespace tasklane::sim

@@ -110,6 +110,38 @@ TEST_F(CliInspect, APausedTaskAndOneWaitingForDependenciesSaySo) {
   EXPECT_NE(r.out.find("pending, after bg_0"), std::string::npos) << r.out;
 }
 
+TEST_F(CliInspect, ARunOfARepeatingTaskNamesItsSeriesAndWhyTheSeriesEnded) {
+  TempDir dir("tasklane-cli-series");
+  {
+    auto opened = drivers::FileJournal::open(dir.path / "data");
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    TaskInfo last;  // run 2 of series bg_0, the last one: the next run's spawn was refused
+    last.id = TaskId{4};
+    last.spec.kind = "reindex";
+    last.spec.durable = true;
+    last.spec.repeat = Repeat{seconds(60), RepeatMode::FixedRate, std::nullopt};
+    last.status = TaskStatus::Completed;
+    last.series = TaskId{0};
+    last.run = 2;
+    last.series_end = "next run refused: queue full";
+    TaskInfo next;  // run 3 of series bg_9, pending
+    next.id = TaskId{12};
+    next.spec.kind = "heartbeat_check";
+    next.spec.durable = true;
+    next.spec.repeat = Repeat{seconds(5), RepeatMode::FixedDelay, std::nullopt};
+    next.series = TaskId{9};
+    next.run = 3;
+    opened.value().journal->append(last);
+    opened.value().journal->append(next);
+    ASSERT_TRUE(opened.value().journal->commit());
+  }
+  const auto r = tasklane_cli({"inspect", (dir.path / "data").string()});
+  ASSERT_EQ(r.exit_code, cli::exit_ok) << r.err;
+  EXPECT_NE(r.out.find("completed, run 2 of bg_0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("series ended: next run refused: queue full"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pending, run 3 of bg_9"), std::string::npos) << r.out;
+}
+
 TEST_F(CliInspect, BadUsageExits2AndSaysWhy) {
   auto r = tasklane_cli({"inspect"});
   EXPECT_EQ(r.exit_code, cli::exit_bad_usage);

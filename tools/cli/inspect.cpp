@@ -14,8 +14,9 @@ namespace {
 const char* const usage =
     "usage: tasklane inspect DIR [--owner O] [--status S] [--kind K] [--json] [--progress]\n"
     "  Reads the snapshot and journal of a data directory without changing them and prints the\n"
-    "  tasks (id, kind, owner, name, status, attempt, due, last error). A damaged journal is\n"
-    "  reported with its file and offset (exit 1); a torn tail is shown and is not an error.\n"
+    "  tasks (id, kind, owner, name, status, attempt, due, last error; a repeating task's run and\n"
+    "  series). A damaged journal is reported with its file and offset (exit 1); a torn tail is\n"
+    "  shown and is not an error.\n"
     "  --owner O   only tasks of this owner\n"
     "  --status S  only tasks in this status: pending, running, completed, failed, cancelled, timed_out\n"
     "  --kind K    only tasks of this kind\n"
@@ -40,14 +41,23 @@ std::string one_line(std::string text) {
   return text;
 }
 
-// The status, and why a pending task is not ready: "pending, paused", "pending, after bg_3 bg_4".
+// The status, and why a pending task is not ready: "pending, paused", "pending, after bg_3 bg_4";
+// a run of a repeating task names its series: "pending, run 3 of bg_0".
 std::string status_text(const TaskInfo& t) {
   std::string text = to_string(t.status);
+  if (t.series) text += ", run " + std::to_string(t.run) + " of " + to_string(*t.series);
   if (t.paused) text += ", paused";
   if (!t.waiting_for.empty()) {
     text += ", after";
     for (const TaskId id : t.waiting_for) text += ' ' + to_string(id);
   }
+  return text;
+}
+
+// The last error, and why a series ended early (TaskInfo::series_end).
+std::string error_text(const TaskInfo& t) {
+  std::string text = t.error.value_or("");
+  if (t.series_end) text += (text.empty() ? "" : "; ") + ("series ended: " + *t.series_end);
   return text;
 }
 
@@ -112,7 +122,7 @@ int inspect_command(const Args& args, Console& console) {
   console.out << row("ID", "KIND", "OWNER", "NAME", "STATUS", "ATTEMPT", "DUE_MS", "LAST ERROR");
   for (const TaskInfo* t : shown) {
     console.out << row(to_string(t->id), t->spec.kind, t->spec.owner, t->spec.name.value_or("-"), status_text(*t),
-                       std::to_string(t->attempt), ms_text(t->due), t->error.value_or(""));
+                       std::to_string(t->attempt), ms_text(t->due), error_text(*t));
   }
   console.out << shown.size() << " of " << r.snapshot.tasks.size() << " tasks; " << r.records_replayed
               << " journal records replayed";

@@ -147,7 +147,9 @@ class Simulation {
   // The last PersistSnapshot (at the end of a shutdown), if any.
   const std::optional<Snapshot>& persisted_snapshot() const;
   // What a restarting process reads back: the last snapshot with the committed records over it
-  // (next_id from the records, as FileJournal's recovery does). crash faults restart from it.
+  // (next_id past the records, as FileJournal's recovery does, and past every id handed out: a
+  // real driver reserves ids in its journal ahead, so a restart never hands out an id twice).
+  // crash faults restart from it.
   Snapshot durable_state() const;
   std::size_t unsynced_records() const;  // Persist records a failed commit left buffered
   // Durable spawns whose commit succeeded: what a real driver would have acknowledged.
