@@ -27,7 +27,7 @@
 //            f64 jitter, list<str> non_retryable_errors, u8 requeue_on_restart
 //   A field at its default (empty string, null Json, false, 0, unset, the default RetryPolicy)
 //   has its bit clear and costs nothing.
-//   snapshot 0x01 | varint next_id | varint rng_state | list<varint length + task record> tasks |
+//   snapshot 0x01 | varint next_id | varint rng_state | list<varint length + task record without its tag> tasks |
 //          list<str key, varint attempts, u8 has_last_start, [zigzag last_start]> quotas |
 //          list<str key, varint tokens, zigzag refilled_at> rate_limits | list<str> paused_owners |
 //          list<str> paused_purposes
