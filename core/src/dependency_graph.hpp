@@ -56,6 +56,7 @@ class DependencyGraph {
   }
 
   bool has_waiters(TaskId dependency) const { return waiters_.count(dependency) != 0; }
+  bool empty() const { return waiters_.empty(); }  // no pending task waits for any other
 
   // A waiter ended before its dependencies: it leaves their lists.
   void unlink(TaskId waiter, const std::vector<TaskId>& dependencies) {

@@ -1,6 +1,10 @@
 // FlatIdMap: task id -> small value, open addressing with linear probing and backward-shift
 // deletion. No allocation per entry (one array, grown by doubling), which keeps the kernel's hot
-// path free of node allocations where a std::set/std::map would allocate on every insert.
+// path free of node allocations where a std::set/std::map would allocate on every insert. The
+// array shrinks when an eighth of it is in use, so memory and for_each follow the live entries.
+//
+// find() and operator[] answer pointers and references that stay valid until the next put,
+// operator[] that inserts, or erase.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +29,22 @@ class FlatIdMap {
   }
   Value* find(std::uint64_t key) { return const_cast<Value*>(std::as_const(*this).find(key)); }
 
+  // The value of `key`, inserted default-constructed when absent.
+  Value& operator[](std::uint64_t key) {
+    if (Value* found = find(key)) return *found;
+    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+    for (std::size_t i = home(key);; i = next(i)) {
+      if (slots_[i].key == empty_key) {
+        slots_[i].key = key;
+        ++size_;
+        return slots_[i].value;
+      }
+    }
+  }
+
   // Inserts or overwrites.
   void put(std::uint64_t key, Value value) {
-    if ((size_ + 1) * 2 > slots_.size()) grow();
+    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
     for (std::size_t i = home(key);; i = next(i)) {
       if (slots_[i].key == key) {
         slots_[i].value = std::move(value);
@@ -59,8 +76,9 @@ class FlatIdMap {
         hole = j;
       }
     }
-    slots_[hole].key = empty_key;
+    slots_[hole] = Slot{};
     --size_;
+    if (slots_.size() > 64 && size_ * 8 <= slots_.size()) rehash(slots_.size() / 2);
     return true;
   }
 
@@ -78,15 +96,21 @@ class FlatIdMap {
     Value value{};
   };
 
+  // Ids come densely (0, 1, 2, ...): a run of 4 consecutive ids keeps 4 adjacent slots (a cache
+  // line), and runs are scattered by a multiplicative hash. A walk over ids in order then touches
+  // memory in order, while ids with a stride still spread over the whole array. Longer runs (16)
+  // made long probe clusters, which backward-shift deletion walks.
   std::size_t home(std::uint64_t key) const {
-    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
+    const auto run = static_cast<std::size_t>(((key >> 2) * 0x9E3779B97F4A7C15ull) >> shift_);
+    return (run & ~std::size_t{3}) | static_cast<std::size_t>(key & 3);
   }
   std::size_t next(std::size_t i) const { return (i + 1) & (slots_.size() - 1); }
 
-  void grow() {
+  // Moves every entry into a new array of `capacity` slots (a power of two, over twice size_).
+  void rehash(std::size_t capacity) {
     std::vector<Slot> old = std::move(slots_);
-    const std::size_t capacity = old.empty() ? 16 : old.size() * 2;
-    slots_.assign(capacity, Slot{});
+    slots_.clear();
+    slots_.resize(capacity);
     shift_ = 64;
     for (std::size_t c = capacity; c > 1; c >>= 1) --shift_;
     size_ = 0;

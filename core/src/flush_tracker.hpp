@@ -8,10 +8,10 @@
 #include <deque>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <variant>
 
+#include "flat_id_map.hpp"
 #include "id_set.hpp"
 #include "tasklane/command.hpp"
 #include "tasklane/selectors.hpp"
@@ -35,13 +35,13 @@ class FlushTracker {
   // A task reached a terminal state with `error` (nullopt when it is not an error).
   template <class Out>  // std::deque<Command> or the kernel's CommandQueue
   void on_terminal(TaskId id, std::optional<std::string> error, Out& out) {
-    if (const auto claimed = claimed_by_.find(id); claimed != claimed_by_.end()) {
-      const FlushId flush = claimed->second;
-      claimed_by_.erase(claimed);
+    if (const FlushId* claimed = claimed_by_.find(id.value)) {
+      const FlushId flush = *claimed;
+      claimed_by_.erase(id.value);
       auto& waiting = active_.at(flush);
-      waiting.live.erase(id);
+      --waiting.live;  // a task is claimed once and ends once
       if (error) waiting.note_error(id, *error);
-      if (waiting.live.empty()) finish(flush, out);
+      if (waiting.live == 0) finish(flush, out);
       return;
     }
     if (plain_.erase(id)) {
@@ -70,19 +70,19 @@ class FlushTracker {
       if (it->second.terminal) {
         if (it->second.error) waiting.note_error(it->first, *it->second.error);
       } else {
-        waiting.live.insert(it->first);
-        claimed_by_[it->first] = id;
+        ++waiting.live;
+        claimed_by_.put(it->first.value, id);
       }
       it = unflushed_.erase(it);
     }
     if (std::holds_alternative<flush_selector::All>(which)) {
       for (const TaskId task : plain_) {
-        waiting.live.insert(task);
-        claimed_by_[task] = id;
+        ++waiting.live;
+        claimed_by_.put(task.value, id);
       }
       plain_ = IdSet{};
     }
-    const bool done = waiting.live.empty();
+    const bool done = waiting.live == 0;
     active_.emplace(id, std::move(waiting));
     if (done) finish(id, out);
     return id;
@@ -99,7 +99,7 @@ class FlushTracker {
     std::optional<std::string> error;
   };
   struct Waiting {
-    std::set<TaskId> live;
+    std::size_t live = 0;  // claimed tasks not yet terminal
     std::optional<TaskId> first_error_task;  // the earliest-spawned failure wins
     std::string first_error;
     void note_error(TaskId task, const std::string& error) {
@@ -138,7 +138,7 @@ class FlushTracker {
 
   IdSet plain_;                        // unflushed, live, without a key
   std::map<TaskId, Entry> unflushed_;  // unflushed with a key, or terminal with an error
-  std::map<TaskId, FlushId> claimed_by_;
+  FlatIdMap<FlushId> claimed_by_;      // task id -> the flush that waits for it
   std::map<FlushId, Waiting> active_;
   FlushId next_flush_ = 1;
 };

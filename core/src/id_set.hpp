@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <utility>
 
 #include "tasklane/task_id.hpp"
 
@@ -71,6 +72,29 @@ class IdSet {
     unsigned bit_ = 0;
   };
 
+  IdSet() = default;
+  // Copies and moves leave `recent_` behind: it points into the set it was found in.
+  IdSet(const IdSet& other) : blocks_(other.blocks_), size_(other.size_) {}
+  IdSet(IdSet&& other) noexcept : blocks_(std::move(other.blocks_)), size_(other.size_) { other.clear(); }
+  IdSet& operator=(const IdSet& other) {
+    if (this != &other) {
+      blocks_ = other.blocks_;
+      size_ = other.size_;
+      recent_ = nullptr;
+    }
+    return *this;
+  }
+  IdSet& operator=(IdSet&& other) noexcept {
+    if (this != &other) {
+      blocks_ = std::move(other.blocks_);
+      size_ = other.size_;
+      recent_ = nullptr;
+      other.clear();
+    }
+    return *this;
+  }
+  ~IdSet() = default;
+
   bool insert(TaskId id) {
     std::uint64_t& word = block_for_insert(id.value >> block_bits)[(id.value >> 6) & 3];
     const std::uint64_t mask = std::uint64_t{1} << (id.value & 63);
@@ -80,15 +104,18 @@ class IdSet {
     return true;
   }
   std::size_t erase(TaskId id) {
-    const auto it = find_block(id.value >> block_bits);
-    if (it == blocks_.end()) return 0;
-    std::uint64_t& word = it->second[(id.value >> 6) & 3];
+    const std::uint64_t key = id.value >> block_bits;
+    Block* b = block(key);
+    if (b == nullptr) return 0;
+    std::uint64_t& word = (*b)[(id.value >> 6) & 3];
     const std::uint64_t mask = std::uint64_t{1} << (id.value & 63);
     if (!(word & mask)) return 0;
     word &= ~mask;
     --size_;
-    const Block& b = it->second;
-    if ((b[0] | b[1] | b[2] | b[3]) == 0) blocks_.erase(it);
+    if (((*b)[0] | (*b)[1] | (*b)[2] | (*b)[3]) == 0) {
+      if (recent_ == b) recent_ = nullptr;
+      blocks_.erase(key);
+    }
     return 1;
   }
   std::size_t count(TaskId id) const {
@@ -96,6 +123,11 @@ class IdSet {
     return it != blocks_.end() && (it->second[(id.value >> 6) & 3] >> (id.value & 63) & 1) ? 1 : 0;
   }
   bool empty() const { return size_ == 0; }
+  void clear() {
+    blocks_.clear();
+    size_ = 0;
+    recent_ = nullptr;
+  }
   std::size_t size() const { return size_; }
   iterator begin() const { return iterator(blocks_.begin(), blocks_.end()); }
   iterator end() const { return iterator(blocks_.end(), blocks_.end()); }
@@ -115,6 +147,16 @@ class IdSet {
     if (const auto last = std::prev(blocks_.end()); last->first == key) return last;
     return blocks_.find(key);
   }
+  // The block of `key`, or nullptr; the one found last is kept for the next call (map nodes keep
+  // their address until erased).
+  Block* block(std::uint64_t key) {
+    if (recent_ != nullptr && recent_key_ == key) return recent_;
+    const auto it = find_block(key);
+    if (it == blocks_.end()) return nullptr;
+    recent_ = &it->second;
+    recent_key_ = key;
+    return recent_;
+  }
   Block& block_for_insert(std::uint64_t key) {
     if (!blocks_.empty()) {
       const auto last = std::prev(blocks_.end());
@@ -126,6 +168,8 @@ class IdSet {
 
   Blocks blocks_;
   std::size_t size_ = 0;
+  Block* recent_ = nullptr;  // a node of blocks_ (never of another set's): see block()
+  std::uint64_t recent_key_ = 0;
 };
 
 }  // namespace tasklane::detail

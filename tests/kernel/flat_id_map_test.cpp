@@ -1,10 +1,12 @@
-// FlatIdMap (the ready queue's membership) against std::map, over random puts and erases.
+// FlatIdMap (the ready queue's membership, the kernel's tree index) against std::map, over random
+// puts and erases, and through growth and shrinking.
 #include "../../core/src/flat_id_map.hpp"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
+#include <vector>
 
 namespace tasklane {
 namespace {
@@ -54,6 +56,31 @@ TEST(FlatIdMap, EraseOfAnAbsentKeyChangesNothing) {
   EXPECT_TRUE(flat.erase(5));
   EXPECT_TRUE(flat.empty());
   EXPECT_EQ(flat.find(5), nullptr);
+}
+
+TEST(FlatIdMap, KeepsEveryEntryWhileGrowingAndShrinkingAgain) {
+  detail::FlatIdMap<std::vector<std::uint64_t>> flat;
+  for (std::uint64_t k = 0; k < 20000; ++k) flat[k / 3].push_back(k);  // operator[] inserts, then finds
+  ASSERT_EQ(flat.size(), 6667u);
+  for (std::uint64_t k = 0; k < 6667; ++k) {
+    if (k % 100 != 0) {
+      EXPECT_TRUE(flat.erase(k));  // down to 67 entries: the array shrinks on the way
+    }
+  }
+  EXPECT_EQ(flat.size(), 67u);
+  std::size_t seen = 0;
+  flat.for_each([&](std::uint64_t k, const std::vector<std::uint64_t>& v) {
+    ++seen;
+    EXPECT_EQ(k % 100, 0u);
+    EXPECT_EQ(v.front(), k * 3);
+  });
+  EXPECT_EQ(seen, 67u);
+  for (std::uint64_t k = 0; k < 6667; ++k) {
+    const auto* found = flat.find(k);
+    ASSERT_EQ(found != nullptr, k % 100 == 0) << "key " << k;
+  }
+  flat[7].push_back(1);  // a key erased before comes back empty
+  EXPECT_EQ(flat.find(7)->size(), 1u);
 }
 
 }  // namespace

@@ -65,5 +65,39 @@ TEST(IdSet, AgreesWithStdSetWhenIdsEnterInOrderAndLeaveOldestFirst) {
   }());
 }
 
+// Erasures in a middle block (a tree's siblings) go through the block found last; a copy or a
+// move must not keep pointing into the set it came from.
+TEST(IdSet, ErasesThroughMiddleBlocksAndCopiesAndMovesStayIndependent) {
+  detail::IdSet ids;
+  std::set<std::uint64_t> reference;
+  for (std::uint64_t i = 0; i < 2000; ++i) {
+    ids.insert(TaskId{i});
+    reference.insert(i);
+  }
+  for (std::uint64_t i = 700; i < 1100; ++i) {  // blocks 2..4, whole block 3 emptied on the way
+    EXPECT_EQ(ids.erase(TaskId{i}), 1u);
+    reference.erase(i);
+  }
+  EXPECT_EQ(ids.erase(TaskId{800}), 0u) << "already gone; its block was dropped";
+  detail::IdSet copy = ids;
+  EXPECT_EQ(copy.erase(TaskId{1100}), 1u);
+  EXPECT_EQ(ids.count(TaskId{1100}), 1u) << "the copy's erase left the original alone";
+  EXPECT_EQ(ids.erase(TaskId{1101}), 1u);
+  reference.erase(1101);
+  EXPECT_EQ(copy.count(TaskId{1101}), 1u);
+  detail::IdSet moved = std::move(copy);
+  EXPECT_EQ(moved.erase(TaskId{1102}), 1u);
+  EXPECT_EQ(moved.size(), 2000u - 400u - 2u);
+  detail::IdSet assigned;
+  assigned.insert(TaskId{5000});
+  assigned = std::move(moved);
+  EXPECT_EQ(assigned.count(TaskId{5000}), 0u);
+  EXPECT_EQ(assigned.erase(TaskId{1103}), 1u);
+  EXPECT_EQ(ids.size(), reference.size());
+  std::vector<std::uint64_t> walked;
+  for (const TaskId id : ids) walked.push_back(id.value);
+  EXPECT_EQ(walked, std::vector<std::uint64_t>(reference.begin(), reference.end()));
+}
+
 }  // namespace
 }  // namespace tasklane
