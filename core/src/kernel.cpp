@@ -921,8 +921,10 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   const bool fresh = s.tasks.empty() && s.next_id == 0;
   s.restoring = true;
   std::vector<const TaskInfo*> records;
+  records.reserve(snapshot.tasks.size());
   for (const auto& r : snapshot.tasks) records.push_back(&r);
-  std::sort(records.begin(), records.end(), [](const TaskInfo* a, const TaskInfo* b) { return a->id < b->id; });
+  const auto by_id = [](const TaskInfo* a, const TaskInfo* b) { return a->id < b->id; };
+  if (!std::is_sorted(records.begin(), records.end(), by_id)) std::sort(records.begin(), records.end(), by_id);  // snapshots list by id
   std::vector<TaskId> restored;
   for (const TaskInfo* r : records) {
     if (s.tasks.count(r->id)) continue;

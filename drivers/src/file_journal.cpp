@@ -10,26 +10,12 @@
 
 #include "tasklane/drivers/crc32c.hpp"
 #include "tasklane/drivers/journal_format.hpp"
-#include "tasklane/json.hpp"
+#include "tasklane/drivers/record_codec.hpp"
 
 namespace tasklane::drivers {
 namespace {
 
-constexpr std::string_view ids_reserved_key = "ids_reserved_below";
-
-// A reservation record ({"ids_reserved_below": N}) rather than a task record: nullopt when it is
-// not one; an empty inner optional when it is one with a bad value.
-std::optional<std::optional<std::uint64_t>> ids_reserved_below(const Json& j) {
-  if (!j.is_object()) return std::nullopt;
-  const auto it = j.find(ids_reserved_key);
-  if (it == j.end()) return std::nullopt;
-  if (!it->is_number_unsigned()) return std::optional<std::uint64_t>();
-  return std::optional<std::uint64_t>(it->get<std::uint64_t>());
-}
-
 constexpr std::string_view snapshot_magic = "tasklane-snapshot v1";
-
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 JournalError io_error(const IoError& e, const std::filesystem::path& file) {
   return JournalError{e.kind == IoError::Kind::Busy ? JournalError::Kind::Locked : JournalError::Kind::Io, e.message, file,
@@ -42,9 +28,10 @@ JournalError corrupt(const std::filesystem::path& file, std::uint64_t offset, co
                       std::nullopt};
 }
 
-// "tasklane-snapshot v1 <journal_seq> <length> <crc32c>\n<json>"
+// "tasklane-snapshot v1 <journal_seq> <length> <crc32c>\n<body>": the body binary (written) or
+// JSON (older files), told apart by its first byte (record_codec.hpp).
 std::string encode_snapshot_file(const Snapshot& snapshot, std::uint64_t journal_seq) {
-  const std::string body = dump(to_json(snapshot));
+  const std::string body = encode_snapshot_body(snapshot);
   return std::string(snapshot_magic) + " " + std::to_string(journal_seq) + " " + std::to_string(body.size()) + " " +
          std::to_string(crc32c(body)) + "\n" + body;
 }
@@ -54,35 +41,61 @@ struct SnapshotFile {
   std::uint64_t journal_seq = 0;
 };
 
-Result<SnapshotFile, std::string> decode_snapshot_file(std::string_view bytes) {
+// A damaged snapshot: what is wrong, at which offset of the file.
+struct SnapshotDamage {
+  std::string why;
+  std::uint64_t offset = 0;
+};
+
+Result<SnapshotFile, SnapshotDamage> decode_snapshot_file(std::string_view bytes) {
   const auto newline = bytes.find('\n');
   if (newline == std::string_view::npos || bytes.substr(0, snapshot_magic.size()) != snapshot_magic) {
-    return Failure{std::string("not a tasklane snapshot (bad header)")};
+    return Failure{SnapshotDamage{"not a tasklane snapshot (bad header)"}};
   }
   std::uint64_t seq = 0, length = 0, crc = 0;
   const std::string header(bytes.substr(snapshot_magic.size(), newline - snapshot_magic.size()));
   if (std::sscanf(header.c_str(), " %lu %lu %lu", &seq, &length, &crc) != 3) {  // NOLINT
-    return Failure{std::string("snapshot header is unreadable")};
+    return Failure{SnapshotDamage{"snapshot header is unreadable"}};
   }
   const auto body = bytes.substr(newline + 1);
-  if (body.size() != length) return Failure{"snapshot body is " + std::to_string(body.size()) + " bytes, header says " + std::to_string(length)};
-  if (crc32c(body) != crc) return Failure{std::string("snapshot checksum mismatch")};
-  const auto json = parse_json(body);
-  if (!json) return Failure{json.error().message};
-  auto snapshot = snapshot_from_json(json.value());
-  if (!snapshot) return Failure{snapshot.error().message};
+  if (body.size() != length) {
+    return Failure{SnapshotDamage{"snapshot body is " + std::to_string(body.size()) + " bytes, header says " + std::to_string(length)}};
+  }
+  if (crc32c(body) != crc) return Failure{SnapshotDamage{"snapshot checksum mismatch"}};
+  auto snapshot = decode_snapshot_body(body);
+  if (!snapshot) return Failure{SnapshotDamage{snapshot.error().message, newline + 1 + snapshot.error().at}};
   return SnapshotFile{std::move(snapshot).value(), seq};
 }
 
 // The last record of every task, replaced in place when a later one comes, listed in id order at
 // the end (as Kernel::snapshot lists them). No record is copied: each is moved in once and out once.
+// A snapshot's records, already in id order, are adopted whole and found by binary search, so a
+// restore after a compaction neither moves nor hashes them.
 class LatestRecords {
  public:
-  void reserve(std::size_t n) {
-    records_.reserve(n);
-    index_.reserve(n);
+  void adopt(std::vector<TaskInfo>&& records, std::size_t more) {
+    const auto not_after = [](const TaskInfo& a, const TaskInfo& b) { return !(a.id < b.id); };
+    if (std::adjacent_find(records.begin(), records.end(), not_after) != records.end()) {
+      records_.reserve(records.size() + more);
+      index_.reserve(records.size() + more);
+      for (auto& r : records) put(std::move(r));
+      return;
+    }
+    records_ = std::move(records);
+    if (more > 0) records_.reserve(records_.size() + more);
+    index_.reserve(more);
+    sorted_ = records_.size();
   }
   void put(TaskInfo&& record) {
+    if (sorted_ > 0 && !(records_[sorted_ - 1].id < record.id)) {
+      const auto end = records_.begin() + static_cast<std::ptrdiff_t>(sorted_);
+      const auto it = std::lower_bound(records_.begin(), end, record.id,
+                                       [](const TaskInfo& r, TaskId id) { return r.id < id; });
+      if (it != end && it->id == record.id) {
+        *it = std::move(record);
+        return;
+      }
+    }
     const auto [it, fresh] = index_.try_emplace(record.id.value, records_.size());
     if (fresh) {
       records_.push_back(std::move(record));
@@ -94,12 +107,14 @@ class LatestRecords {
     const auto by_id = [](const TaskInfo& a, const TaskInfo& b) { return a.id.value < b.id.value; };
     if (!std::is_sorted(records_.begin(), records_.end(), by_id)) std::sort(records_.begin(), records_.end(), by_id);
     index_.clear();
+    sorted_ = 0;
     return std::move(records_);
   }
 
  private:
   std::vector<TaskInfo> records_;
-  std::unordered_map<std::uint64_t, std::size_t> index_;  // id -> position in records_
+  std::size_t sorted_ = 0;  // records_[0, sorted_) came from the snapshot in strict id order
+  std::unordered_map<std::uint64_t, std::size_t> index_;  // id -> position in records_, for the rest
 };
 
 struct DirState {
@@ -119,17 +134,14 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
     const auto bytes = fs.read(snapshot_path);
     if (!bytes) return Failure{io_error(bytes.error(), snapshot_path)};
     auto file = decode_snapshot_file(bytes.value());
-    if (!file) return Failure{corrupt(snapshot_path, 0, file.error())};
+    if (!file) return Failure{corrupt(snapshot_path, file.error().offset, file.error().why)};
     state.recovery.snapshot = std::move(file.value().snapshot);
     journal_seq = file.value().journal_seq;
   }
   state.next_seq = journal_seq;
   LatestRecords tasks;
   std::uint64_t ids_reserved = 0;
-  const auto keep_snapshot_tasks = [&](std::size_t more) {
-    tasks.reserve(state.recovery.snapshot.tasks.size() + more);
-    for (auto& t : state.recovery.snapshot.tasks) tasks.put(std::move(t));
-  };
+  const auto keep_snapshot_tasks = [&](std::size_t more) { tasks.adopt(std::move(state.recovery.snapshot.tasks), more); };
 
   if (!fs.exists(journal_path)) {
     keep_snapshot_tasks(0);
@@ -152,15 +164,19 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
                                    std::to_string(journal_seq))};
       }
       seen_current = true;
-      const auto json = parse_json(frame.payload);
-      if (!json) return Failure{corrupt(journal_path, frame.offset, json.error().message)};
-      if (const auto reserved = ids_reserved_below(json.value())) {
-        if (!*reserved) return Failure{corrupt(journal_path, frame.offset, "ids_reserved_below must be an unsigned integer")};
-        ids_reserved = std::max(ids_reserved, **reserved);
+      auto record = decode_record_body(frame.payload);
+      if (!record) {
+        const BodyError& e = record.error();
+        return Failure{corrupt(journal_path, frame.offset,
+                               "record " + std::to_string(frame.seq) + ": " + e.message +
+                                   (e.at > 0 ? "; that payload byte is at offset " +
+                                                   std::to_string(frame.offset + journal_header_size + e.at) + " of the file"
+                                             : std::string()))};
+      }
+      if (auto* reserved = std::get_if<IdsReserved>(&record.value())) {
+        ids_reserved = std::max(ids_reserved, reserved->below);
       } else {
-        auto record = task_info_from_json(json.value());
-        if (!record) return Failure{corrupt(journal_path, frame.offset, record.error().message)};
-        tasks.put(std::move(record).value());
+        tasks.put(std::get<TaskInfo>(std::move(record).value()));
         ++state.recovery.records_replayed;
       }
       state.next_seq = frame.seq + 1;
@@ -235,12 +251,16 @@ Result<FileJournal::Opened, JournalError> FileJournal::open(const std::filesyste
 }
 
 void FileJournal::append(const TaskInfo& record) {
-  buffer_ += encode_journal_record(next_seq_++, dump(to_json(record)));
+  body_.clear();
+  append_task_body(body_, record);
+  append_journal_record(buffer_, next_seq_++, body_);
   ++buffer_records_;
 }
 
 void FileJournal::reserve_ids(std::uint64_t below) {
-  buffer_ += encode_journal_record(next_seq_++, dump(Json{{std::string(ids_reserved_key), below}}));
+  body_.clear();
+  append_ids_reserved_body(body_, below);
+  append_journal_record(buffer_, next_seq_++, body_);
   ++buffer_records_;
 }
 

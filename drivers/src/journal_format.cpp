@@ -58,13 +58,17 @@ std::optional<JournalFrame> read_frame(std::string_view bytes, std::size_t at, s
 
 }  // namespace
 
-std::string encode_journal_record(std::uint64_t seq, std::string_view payload) {
-  std::string out;
-  out.reserve(journal_header_size + payload.size());
+void append_journal_record(std::string& out, std::uint64_t seq, std::string_view payload) {
+  out.reserve(out.size() + journal_header_size + payload.size());
   put_le(out, payload.size(), 4);
   put_le(out, record_crc(seq, payload), 4);
   put_le(out, seq, 8);
   out.append(payload);
+}
+
+std::string encode_journal_record(std::uint64_t seq, std::string_view payload) {
+  std::string out;
+  append_journal_record(out, seq, payload);
   return out;
 }
 

@@ -75,7 +75,7 @@ TEST_F(CliInspect, ADamagedJournalNamesTheFileAndOffsetAndExits1) {
   const fs::path journal = copy.path / "data" / "journal.log";
   std::string bytes = read_file(journal);
   ASSERT_GT(bytes.size(), 40u);
-  bytes[20] = static_cast<char>(bytes[20] ^ 0x5a);  // inside the first record's JSON: its CRC no longer matches
+  bytes[17] = static_cast<char>(bytes[17] ^ 0x5a);  // the first record's payload (after its 16-byte header): its CRC no longer matches
   write_file(journal, bytes);
   const auto r = tasklane_cli({"inspect", (copy.path / "data").string()});
   EXPECT_EQ(r.exit_code, cli::exit_check_failed) << r.out << r.err;
@@ -179,6 +179,27 @@ TEST(CliInspectRows, ALongErrorIsShownWholeOnOneLine) {
   ASSERT_NE(at, std::string::npos) << "the whole error, its line breaks as spaces";
   const auto line_start = r.out.rfind('\n', at) + 1;
   EXPECT_EQ(r.out.compare(line_start, 4, "bg_7"), 0) << "on the task's own row";
+}
+
+TEST(CliInspectRecords, JsonOutputSurvivesBytesThatAreNotUtf8) {
+  // Binary records keep a string's bytes as given (JSON records replaced bad UTF-8 when written).
+  TempDir dir("tasklane-cli-inspect-bytes");
+  TaskInfo record;
+  record.id = TaskId{3};
+  record.spec.kind = "bad\xff-kind";
+  record.spec.owner = "alice";
+  record.spec.durable = true;
+  {
+    auto opened = drivers::FileJournal::open(dir.path);
+    ASSERT_TRUE(opened) << opened.error().message;
+    opened.value().journal->append(record);
+    ASSERT_TRUE(opened.value().journal->commit());
+  }
+  const auto r = tasklane_cli({"inspect", dir.path.string(), "--json"});
+  ASSERT_EQ(r.exit_code, cli::exit_ok) << r.err;
+  const Json j = Json::parse(r.out);
+  ASSERT_EQ(j.at("tasks").size(), 1u);
+  EXPECT_EQ(j.at("tasks")[0].at("spec").value("kind", ""), "bad\ufffd-kind");
 }
 
 }  // namespace

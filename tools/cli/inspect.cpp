@@ -115,7 +115,7 @@ int inspect_command(const Args& args, Console& console) {
     console.out << Json{{"tasks", rows},
                         {"records_replayed", r.records_replayed},
                         {"torn_tail_at", r.torn_tail_at ? Json(*r.torn_tail_at) : Json()}}
-                       .dump(2)
+                       .dump(2, ' ', false, Json::error_handler_t::replace)  // binary records keep any bytes
                 << "\n";
     return exit_ok;
   }

@@ -1,8 +1,10 @@
 // FileJournal: the embedded default store. Durable task records are appended to DIR/journal.log
-// (see journal_format.hpp) and made durable in groups: one fdatasync per commit(), however many
-// records it holds, before any of them is acknowledged. write_snapshot() compacts: the snapshot
-// goes to a temp file, is fsynced, renamed over DIR/snapshot, the directory is fsynced, and the
-// journal restarts empty. The directory is locked while a FileJournal owns it.
+// (framing in journal_format.hpp; each record's body, and the snapshot's, in the binary format of
+// record_codec.hpp; journals and snapshots written as JSON before it still open) and made durable
+// in groups: one fdatasync per commit(), however many records it holds, before any of them is
+// acknowledged. write_snapshot() compacts: the snapshot goes to a temp file, is fsynced, renamed
+// over DIR/snapshot, the directory is fsynced, and the journal restarts empty. The directory is
+// locked while a FileJournal owns it.
 //
 //   auto opened = FileJournal::open("tasklane-data");
 //   if (!opened) { report(opened.error().message); return; }   // names file and offset
@@ -11,9 +13,11 @@
 //   ... on each Persist command: journal->append(record); then, once per batch: journal->commit();
 //
 // Recovery restores snapshot + journal, with the snapshot's next_id raised past every id reserved
-// (reserve_ids). A torn tail (the end of a write cut short by a crash) is cut
-// off and reported in JournalRecovery; damage in the middle refuses to open with an error naming the
-// file and offset, after moving the damaged file aside (never deleting it).
+// (reserve_ids); the snapshot's records, in id order, are taken as they are and a journal record
+// replacing one finds it by binary search. A torn tail (the end of a write cut short by a crash) is
+// cut off and reported in JournalRecovery; damage in the middle (a bad checksum, or a body that does
+// not decode) refuses to open with an error naming the file and offset, after moving the damaged
+// file aside (never deleting it).
 #pragma once
 
 #include <cstdint>
@@ -70,6 +74,7 @@ class FileJournal {
   std::filesystem::path dir_;
   std::shared_ptr<FileSystem> fs_;
   std::string buffer_;
+  std::string body_;  // the record being encoded (kept for its capacity)
   std::size_t buffer_records_ = 0;
   std::uint64_t next_seq_ = 0;
   std::uint64_t journal_bytes_ = 0;

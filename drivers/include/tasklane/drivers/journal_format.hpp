@@ -2,7 +2,8 @@
 //
 // A record is a 16-byte header and a payload:
 //   u32 payload length | u32 CRC32C of (seq, payload) | u64 sequence number | payload bytes
-// all little-endian. Sequence numbers grow by one per record across the journal's whole life
+// all little-endian. The payload's first byte says what it holds (record_codec.hpp): a binary
+// task record or id reservation (written since binary records), or JSON (read from older journals). Sequence numbers grow by one per record across the journal's whole life
 // (a snapshot remembers the next one), so a record can be neither lost nor replayed twice unseen.
 #pragma once
 
@@ -18,6 +19,7 @@ inline constexpr std::size_t journal_header_size = 16;
 inline constexpr std::uint32_t journal_max_payload = 64u << 20;
 
 std::string encode_journal_record(std::uint64_t seq, std::string_view payload);
+void append_journal_record(std::string& out, std::uint64_t seq, std::string_view payload);
 
 struct JournalFrame {
   std::uint64_t seq = 0;
