@@ -11,6 +11,7 @@
 #include "tasklane/drivers/crc32c.hpp"
 #include "tasklane/drivers/journal_format.hpp"
 #include "tasklane/drivers/record_codec.hpp"
+#include "quota_replay.hpp"
 
 namespace tasklane::drivers {
 namespace {
@@ -86,22 +87,22 @@ class LatestRecords {
     index_.reserve(more);
     sorted_ = records_.size();
   }
-  void put(TaskInfo&& record) {
+  // The record as stored, and the attempt count of the record it replaced (0 for a new task).
+  struct Put {
+    const TaskInfo& stored;
+    std::uint32_t attempts_before = 0;
+  };
+  Put put(TaskInfo&& record) {
     if (sorted_ > 0 && !(records_[sorted_ - 1].id < record.id)) {
       const auto end = records_.begin() + static_cast<std::ptrdiff_t>(sorted_);
       const auto it = std::lower_bound(records_.begin(), end, record.id,
                                        [](const TaskInfo& r, TaskId id) { return r.id < id; });
-      if (it != end && it->id == record.id) {
-        *it = std::move(record);
-        return;
-      }
+      if (it != end && it->id == record.id) return replace(*it, std::move(record));
     }
     const auto [it, fresh] = index_.try_emplace(record.id.value, records_.size());
-    if (fresh) {
-      records_.push_back(std::move(record));
-    } else {
-      records_[it->second] = std::move(record);
-    }
+    if (!fresh) return replace(records_[it->second], std::move(record));
+    records_.push_back(std::move(record));
+    return Put{records_.back(), 0};
   }
   std::vector<TaskInfo> take_in_id_order() {
     const auto by_id = [](const TaskInfo& a, const TaskInfo& b) { return a.id.value < b.id.value; };
@@ -112,6 +113,12 @@ class LatestRecords {
   }
 
  private:
+  static Put replace(TaskInfo& slot, TaskInfo&& record) {
+    const std::uint32_t before = slot.attempt;
+    slot = std::move(record);
+    return Put{slot, before};
+  }
+
   std::vector<TaskInfo> records_;
   std::size_t sorted_ = 0;  // records_[0, sorted_) came from the snapshot in strict id order
   std::unordered_map<std::uint64_t, std::size_t> index_;  // id -> position in records_, for the rest
@@ -176,7 +183,9 @@ Result<DirState, JournalError> read_dir_state(const std::filesystem::path& dir, 
       if (auto* reserved = std::get_if<IdsReserved>(&record.value())) {
         ids_reserved = std::max(ids_reserved, reserved->below);
       } else {
-        tasks.put(std::get<TaskInfo>(std::move(record).value()));
+        const auto put = tasks.put(std::get<TaskInfo>(std::move(record).value()));
+        // Attempts started since the snapshot count into their quota (quota_replay.hpp).
+        count_quota_starts(state.recovery.snapshot.quotas, put.attempts_before, put.stored);
         ++state.recovery.records_replayed;
       }
       state.next_seq = frame.seq + 1;

@@ -3,6 +3,8 @@
 // of the first due completion and the kernel's next deadline.
 #include "tasklane/drivers/simulation.hpp"
 
+#include "quota_replay.hpp"
+
 #include <algorithm>
 #include <set>
 #include <tuple>
@@ -114,6 +116,7 @@ struct Simulation::Impl {
   std::optional<Snapshot> persisted_snapshot;
   std::vector<std::string> persisted_paused_owners;    // as the last snapshot written kept them
   std::vector<std::string> persisted_paused_purposes;
+  std::vector<QuotaUsage> persisted_quotas;  // the last snapshot's, with the starts of records kept since
   // Every id handed out (spawns, next runs of a series) lies below this. RuntimeCore reserves ids
   // in its journal a block ahead, so that a restart never hands an id out twice, not even one of a
   // task that was not durable; here the reservation is durable at once.
@@ -212,6 +215,14 @@ struct Simulation::Impl {
 
   // ---- the journal --------------------------------------------------------------------------
 
+  // A record reaches the disk; the attempts its task started since the last snapshot count into
+  // its quota, as FileJournal's recovery counts them (quota_replay.hpp).
+  void keep(TaskInfo&& record) {
+    const auto it = persisted.find(record.id);
+    drivers::count_quota_starts(persisted_quotas, it == persisted.end() ? 0 : it->second.attempt, record);
+    persisted.insert_or_assign(record.id, std::move(record));
+  }
+
   // The group commit at the end of an input: one write for every buffered record.
   void commit() {
     if (unsynced.empty() && awaiting_ack.empty()) return;
@@ -224,10 +235,7 @@ struct Simulation::Impl {
       fault(f);
       return;
     }
-    for (TaskInfo& record : unsynced) {
-      const TaskId id = record.id;
-      persisted.insert_or_assign(id, std::move(record));
-    }
+    for (TaskInfo& record : unsynced) keep(std::move(record));
     unsynced.clear();
     acknowledged.insert(awaiting_ack.begin(), awaiting_ack.end());
     awaiting_ack.clear();
@@ -252,9 +260,9 @@ struct Simulation::Impl {
     if (persisted_snapshot) {
       s.next_id = persisted_snapshot->next_id;
       s.rng_state = persisted_snapshot->rng_state;
-      s.quotas = persisted_snapshot->quotas;
       s.rate_limits = persisted_snapshot->rate_limits;
     }
+    s.quotas = persisted_quotas;
     s.paused_owners = persisted_paused_owners;
     s.paused_purposes = persisted_paused_purposes;
     s.next_id = std::max(s.next_id, ids_reserved_below);
@@ -290,7 +298,7 @@ struct Simulation::Impl {
     f.commands_lost = commands_lost;
     f.tasks_unacknowledged = awaiting_ack.size();
     fault(f);
-    for (std::size_t i = 0; i < f.records_kept; ++i) persisted.insert_or_assign(unsynced[i].id, unsynced[i]);
+    for (std::size_t i = 0; i < f.records_kept; ++i) keep(std::move(unsynced[i]));
     lose_process();
     const Snapshot restored = durable_state();
     for (const auto& observer : restart_observers) observer(restored);
@@ -352,6 +360,7 @@ struct Simulation::Impl {
     persisted.clear();
     for (const TaskInfo& record : snapshot.snapshot.tasks) persisted.emplace(record.id, record);
     persisted_snapshot = snapshot.snapshot;
+    persisted_quotas = snapshot.snapshot.quotas;
     persisted_paused_owners = snapshot.snapshot.paused_owners;
     persisted_paused_purposes = snapshot.snapshot.paused_purposes;
   }

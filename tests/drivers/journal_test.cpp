@@ -197,6 +197,47 @@ TEST(FileJournal, SnapshotRestartsTheJournalAndLaterRecordsFollowIt) {
   EXPECT_EQ(reopened.value().journal->next_seq(), 4u);
 }
 
+// Quota usage lives in snapshots; attempts started after the last one are in the records only. A
+// restart must count them, or an attempt quota ("at most N attempts ever") could be exceeded.
+TEST(FileJournal, AttemptsStartedAfterTheSnapshotCountIntoTheirQuotaAtRecovery) {
+  TempDir dir;
+  const auto with_quota = [](std::uint64_t id, std::uint32_t attempt, TaskStatus status, std::string key) {
+    TaskInfo r = record(id, status);
+    r.spec.quota = QuotaSpec{std::move(key), milliseconds(10), 5, false};
+    r.attempt = attempt;
+    return r;
+  };
+  {
+    auto opened = FileJournal::open(dir.path());
+    ASSERT_TRUE(opened);
+    auto& journal = *opened.value().journal;
+    Snapshot snapshot;
+    snapshot.next_id = 2;
+    snapshot.tasks = {with_quota(0, 1, TaskStatus::Completed, "compaction"), with_quota(1, 1, TaskStatus::Pending, "compaction")};
+    snapshot.tasks[1].attempt = 1;  // failed once, waiting for its retry
+    snapshot.quotas = {QuotaUsage{"compaction", 2, Time{1000}}};
+    ASSERT_TRUE(journal.write_snapshot(snapshot));
+    journal.append(with_quota(1, 2, TaskStatus::Running, "compaction"));    // attempt 2 started: +1
+    journal.append(with_quota(1, 2, TaskStatus::Completed, "compaction"));  // the same attempt ends: +0
+    TaskInfo fresh = with_quota(2, 1, TaskStatus::Running, "embedding");    // a new task, a new key: +1
+    fresh.due = Time{9000};
+    journal.append(fresh);
+    journal.append(record(3));  // no quota
+    ASSERT_TRUE(journal.commit());
+  }
+  auto reopened = FileJournal::open(dir.path());
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  const auto& quotas = reopened.value().recovery.snapshot.quotas;
+  ASSERT_EQ(quotas.size(), 2u);
+  EXPECT_EQ(quotas[0].key, "compaction");
+  EXPECT_EQ(quotas[0].attempts, 3u);
+  EXPECT_EQ(quotas[1].key, "embedding") << "kept in key order";
+  EXPECT_EQ(quotas[1].attempts, 1u);
+  EXPECT_EQ(quotas[1].last_start, std::optional<Time>(Time{9000})) << "a running record's due time: its start or before";
+  ASSERT_TRUE(quotas[0].last_start.has_value());
+  EXPECT_GE(*quotas[0].last_start, Time{1000});
+}
+
 TEST(FileJournal, RecordsLeftFromBeforeASnapshotAreSkippedNotReplayedTwice) {
   TempDir dir;
   std::string old_journal;

@@ -770,9 +770,9 @@ SeedResult run_seed(std::uint64_t seed, std::size_t events) {
 TEST(SimulationSoak, PinnedCommandHashes) {
   constexpr std::size_t events = 2000;
   const std::pair<std::uint64_t, std::uint64_t> pinned[] = {
-      {1, 0x9f40d0172d893ea0ULL},
-      {2, 0xe433c7871eeb5d25ULL},
-      {3, 0x218062688c486ef1ULL},
+      {1, 0x4558bd105d9bcc94ULL},
+      {2, 0x154aae37b2888200ULL},
+      {3, 0x467fbbfb6c7120adULL},
       {4, 0xcc12c1700ae0ad7fULL},
   };
   for (const auto& [seed, expected] : pinned) {

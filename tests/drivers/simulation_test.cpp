@@ -457,6 +457,27 @@ TEST(Simulation, ARestartNeverHandsOutAnIdAgainNotEvenOneOfALostTask) {
   EXPECT_GT(fresh.value, lost.value);
 }
 
+TEST(Simulation, AnAttemptQuotaHoldsAcrossACrashWithNoSnapshotSinceTheStarts) {
+  // The durable store counts the starts recorded since the last snapshot into their quota, as
+  // FileJournal's recovery does: "at most one attempt ever" stays one after a restart.
+  Simulation sim(Config{}, 4);
+  sim.on_kind("quick", [](const WorkRequest&) { return plan(milliseconds(1)); });
+  TaskSpec once = task("quick");
+  once.durable = true;
+  once.quota = QuotaSpec{"alice/reindex", Duration{0}, 1, false};
+  const TaskId first = spawn_ok(sim, once);
+  EXPECT_TRUE(sim.run_until_idle());
+  ASSERT_EQ(sim.kernel().get(first)->status, TaskStatus::Completed);
+  EXPECT_FALSE(sim.persisted_snapshot().has_value()) << "no snapshot was written: the start is in a record only";
+  sim.crash();
+  sim.restore(sim.durable_state());
+  ASSERT_EQ(sim.durable_state().quotas.size(), 1u);
+  EXPECT_EQ(sim.durable_state().quotas[0].attempts, 1u);
+  const auto again = sim.spawn(once);
+  ASSERT_FALSE(again.has_value()) << "the attempt quota is used up";
+  EXPECT_EQ(again.error().code, SpawnErrorCode::QuotaExhausted);
+}
+
 TEST(Simulation, PauseRulesAreDurableAtOnceAsARealRuntimeMakesThem) {
   // RuntimeCore writes a snapshot at each pause and resume; the simulated store keeps the rules the
   // same way, so a crash right after a pause restores them, and a resume lifts them on disk too.

@@ -15,9 +15,11 @@
 // Recovery restores snapshot + journal, with the snapshot's next_id raised past every id reserved
 // (reserve_ids); the snapshot's records, in id order, are taken as they are and a journal record
 // replacing one finds it by binary search. A torn tail (the end of a write cut short by a crash) is
-// cut off and reported in JournalRecovery; damage in the middle (a bad checksum, or a body that does
-// not decode) refuses to open with an error naming the file and offset, after moving the damaged
-// file aside (never deleting it).
+// cut off and reported in JournalRecovery; damage in the middle (a bad checksum with an intact
+// record after it), or a body that does not decode, wherever it is, refuses to open with an error
+// naming the file and offset, after moving the damaged file aside (never deleting it). Quota usage
+// comes from the snapshot plus the attempts started in records written after it (quota_replay.hpp).
+// Older JSON bodies still open; a build older than binary bodies cannot read what this one writes.
 #pragma once
 
 #include <cstdint>
