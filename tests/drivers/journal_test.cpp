@@ -8,25 +8,16 @@
 
 #include "tasklane/drivers/file_journal.hpp"
 #include "tasklane/drivers/journal_format.hpp"
+#include "drivers/temp_files.hpp"
 
 namespace tasklane::drivers {
 namespace {
 
 namespace fs = std::filesystem;
+using testfiles::read_bytes;
+using testfiles::TempDir;
+using testfiles::write_bytes;
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() / ("tasklane-journal-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 TaskInfo record(std::uint64_t id, TaskStatus status = TaskStatus::Pending) {
   TaskInfo info;
@@ -40,15 +31,6 @@ TaskInfo record(std::uint64_t id, TaskStatus status = TaskStatus::Pending) {
   return info;
 }
 
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
 
 TEST(JournalFormat, EveryTruncationRestoresTheLongestCompletePrefix) {
   std::string bytes;

@@ -14,11 +14,15 @@
 #include "tasklane/drivers/journal_format.hpp"
 #include "tasklane/drivers/record_codec.hpp"
 #include "tasklane/json.hpp"
+#include "drivers/temp_files.hpp"
 
 namespace tasklane::drivers {
 namespace {
 
 namespace fs = std::filesystem;
+using testfiles::read_bytes;
+using testfiles::TempDir;
+using testfiles::write_bytes;
 using testkit::full_info;
 
 Snapshot full_snapshot() {
@@ -300,30 +304,7 @@ TEST(BinarySnapshot, DamageNamesTheTaskAndTheByte) {
 
 // ---- files ----------------------------------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() / ("tasklane-record-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
 
- private:
-  fs::path path_;
-};
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
 
 TEST(FileJournalFormats, AnOldJsonJournalOpensAndNewRecordsFollowItInBinary) {
   TempDir dir;
