@@ -22,10 +22,10 @@ class FlushTracker {
  public:
   // Keyless tasks (only All selects them) are one bit each in plain_, with no allocation; tasks
   // with a key, and failed tasks waiting to surface their error, have an entry in unflushed_.
-  void on_accepted(TaskId id, const std::optional<SequenceKey>& key) {
+  void on_accepted(TaskId id, const SequenceKey* key) {  // nullptr: keyless
     if (key) {
       plain_.erase(id);
-      unflushed_[id] = Entry{key, false, {}};
+      unflushed_[id] = Entry{*key, false, {}};
     } else {
       if (!unflushed_.empty()) unflushed_.erase(id);
       plain_.insert(id);

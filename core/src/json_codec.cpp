@@ -117,6 +117,9 @@ static_assert(all_named(event_types) && all_named(command_types) && all_named(ab
 void put(Json& j, const char* key, const std::optional<std::string>& value) {
   if (value) j[key] = *value;
 }
+void put(Json& j, const char* key, const Boxed<std::string>& value) {
+  if (value) j[key] = *value;
+}
 void put(Json& j, const char* key, const std::optional<Duration>& value) {
   if (value) j[key] = value->count();
 }
@@ -430,9 +433,10 @@ class Reader {
     const Reader member = field(key);
     if (!member.absent()) read(member, out);
   }
-  // A member that may be missing or null: then `out` is nullopt.
-  template <class T>
-  void optional(const char* key, std::optional<T>& out) const {
+  // A member that may be missing or null: then `out` is nullopt (a std::optional or a Boxed).
+  template <class Optional>
+  void optional(const char* key, Optional& out) const {
+    using T = typename Optional::value_type;
     if (failed()) return;
     const Reader member = field(key);
     if (member.absent()) {

@@ -335,7 +335,7 @@ struct Kernel::State {
     info.cancel_requested = false;
     info.paused = false;
     if (status == TaskStatus::Completed) info.error.reset();
-    if (error) info.error = error;
+    if (error) info.error = std::move(*error);
     ++e.due_generation;
     e.inbox_backlog.clear();
     if (!info.waiting_for.empty()) {
@@ -361,8 +361,8 @@ struct Kernel::State {
     }
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
     out.emplace_back(command::Notify{info.spec.owner, info.id, status, info.result,
-                                     is_error ? info.error : std::nullopt, next_run});
-    flushes.on_terminal(info.id, is_error ? info.error : std::nullopt, out);  // after the Notify it waited for
+                                     is_error ? info.error.to_optional() : std::nullopt, next_run});
+    flushes.on_terminal(info.id, is_error ? info.error.to_optional() : std::nullopt, out);  // after the Notify it waited for
     persist(e);
     const TaskId id = info.id;
     if (info.spec.key) {
@@ -373,7 +373,7 @@ struct Kernel::State {
       forget_oldest_terminal();
       return;
     }
-    detail::DependencyEnd end{id, status, info.error, false};  // taken before forgetting may drop the record
+    detail::DependencyEnd end{id, status, info.error.to_optional(), false};  // taken before forgetting may drop the record
     forget_oldest_terminal();
     release_dependents(std::move(end));
   }
@@ -456,7 +456,7 @@ struct Kernel::State {
       if (it == tasks.end()) {
         over.push_back(detail::DependencyEnd{dep, TaskStatus::Failed, std::nullopt, true});
       } else if (is_terminal(it->second.info.status)) {
-        over.push_back(detail::DependencyEnd{dep, it->second.info.status, it->second.info.error, false});
+        over.push_back(detail::DependencyEnd{dep, it->second.info.status, it->second.info.error.to_optional(), false});
       } else {
         w.info.waiting_for.push_back(dep);
         dependents.link(w.info.id, dep);
@@ -674,7 +674,7 @@ struct Kernel::State {
     if (info.spec.key) lanes.push(*info.spec.key, info.id);
     if (info.spec.quota) quotas.hold(*info.spec.quota);
     if (info.spec.dedup) dedup_holders[{info.spec.owner, info.spec.dedup->key}].insert(info.id);
-    flushes.on_accepted(info.id, info.spec.key);
+    flushes.on_accepted(info.id, info.spec.key ? &*info.spec.key : nullptr);
   }
 
   Snapshot snapshot() const {

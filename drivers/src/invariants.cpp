@@ -38,10 +38,10 @@ void InvariantChecker::violation(Time at, std::string what) {
 
 InvariantChecker::Track InvariantChecker::make_track(const TaskInfo& info) const {
   Track t;
-  t.key = info.spec.key;
+  t.key = info.spec.key.to_optional();
   t.owner = info.spec.owner;
-  t.quota = info.spec.quota;
-  t.rate_limit = info.spec.rate_limit;
+  t.quota = info.spec.quota.to_optional();
+  t.rate_limit = info.spec.rate_limit.to_optional();
   t.after = info.spec.after;
   t.after_mode = info.spec.after_mode;
   t.has_timeout = info.spec.timeout.has_value();

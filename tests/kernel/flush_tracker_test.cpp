@@ -33,9 +33,9 @@ TEST(FlushTracker, CompletesAtOnceWhenNothingIsLive) {
 TEST(FlushTracker, WaitsForEverySelectedTaskThenReportsTheLowestIdError) {
   detail::FlushTracker t;
   std::deque<Command> out;
-  t.on_accepted(TaskId{0}, std::nullopt);
-  t.on_accepted(TaskId{1}, std::nullopt);
-  t.on_accepted(TaskId{2}, std::nullopt);
+  t.on_accepted(TaskId{0}, nullptr);
+  t.on_accepted(TaskId{1}, nullptr);
+  t.on_accepted(TaskId{2}, nullptr);
   const FlushId id = t.flush(flush_selector::All{}, out);
   EXPECT_TRUE(done(out).empty());
   t.on_terminal(TaskId{2}, std::string("late error"), out);
@@ -48,7 +48,7 @@ TEST(FlushTracker, WaitsForEverySelectedTaskThenReportsTheLowestIdError) {
 TEST(FlushTracker, AnErrorBeforeAnyFlushSurfacesAtTheNextMatchingFlushOnly) {
   detail::FlushTracker t;
   std::deque<Command> out;
-  t.on_accepted(TaskId{0}, std::nullopt);
+  t.on_accepted(TaskId{0}, nullptr);
   t.on_terminal(TaskId{0}, std::string("background failed"), out);
   const FlushId first = t.flush(flush_selector::All{}, out);
   EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{first, std::string("background failed")}}));
@@ -59,7 +59,7 @@ TEST(FlushTracker, AnErrorBeforeAnyFlushSurfacesAtTheNextMatchingFlushOnly) {
 TEST(FlushTracker, ASuccessBeforeAnyFlushLeavesNothingBehind) {
   detail::FlushTracker t;
   std::deque<Command> out;
-  t.on_accepted(TaskId{0}, actor_facts);
+  t.on_accepted(TaskId{0}, &actor_facts);
   t.on_terminal(TaskId{0}, std::nullopt, out);
   EXPECT_EQ(t.unflushed(), 0u);
 }
@@ -67,10 +67,10 @@ TEST(FlushTracker, ASuccessBeforeAnyFlushLeavesNothingBehind) {
 TEST(FlushTracker, SelectorsMatchScopePurposeOrBothAndKeylessOnlyMatchesAll) {
   detail::FlushTracker t;
   std::deque<Command> out;
-  t.on_accepted(TaskId{0}, actor_facts);
-  t.on_accepted(TaskId{1}, actor_relations);
-  t.on_accepted(TaskId{2}, other_facts);
-  t.on_accepted(TaskId{3}, std::nullopt);
+  t.on_accepted(TaskId{0}, &actor_facts);
+  t.on_accepted(TaskId{1}, &actor_relations);
+  t.on_accepted(TaskId{2}, &other_facts);
+  t.on_accepted(TaskId{3}, nullptr);
 
   t.flush(flush_selector::ScopePurpose{"actor", "facts"}, out);  // takes 0
   EXPECT_EQ(t.unflushed(), 3u);
@@ -89,7 +89,7 @@ TEST(FlushTracker, SelectorsMatchScopePurposeOrBothAndKeylessOnlyMatchesAll) {
 TEST(FlushTracker, ATaskTakenByOneFlushIsNotWaitedForByTheNext) {
   detail::FlushTracker t;
   std::deque<Command> out;
-  t.on_accepted(TaskId{0}, actor_facts);
+  t.on_accepted(TaskId{0}, &actor_facts);
   const FlushId first = t.flush(flush_selector::Scope{"actor"}, out);
   const FlushId second = t.flush(flush_selector::All{}, out);
   EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{second, std::nullopt}}));

@@ -229,7 +229,7 @@ void KernelHarness::spawn(const TaskSpec& spec, Duration skew) {
     expect_dependency_verdicts_at_spawn(f);
     if (held(spec)) Coverage::instance().hit("spawn paused by a rule");
     tasks_.emplace(result.value().id, std::move(f));
-    unflushed_[result.value().id] = UnflushedFacts{spec.key, false, std::nullopt};
+    unflushed_[result.value().id] = UnflushedFacts{spec.key.to_optional(), false, std::nullopt};
     ++next_id_;
     ++expected_stats_.spawned;
     Coverage::instance().hit("spawn accepted");

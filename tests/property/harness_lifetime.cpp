@@ -222,7 +222,7 @@ void KernelHarness::restart(Duration skew) {
       f.deadline.reset();
       f.heartbeat_deadline.reset();
     }
-    if (f.phase != Phase::Terminal) unflushed_[id] = UnflushedFacts{f.spec.key, false, std::nullopt};
+    if (f.phase != Phase::Terminal) unflushed_[id] = UnflushedFacts{f.spec.key.to_optional(), false, std::nullopt};
     f.considered_at = now_;
   }
   expect_lost_dependencies_at_restore();

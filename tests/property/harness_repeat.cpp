@@ -43,7 +43,7 @@ void KernelHarness::expect_next_run(TaskId id, TaskFacts& run, TaskStatus status
   f.series = run.series;
   f.run = run.run + 1;
   tasks_.emplace(next, std::move(f));
-  unflushed_[next] = UnflushedFacts{spec.key, false, std::nullopt};
+  unflushed_[next] = UnflushedFacts{spec.key.to_optional(), false, std::nullopt};
   ++next_id_;
   ++expected_stats_.spawned;
   ++expected_stats_.repeated;

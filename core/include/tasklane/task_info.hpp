@@ -26,7 +26,7 @@ struct TaskInfo {
   Time created_at{0};
   Time due{0};  // earliest start of the next attempt
   std::optional<Time> finished_at;
-  std::optional<std::string> error;  // the last attempt's error
+  Boxed<std::string> error;  // the last attempt's error
   Json result;                       // the successful attempt's result, null otherwise
   bool cancel_requested = false;     // running, asked to stop; ends Cancelled when the work returns
   std::vector<TaskId> waiting_for;   // pending: the dependencies (spec.after) not yet terminal, by id
@@ -35,7 +35,7 @@ struct TaskInfo {
   // this run's number, 1-based; unset and 0 for a task that does not repeat.
   std::optional<TaskId> series;
   std::uint32_t run = 0;
-  std::optional<std::string> series_end;  // the last run of a series cut short: why no run followed
+  Boxed<std::string> series_end;  // the last run of a series cut short: why no run followed
   friend bool operator==(const TaskInfo&, const TaskInfo&) = default;
 };
 

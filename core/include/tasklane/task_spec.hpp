@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tasklane/boxed.hpp"
 #include "tasklane/task_id.hpp"
 #include "tasklane/time.hpp"
 
@@ -51,9 +52,9 @@ struct SequenceKey {
 // "cancel everything this run started" possible.
 struct ParentContext {
   std::optional<TaskId> task;
-  std::optional<std::string> run;
-  std::optional<std::string> call;
-  std::optional<std::string> agent;
+  Boxed<std::string> run;
+  Boxed<std::string> call;
+  Boxed<std::string> agent;
   friend bool operator==(const ParentContext&, const ParentContext&) = default;
 };
 
@@ -147,10 +148,10 @@ struct TaskSpec {
   std::string kind;
   Json payload;  // null when absent
   std::string owner;
-  std::optional<std::string> name;  // unique among the owner's live tasks; not a reserved name
+  Boxed<std::string> name;  // unique among the owner's live tasks; not a reserved name
   std::string description;
   Priority priority = Priority::Normal;
-  std::optional<SequenceKey> key;
+  Boxed<SequenceKey> key;
   Duration run_after{0};             // nothing starts before spawn time + run_after
   std::optional<Duration> timeout;   // per attempt; must be positive when given
   // Heartbeat timeout (Temporal's activity heartbeats): each attempt must call Kernel::heartbeat
@@ -159,12 +160,12 @@ struct TaskSpec {
   // ten years. When both this and `timeout` have passed, the earlier deadline names the end (a tie: timeout).
   std::optional<Duration> heartbeat;
   RetryPolicy retry;
-  std::optional<QuotaSpec> quota;
-  std::optional<DedupSpec> dedup;
-  std::optional<RateLimit> rate_limit;
+  Boxed<QuotaSpec> quota;
+  Boxed<DedupSpec> dedup;
+  Boxed<RateLimit> rate_limit;
   std::vector<TaskId> after;  // dependencies: ids the kernel gave earlier (at most Config::max_dependencies)
   DependencyMode after_mode = DependencyMode::AllSucceeded;
-  std::optional<Repeat> repeat;  // a series of runs (see Repeat)
+  Boxed<Repeat> repeat;  // a series of runs (see Repeat)
   ParentContext parent;
   bool inbox = false;    // a sub-agent: Kernel::send may deliver messages to it
   bool durable = false;  // every change is emitted as a Persist command
