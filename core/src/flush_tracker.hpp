@@ -20,21 +20,25 @@ namespace tasklane::detail {
 
 class FlushTracker {
  public:
-  // Keyless tasks (only All selects them) are one bit each in plain_, with no allocation; tasks
-  // with a key, and failed tasks waiting to surface their error, have an entry in unflushed_.
+  // Live unflushed tasks are one bit each, with no allocation and no copy of their key: keyless
+  // ones (only All selects them) in plain_, keyed ones in keyed_, whose keys flush() reads back
+  // from the kernel's table. A task that ends with an error before any flush took it keeps the
+  // error, and a copy of its key, in surfacing_ (its record may be forgotten meanwhile).
   void on_accepted(TaskId id, const SequenceKey* key) {  // nullptr: keyless
+    if (!surfacing_.empty()) surfacing_.erase(id);
     if (key) {
       plain_.erase(id);
-      unflushed_[id] = Entry{*key, false, {}};
+      keyed_.insert(id);
     } else {
-      if (!unflushed_.empty()) unflushed_.erase(id);
+      keyed_.erase(id);
       plain_.insert(id);
     }
   }
 
-  // A task reached a terminal state with `error` (nullopt when it is not an error).
+  // A task reached a terminal state with `error` (nullopt when it is not an error); `key` is its
+  // sequence key (nullptr: keyless).
   template <class Out>  // std::deque<Command> or the kernel's CommandQueue
-  void on_terminal(TaskId id, std::optional<std::string> error, Out& out) {
+  void on_terminal(TaskId id, std::optional<std::string> error, const SequenceKey* key, Out& out) {
     if (const FlushId* claimed = claimed_by_.find(id.value)) {
       const FlushId flush = *claimed;
       claimed_by_.erase(id.value);
@@ -44,38 +48,38 @@ class FlushTracker {
       if (waiting.live == 0) finish(flush, out);
       return;
     }
-    if (plain_.erase(id)) {
-      if (error) unflushed_[id] = Entry{std::nullopt, true, std::move(error)};  // keep it to surface
-      return;
+    const bool unflushed = plain_.erase(id) + keyed_.erase(id) > 0;
+    if (unflushed && error) {  // keep it to surface
+      surfacing_[id] = Surfacing{key ? std::optional<SequenceKey>(*key) : std::nullopt, std::move(*error)};
     }
-    const auto it = unflushed_.find(id);
-    if (it == unflushed_.end()) return;
-    if (!error) {
-      unflushed_.erase(it);  // nothing left to surface
-      return;
-    }
-    it->second.terminal = true;
-    it->second.error = std::move(error);
   }
 
-  template <class Out>  // std::deque<Command> or the kernel's CommandQueue
-  FlushId flush(const FlushSelector& which, Out& out) {
+  // Takes the unflushed tasks `which` selects. key_of(id) answers a live keyed task's key (a
+  // `const SequenceKey*`: the kernel's own copy).
+  template <class KeyOf, class Out>  // Out: std::deque<Command> or the kernel's CommandQueue
+  FlushId flush(const FlushSelector& which, const KeyOf& key_of, Out& out) {
     const FlushId id = next_flush_++;
     Waiting waiting;
-    for (auto it = unflushed_.begin(); it != unflushed_.end();) {
-      if (!matches(which, it->second.key)) {
+    for (auto it = surfacing_.begin(); it != surfacing_.end();) {
+      if (!matches(which, it->second.key ? &*it->second.key : nullptr)) {
         ++it;
         continue;
       }
-      if (it->second.terminal) {
-        if (it->second.error) waiting.note_error(it->first, *it->second.error);
-      } else {
-        ++waiting.live;
-        claimed_by_.put(it->first.value, id);
-      }
-      it = unflushed_.erase(it);
+      waiting.note_error(it->first, it->second.error);
+      it = surfacing_.erase(it);
     }
-    if (std::holds_alternative<flush_selector::All>(which)) {
+    const bool all = std::holds_alternative<flush_selector::All>(which);
+    IdSet left;  // keyed tasks this flush does not select
+    for (const TaskId task : keyed_) {
+      if (all || matches(which, key_of(task))) {
+        ++waiting.live;
+        claimed_by_.put(task.value, id);
+      } else {
+        left.insert(task);
+      }
+    }
+    keyed_ = std::move(left);
+    if (all) {
       for (const TaskId task : plain_) {
         ++waiting.live;
         claimed_by_.put(task.value, id);
@@ -88,15 +92,13 @@ class FlushTracker {
     return id;
   }
 
-  // Forget a task entirely (restore of a task that is already terminal has nothing to flush).
-  std::size_t unflushed() const { return plain_.size() + unflushed_.size(); }
+  std::size_t unflushed() const { return plain_.size() + keyed_.size() + surfacing_.size(); }
   std::size_t active() const { return active_.size(); }
 
  private:
-  struct Entry {
+  struct Surfacing {
     std::optional<SequenceKey> key;
-    bool terminal = false;
-    std::optional<std::string> error;
+    std::string error;
   };
   struct Waiting {
     std::size_t live = 0;  // claimed tasks not yet terminal
@@ -110,7 +112,7 @@ class FlushTracker {
     }
   };
 
-  static bool matches(const FlushSelector& which, const std::optional<SequenceKey>& key) {
+  static bool matches(const FlushSelector& which, const SequenceKey* key) {
     return std::visit(
         [&](const auto& s) -> bool {
           using S = std::decay_t<decltype(s)>;
@@ -136,8 +138,9 @@ class FlushTracker {
     out.emplace_back(command::FlushDone{id, std::move(error)});
   }
 
-  IdSet plain_;                        // unflushed, live, without a key
-  std::map<TaskId, Entry> unflushed_;  // unflushed with a key, or terminal with an error
+  IdSet plain_;                          // unflushed, live, without a key
+  IdSet keyed_;                          // unflushed, live, with a key
+  std::map<TaskId, Surfacing> surfacing_;  // unflushed, terminal with an error
   FlatIdMap<FlushId> claimed_by_;      // task id -> the flush that waits for it
   std::map<FlushId, Waiting> active_;
   FlushId next_flush_ = 1;

@@ -67,6 +67,9 @@ struct Kernel::State {
   // A new task is not indexed yet (a dedup replacement, or linking its dependencies at spawn):
   // tasks it names (its parent, its dependencies) must not be forgotten meanwhile.
   bool forgetting_held = false;
+  // A bulk cancel in progress: lane heads its cancels release are collected here and considered
+  // once every selected task is cancelled, so a successor that is cancelled too is never queued.
+  std::vector<TaskId>* released_heads = nullptr;
   std::deque<TaskId> terminal_order;
 
   detail::ReadyQueue ready;
@@ -164,6 +167,8 @@ struct Kernel::State {
       }
     }
   }
+
+  static const SequenceKey* key_of(const TaskInfo& info) { return info.spec.key ? &*info.spec.key : nullptr; }
 
   // ---- readiness and starting -------------------------------------------------------------
 
@@ -362,11 +367,17 @@ struct Kernel::State {
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
     out.emplace_back(command::Notify{info.spec.owner, info.id, status, info.result,
                                      is_error ? info.error.to_optional() : std::nullopt, next_run});
-    flushes.on_terminal(info.id, is_error ? info.error.to_optional() : std::nullopt, out);  // after the Notify it waited for
+    flushes.on_terminal(info.id, is_error ? info.error.to_optional() : std::nullopt, key_of(info), out);  // after the Notify it waited for
     persist(e);
     const TaskId id = info.id;
     if (info.spec.key) {
-      if (const auto next = lanes.remove(*info.spec.key, id)) consider(tasks.at(*next));
+      if (const auto next = lanes.remove(*info.spec.key, id)) {
+        if (released_heads) {
+          released_heads->push_back(*next);
+        } else {
+          consider(tasks.at(*next));
+        }
+      }
     }
     terminal_order.push_back(id);
     if (!dependents.has_waiters(id)) {  // the usual case: no copy of the error
@@ -674,7 +685,7 @@ struct Kernel::State {
     if (info.spec.key) lanes.push(*info.spec.key, info.id);
     if (info.spec.quota) quotas.hold(*info.spec.quota);
     if (info.spec.dedup) dedup_holders[{info.spec.owner, info.spec.dedup->key}].insert(info.id);
-    flushes.on_accepted(info.id, info.spec.key ? &*info.spec.key : nullptr);
+    flushes.on_accepted(info.id, key_of(info));
   }
 
   Snapshot snapshot() const {
@@ -812,7 +823,18 @@ std::size_t Kernel::abort(const AbortSelector& which, Time now) {
     // Only a task's own cancel can end it (no waiters), so count as they go: one pass over the
     // entries, not two. A task selected twice is cancelled, and counted, once.
     std::size_t cancelled = 0;
-    for (const TaskId id : ids) cancelled += s.cancel_one(id, CancelReason::Requested) ? 1 : 0;
+    std::vector<TaskId> released;
+    s.released_heads = &released;
+    try {
+      for (const TaskId id : ids) cancelled += s.cancel_one(id, CancelReason::Requested) ? 1 : 0;
+    } catch (...) {
+      s.released_heads = nullptr;
+      throw;
+    }
+    s.released_heads = nullptr;
+    for (const TaskId id : released) {  // cancelled too (and maybe forgotten) or still pending
+      if (const auto it = s.tasks.find(id); it != s.tasks.end()) s.consider(it->second);
+    }
     s.settle();
     return cancelled;
   }
@@ -871,7 +893,8 @@ bool Kernel::cancel(TaskId id, Time now) { return abort(abort_selector::Task{id}
 FlushId Kernel::flush(const FlushSelector& which, Time now) {
   State& s = *state_;
   s.observe(now);
-  const FlushId id = s.flushes.flush(which, s.out);
+  const auto key_of_task = [&s](TaskId task) { return State::key_of(s.tasks.at(task).info); };  // a live task
+  const FlushId id = s.flushes.flush(which, key_of_task, s.out);
   s.settle();
   return id;
 }

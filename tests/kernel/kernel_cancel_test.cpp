@@ -169,5 +169,37 @@ TEST(KernelCancel, AbortAllCancelsEveryLiveTask) {
   EXPECT_EQ(h.kernel.unfinished(), 2u) << "two running tasks wait for their work to return";
 }
 
+// A bulk cancel frees lane heads as it goes: the successor it cancels too never starts, the one it
+// does not select starts in the same input (a freed head may be forgotten before the end of the pass).
+TEST(KernelCancel, AnOwnerCancelStartsTheFirstLaneSuccessorItDoesNotSelect) {
+  for (const std::size_t retained : {std::size_t{0}, std::size_t{100}}) {
+    Config c;
+    c.retained_terminal = retained;
+    Harness h(c);
+    TaskSpec head = task("a", "alice");
+    head.key = SequenceKey{"agent", "scope", "facts"};
+    head.run_after = seconds(1);  // pending at the head of its lane
+    TaskSpec same = head;
+    same.run_after = Duration{0};
+    TaskSpec other = same;
+    other.owner = "bob";
+    const TaskId first = h.spawn(head, ms(0));
+    const TaskId second = h.spawn(same, ms(0));
+    const TaskId bobs = h.spawn(other, ms(0));
+    const TaskId last = h.spawn(same, ms(0));
+    EXPECT_TRUE(testkit::started_ids(h.drain()).empty());
+    EXPECT_EQ(h.kernel.abort(abort_selector::Owner{"alice"}, ms(1)), 3u);
+    const auto out = h.drain();
+    EXPECT_EQ(testkit::started_ids(out), std::vector<TaskId>{bobs}) << "retained " << retained;
+    EXPECT_EQ(notifies(out).size(), 3u);
+    EXPECT_EQ(h.status(bobs), TaskStatus::Running);
+    if (retained > 0) {
+      EXPECT_EQ(h.status(first), TaskStatus::Cancelled);
+      EXPECT_EQ(h.status(second), TaskStatus::Cancelled);
+      EXPECT_EQ(h.status(last), TaskStatus::Cancelled);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tasklane

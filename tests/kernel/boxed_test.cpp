@@ -1,0 +1,111 @@
+// Boxed<T>: reads and writes like std::optional, keeps the value on the heap, copies deeply.
+#include "tasklane/boxed.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "tasklane/task_info.hpp"
+
+namespace tasklane {
+namespace {
+
+TEST(Boxed, StartsEmptyAndTakesValuesLikeAnOptional) {
+  Boxed<std::string> name;
+  EXPECT_FALSE(name);
+  EXPECT_FALSE(name.has_value());
+  EXPECT_EQ(name, std::nullopt);
+  EXPECT_EQ(name.value_or("fallback"), "fallback");
+  EXPECT_THROW((void)name.value(), std::bad_optional_access);
+
+  name = "digest";
+  ASSERT_TRUE(name);
+  EXPECT_EQ(*name, "digest");
+  EXPECT_EQ(name->size(), 6u);
+  EXPECT_EQ(name, "digest");
+  EXPECT_NE(name, "other");
+  EXPECT_NE(name, std::nullopt);
+  EXPECT_EQ(name.value_or("fallback"), "digest");
+
+  name = std::nullopt;
+  EXPECT_FALSE(name);
+  name.emplace(3, 'x');
+  EXPECT_EQ(name, "xxx");
+  name.reset();
+  EXPECT_FALSE(name);
+}
+
+TEST(Boxed, CopiesAreDeepAndIndependent) {
+  Boxed<SequenceKey> a = SequenceKey{"agent", "scope", "purpose"};
+  Boxed<SequenceKey> b = a;
+  ASSERT_TRUE(b);
+  EXPECT_NE(&*a, &*b) << "a copy owns its own value";
+  EXPECT_EQ(a, b);
+  b->purpose = "other";
+  EXPECT_EQ(a->purpose, "purpose");
+  EXPECT_NE(a, b);
+
+  Boxed<SequenceKey> empty;
+  b = empty;
+  EXPECT_FALSE(b);
+  EXPECT_NE(a, b) << "set vs unset";
+  EXPECT_EQ(b, empty) << "unset vs unset";
+  b = a;
+  EXPECT_EQ(a, b);
+}
+
+TEST(Boxed, AMovedFromBoxIsEmptyAndTheValueMovesWithoutACopy) {
+  Boxed<std::string> a = std::string(100, 'p');
+  const std::string* held = &*a;
+  Boxed<std::string> b = std::move(a);
+  EXPECT_FALSE(a);  // NOLINT(bugprone-use-after-move): the documented moved-from state
+  EXPECT_EQ(&*b, held);
+  Boxed<std::string> c;
+  c = std::move(b);
+  EXPECT_FALSE(b);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(&*c, held);
+}
+
+TEST(Boxed, ConvertsToAndFromStdOptional) {
+  std::optional<std::string> some = "x";
+  Boxed<std::string> from_some = some;
+  EXPECT_EQ(from_some, "x");
+  Boxed<std::string> from_none = std::optional<std::string>{};
+  EXPECT_FALSE(from_none);
+  from_none = some;
+  EXPECT_EQ(from_none, "x");
+  from_none = std::optional<std::string>{};
+  EXPECT_FALSE(from_none);
+  EXPECT_EQ(from_some.to_optional(), some);
+  EXPECT_EQ(from_none.to_optional(), std::nullopt);
+}
+
+// The point of Boxed: an unset rare field costs one pointer in every task the kernel holds. These
+// are budgets for a 64-bit libstdc++ build, so that a new inline field is a visible decision
+// (bench/RESULTS.md "bytes per pending task" follows from them).
+TEST(Boxed, KeepsTheTaskRecordSmall) {
+  EXPECT_EQ(sizeof(Boxed<SequenceKey>), sizeof(void*));
+  if constexpr (sizeof(void*) == 8) {
+    EXPECT_LE(sizeof(TaskSpec), 360u);
+    EXPECT_LE(sizeof(TaskInfo), 504u);
+  }
+}
+
+TEST(Boxed, TaskSpecFieldsReadAsBefore) {
+  TaskSpec spec;
+  spec.quota = QuotaSpec{"session-7/compaction", seconds(5), 3, false};
+  spec.parent.run = "run-1";
+  spec.key = SequenceKey{"a", "s", "p"};
+  TaskSpec copy = spec;
+  EXPECT_EQ(copy, spec);
+  copy.quota->max_attempts = 4;
+  EXPECT_NE(copy, spec);
+  EXPECT_EQ(spec.quota->max_attempts, 3u);
+  EXPECT_EQ(copy.parent.run, "run-1");
+  EXPECT_FALSE(copy.parent.call);
+}
+
+}  // namespace
+}  // namespace tasklane
