@@ -39,6 +39,7 @@ struct Entry {
   std::vector<std::pair<std::string, Json>> inbox_backlog;  // messages sent before the attempt started (no allocation while empty)
   std::optional<Time> attempt_deadline;    // the running attempt's per-attempt timeout
   std::optional<Time> heartbeat_deadline;  // the running attempt's heartbeat deadline (see heartbeats.hpp)
+  bool ready = false;  // queued in the ReadyQueue (which keeps no membership of its own)
 };
 
 std::string timed_out_message(Duration timeout) {
@@ -176,7 +177,7 @@ struct Kernel::State {
   void consider(Entry& e) {
     TaskInfo& info = e.info;
     if (info.status != TaskStatus::Pending || stopping) return;
-    if (ready.contains(info.spec.priority, info.id)) return;
+    if (e.ready) return;
     if (!info.waiting_for.empty()) return;  // a dependency's end considers it again
     if (info.paused) return;                // resume considers it again
     if (info.due > now) {
@@ -199,13 +200,27 @@ struct Kernel::State {
       }
     }
     ready.push(info.spec.priority, info.id);
+    e.ready = true;
+  }
+
+  // The ReadyQueue's question: is this task still queued?
+  bool is_ready(std::uint64_t id) const {
+    const auto it = tasks.find(TaskId{id});
+    return it != tasks.end() && it->second.ready;
+  }
+  // Takes a queued pending task out of the ready queue (it finished, or a pause holds it).
+  void unready(Entry& e) {
+    if (!e.ready) return;
+    e.ready = false;
+    ready.erase([this](std::uint64_t id) { return is_ready(id); });
   }
 
   void schedule() {
     while (!stopping && running < config.max_running) {
-      const auto id = ready.pop();
+      const auto id = ready.pop([this](std::uint64_t task) { return is_ready(task); });
       if (!id) break;
       Entry& e = tasks.at(*id);
+      e.ready = false;
       if (const auto& quota = e.info.spec.quota) {
         if (quotas.attempts_exhausted(*quota)) {
           finish(e, TaskStatus::Failed,
@@ -347,7 +362,7 @@ struct Kernel::State {
       dependents.unlink(info.id, info.waiting_for);
       info.waiting_for.clear();
     }
-    if (was_pending) ready.erase(info.spec.priority, info.id);
+    if (was_pending) unready(e);
     --unfinished;
     if (info.spec.name) live_names.erase({info.spec.owner, *info.spec.name});
     if (info.spec.quota) quotas.release(*info.spec.quota);
@@ -860,7 +875,7 @@ std::size_t Kernel::pause(const PauseSelector& which, Time now) {
       Entry& e = s.tasks.at(id);
       if (e.info.status != TaskStatus::Pending || e.info.paused || !detail::PauseRules::selects(which, e.info.spec)) continue;
       e.info.paused = true;
-      s.ready.erase(e.info.spec.priority, id);  // its due timer may still fire: consider() leaves it alone
+      s.unready(e);  // its due timer may still fire: consider() leaves it alone
       s.persist(e);
       ++paused;
     }

@@ -3,10 +3,15 @@
 // Per priority, the ids queued in increasing order (new tasks: ids only grow) sit in a FIFO run,
 // O(1) to push and to pop; the ones queued out of order (a retry, a task released by its lane or
 // a dependency after newer ones) go into a binary min-heap beside it, and a pop takes the lower
-// of the two fronts. A flat map id -> priority holds the tasks queued now. erase() only forgets the
-// task in the map; its run or heap entry is stale and skipped when it surfaces (and everything is
-// compacted when stale entries outnumber live ones). No allocation per push in steady state.
-// A task is queued at most once: pushing it again with another priority moves it.
+// of the two fronts.
+//
+// Whether a task is queued is the caller's to know: a flag in its task entry, which the kernel
+// reads anyway when it starts or finishes the task. The queue keeps no map per task (a hash map
+// of every queued id was five probes a cycle into a table larger than the cache). So push() is for
+// a task that is not queued; erase() is told after the caller cleared a task's flag, and its entry
+// here goes stale, skipped when it surfaces; pop() and the compaction (when stale entries outnumber
+// queued ones) ask `is_queued(id)`. No allocation per push in steady state. A task's priority
+// must not change while it is queued.
 #pragma once
 
 #include <algorithm>
@@ -17,37 +22,40 @@
 #include <optional>
 #include <vector>
 
-#include "flat_id_map.hpp"
 #include "tasklane/task_spec.hpp"
 
 namespace tasklane::detail {
 
 class ReadyQueue {
  public:
+  // Queues a task that is not queued now.
   void push(Priority p, TaskId id) {
-    if (const auto* queued = members_.find(id.value); queued && *queued == p) return;
-    members_.put(id.value, p);
     lanes_[index(p)].push(id.value);
+    ++size_;
   }
-  void erase(Priority p, TaskId id) {
-    if (!contains(p, id)) return;
-    members_.erase(id.value);
+  // A queued task left the queue (its flag is already cleared): its entry here is stale now.
+  template <class IsQueued>  // bool(std::uint64_t id)
+  void erase(const IsQueued& is_queued) {
+    --size_;
     ++stale_;
-    if (stale_ > 64 && stale_ > members_.size()) compact();
+    if (stale_ > 64 && stale_ > size_) compact(is_queued);
   }
-  bool contains(Priority p, TaskId id) const {
-    const auto* queued = members_.find(id.value);
-    return queued && *queued == p;
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  // Entries held, stale ones included: at most about twice size() plus 64 after an erase.
+  std::size_t entries() const {
+    std::size_t n = 0;
+    for (const auto& lane : lanes_) n += lane.run.size() - lane.head + lane.heap.size();
+    return n;
   }
-  bool empty() const { return members_.empty(); }
-  std::size_t size() const { return members_.size(); }
-  std::optional<TaskId> pop() {
-    for (int i = priority_count - 1; i >= 0 && !members_.empty(); --i) {
+  // The next task to start; the caller clears its flag.
+  template <class IsQueued>  // bool(std::uint64_t id)
+  std::optional<TaskId> pop(const IsQueued& is_queued) {
+    for (int i = priority_count - 1; i >= 0 && size_ > 0; --i) {
       auto& lane = lanes_[static_cast<std::size_t>(i)];
       while (const auto id = lane.pop()) {
-        const auto* queued = members_.find(*id);
-        if (queued && index(*queued) == static_cast<std::size_t>(i)) {
-          members_.erase(*id);
+        if (is_queued(*id)) {
+          --size_;
           return TaskId{*id};
         }
         if (stale_ > 0) --stale_;
@@ -99,16 +107,29 @@ class ReadyQueue {
     }
   };
 
-  // Rebuilds the lanes from the members: drops every stale entry, and leaves every id in a run.
-  void compact() {
-    for (auto& lane : lanes_) lane.clear();
-    members_.for_each([&](std::uint64_t id, Priority p) { lanes_[index(p)].run.push_back(id); });
-    for (auto& lane : lanes_) std::sort(lane.run.begin(), lane.run.end());
+  // Drops every stale entry (and the older of two entries of a task erased and queued again), and
+  // leaves every queued id in its lane's run.
+  template <class IsQueued>
+  void compact(const IsQueued& is_queued) {
+    for (auto& lane : lanes_) {
+      std::vector<std::uint64_t> ids;
+      ids.reserve(lane.run.size() - lane.head + lane.heap.size());
+      for (std::size_t i = lane.head; i < lane.run.size(); ++i) {
+        if (is_queued(lane.run[i])) ids.push_back(lane.run[i]);
+      }
+      for (const std::uint64_t id : lane.heap) {
+        if (is_queued(id)) ids.push_back(id);
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      lane.clear();
+      lane.run = std::move(ids);
+    }
     stale_ = 0;
   }
 
   std::array<Lane, priority_count> lanes_;
-  FlatIdMap<Priority> members_;
+  std::size_t size_ = 0;   // queued tasks
   std::size_t stale_ = 0;  // run and heap entries whose task left the queue (an estimate; compaction resets it)
 };
 
