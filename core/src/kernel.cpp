@@ -203,21 +203,21 @@ struct Kernel::State {
     e.ready = true;
   }
 
-  // The ReadyQueue's question: is this task still queued?
-  bool is_ready(std::uint64_t id) const {
+  // The ReadyQueue's question: is this task still queued, at this priority?
+  bool is_ready(std::uint64_t id, Priority p) const {
     const auto it = tasks.find(TaskId{id});
-    return it != tasks.end() && it->second.ready;
+    return it != tasks.end() && it->second.ready && it->second.info.spec.priority == p;
   }
   // Takes a queued pending task out of the ready queue (it finished, or a pause holds it).
   void unready(Entry& e) {
     if (!e.ready) return;
     e.ready = false;
-    ready.erase([this](std::uint64_t id) { return is_ready(id); });
+    ready.erase([this](std::uint64_t id, Priority p) { return is_ready(id, p); });
   }
 
   void schedule() {
     while (!stopping && running < config.max_running) {
-      const auto id = ready.pop([this](std::uint64_t task) { return is_ready(task); });
+      const auto id = ready.pop([this](std::uint64_t task, Priority p) { return is_ready(task, p); });
       if (!id) break;
       Entry& e = tasks.at(*id);
       e.ready = false;
@@ -522,12 +522,12 @@ struct Kernel::State {
         owner->second.erase(id);
         if (owner->second.empty()) by_owner.erase(owner);
       }
-      const ParentContext parent = it->second.info.spec.parent;
+      ParentContext parent = std::move(it->second.info.spec.parent);
       tasks.erase(it);
       if (children.find(id.value)) {
-        forgotten_parents[id] = parent;  // still a link between live descendants and their ancestors
+        forgotten_parents[id] = std::move(parent);  // still a link between live descendants and their ancestors
       } else {
-        unlink_from_tree(id, parent);
+        unlink_from_tree(id, std::move(parent));
       }
     }
   }
@@ -839,17 +839,20 @@ std::size_t Kernel::abort(const AbortSelector& which, Time now) {
     // entries, not two. A task selected twice is cancelled, and counted, once.
     std::size_t cancelled = 0;
     std::vector<TaskId> released;
+    const auto consider_released = [&s, &released] {
+      s.released_heads = nullptr;
+      for (const TaskId id : released) {  // cancelled too (and maybe forgotten) or still pending
+        if (const auto it = s.tasks.find(id); it != s.tasks.end()) s.consider(it->second);
+      }
+    };
     s.released_heads = &released;
     try {
       for (const TaskId id : ids) cancelled += s.cancel_one(id, CancelReason::Requested) ? 1 : 0;
-    } catch (...) {
-      s.released_heads = nullptr;
+    } catch (...) {  // out of memory: the heads freed so far still get their place
+      consider_released();
       throw;
     }
-    s.released_heads = nullptr;
-    for (const TaskId id : released) {  // cancelled too (and maybe forgotten) or still pending
-      if (const auto it = s.tasks.find(id); it != s.tasks.end()) s.consider(it->second);
-    }
+    consider_released();
     s.settle();
     return cancelled;
   }

@@ -10,12 +10,13 @@
 // of every queued id was five probes a cycle into a table larger than the cache). So push() is for
 // a task that is not queued; erase() is told after the caller cleared a task's flag, and its entry
 // here goes stale, skipped when it surfaces; pop() and the compaction (when stale entries outnumber
-// queued ones) ask `is_queued(id)`. No allocation per push in steady state. A task's priority
-// must not change while it is queued.
+// queued ones) ask `is_queued(id, priority)`, so an entry of an earlier queuing at another priority
+// stays stale. No allocation per push in steady state.
 #pragma once
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -34,8 +35,9 @@ class ReadyQueue {
     ++size_;
   }
   // A queued task left the queue (its flag is already cleared): its entry here is stale now.
-  template <class IsQueued>  // bool(std::uint64_t id)
+  template <class IsQueued>  // bool(std::uint64_t id, Priority p)
   void erase(const IsQueued& is_queued) {
+    assert(size_ > 0 && "erase() of a task that is not queued");
     --size_;
     ++stale_;
     if (stale_ > 64 && stale_ > size_) compact(is_queued);
@@ -49,12 +51,12 @@ class ReadyQueue {
     return n;
   }
   // The next task to start; the caller clears its flag.
-  template <class IsQueued>  // bool(std::uint64_t id)
+  template <class IsQueued>  // bool(std::uint64_t id, Priority p)
   std::optional<TaskId> pop(const IsQueued& is_queued) {
     for (int i = priority_count - 1; i >= 0 && size_ > 0; --i) {
       auto& lane = lanes_[static_cast<std::size_t>(i)];
       while (const auto id = lane.pop()) {
-        if (is_queued(*id)) {
+        if (is_queued(*id, static_cast<Priority>(i))) {
           --size_;
           return TaskId{*id};
         }
@@ -111,14 +113,16 @@ class ReadyQueue {
   // leaves every queued id in its lane's run.
   template <class IsQueued>
   void compact(const IsQueued& is_queued) {
-    for (auto& lane : lanes_) {
+    for (std::size_t p = 0; p < lanes_.size(); ++p) {
+      auto& lane = lanes_[p];
+      const auto queued_here = [&](std::uint64_t id) { return is_queued(id, static_cast<Priority>(p)); };
       std::vector<std::uint64_t> ids;
       ids.reserve(lane.run.size() - lane.head + lane.heap.size());
       for (std::size_t i = lane.head; i < lane.run.size(); ++i) {
-        if (is_queued(lane.run[i])) ids.push_back(lane.run[i]);
+        if (queued_here(lane.run[i])) ids.push_back(lane.run[i]);
       }
       for (const std::uint64_t id : lane.heap) {
-        if (is_queued(id)) ids.push_back(id);
+        if (queued_here(id)) ids.push_back(id);
       }
       std::sort(ids.begin(), ids.end());
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());

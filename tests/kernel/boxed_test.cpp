@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "tasklane/task_info.hpp"
@@ -66,6 +68,60 @@ TEST(Boxed, AMovedFromBoxIsEmptyAndTheValueMovesWithoutACopy) {
   c = std::move(b);
   EXPECT_FALSE(b);  // NOLINT(bugprone-use-after-move)
   EXPECT_EQ(&*c, held);
+}
+
+TEST(Boxed, ComparesWithAStdOptionalAsTwoOptionalsCompare) {
+  const Boxed<std::string> empty;
+  const Boxed<std::string> set = "x";
+  const std::optional<std::string> none;
+  const std::optional<std::string> x = "x";
+  const std::optional<std::string> y = "y";
+  EXPECT_TRUE(empty == none) << "two empty values are equal";
+  EXPECT_TRUE(none == empty);
+  EXPECT_FALSE(empty != none);
+  EXPECT_FALSE(none != empty);
+  EXPECT_TRUE(set == x);
+  EXPECT_TRUE(x == set);
+  EXPECT_TRUE(set != y);
+  EXPECT_TRUE(y != set);
+  EXPECT_TRUE(set != none);
+  EXPECT_TRUE(none != set);
+  EXPECT_TRUE(empty != x);
+  EXPECT_TRUE(x != empty);
+}
+
+TEST(Boxed, SelfAssignmentAndBraceResetBehaveAsForStdOptional) {
+  Boxed<std::string> a = "kept";
+  Boxed<std::string>& alias = a;
+  a = alias;
+  EXPECT_EQ(a, "kept");
+  a = std::move(alias);  // std::unique_ptr's self-move keeps its pointer
+  EXPECT_EQ(a, "kept");
+  a = "again";
+  a = {};
+  EXPECT_FALSE(a) << "box = {} empties it";
+}
+
+// Moves never throw (a std::vector<TaskInfo> relocates by move), and only conversions that are
+// implicit for T are implicit for Boxed<T>, as with std::optional.
+static_assert(std::is_nothrow_move_constructible_v<Boxed<SequenceKey>>);
+static_assert(std::is_nothrow_move_assignable_v<Boxed<SequenceKey>>);
+static_assert(std::is_nothrow_move_constructible_v<TaskSpec>);
+static_assert(std::is_nothrow_move_constructible_v<TaskInfo>);
+static_assert(std::is_convertible_v<const char*, Boxed<std::string>>);
+static_assert(!std::is_convertible_v<std::string_view, Boxed<std::string>>);
+static_assert(std::is_constructible_v<Boxed<std::string>, std::string_view>);
+static_assert(!std::is_convertible_v<std::string, Boxed<SequenceKey>>);
+
+TEST(Boxed, MovesItsValueOutOfAnRvalue) {
+  Boxed<std::string> a = std::string(100, 'm');
+  const char* bytes = a->data();
+  std::string taken = *std::move(a);
+  EXPECT_EQ(taken.data(), bytes) << "the string's buffer moved, not copied";
+  Boxed<std::string> b = std::string(100, 'n');
+  bytes = b->data();
+  std::optional<std::string> as_optional = std::move(b).to_optional();
+  EXPECT_EQ(as_optional->data(), bytes);
 }
 
 TEST(Boxed, ConvertsToAndFromStdOptional) {

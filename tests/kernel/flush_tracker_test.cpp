@@ -133,6 +133,24 @@ TEST(FlushTracker, AKeyedTaskFailedBeforeAnyFlushSurfacesByItsKeyAfterItsRecordI
   EXPECT_EQ(t.unflushed(), 0u);
 }
 
+TEST(FlushTracker, ATaskAcceptedAgainWithoutAKeyIsOnlyTakenByAll) {
+  // restore() accepts a task again; its key may be gone (a record written before the key existed).
+  detail::FlushTracker t;
+  std::deque<Command> out;
+  Keys keys;
+  keys.live[TaskId{0}] = actor_facts;
+  t.on_accepted(TaskId{0}, &actor_facts);
+  keys.live.erase(TaskId{0});
+  t.on_accepted(TaskId{0}, nullptr);
+  EXPECT_EQ(t.unflushed(), 1u) << "one task, not one per acceptance";
+  const FlushId scoped = t.flush(flush_selector::Scope{"actor"}, keys, out);
+  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{scoped, std::nullopt}}));
+  const FlushId all = t.flush(flush_selector::All{}, keys, out);
+  EXPECT_TRUE(done(out).empty()) << "All waits for it";
+  t.on_terminal(TaskId{0}, std::nullopt, nullptr, out);
+  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{all, std::nullopt}}));
+}
+
 TEST(FlushTracker, FlushIdsStartAtOneAndGrow) {
   detail::FlushTracker t;
   std::deque<Command> out;

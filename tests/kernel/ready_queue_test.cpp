@@ -40,7 +40,10 @@ class Queue {
  private:
   struct IsQueued {
     const Queue* queue;
-    bool operator()(std::uint64_t id) const { return queue->queued_.count(id) > 0; }
+    bool operator()(std::uint64_t id, Priority p) const {
+      const auto it = queue->queued_.find(id);
+      return it != queue->queued_.end() && it->second == p;
+    }
   };
   IsQueued is_queued() const { return IsQueued{this}; }
   detail::ReadyQueue q_;
@@ -98,6 +101,28 @@ TEST(ReadyQueue, AStaleEntryIsSkippedEvenWhenItsTaskIsQueuedAgainLater) {
   q.push(Priority::Normal, TaskId{1});  // queued a third time: one entry may surface for it, not two
   EXPECT_EQ(pop_all(q), (std::vector<std::uint64_t>{1, 2}));
   EXPECT_TRUE(q.empty());
+}
+
+TEST(ReadyQueue, AStaleEntryAtAnotherPriorityStaysStale) {
+  Queue q;
+  q.push(Priority::Low, TaskId{1});
+  q.erase(Priority::Low, TaskId{1});
+  q.push(Priority::High, TaskId{1});
+  q.push(Priority::Normal, TaskId{2});
+  EXPECT_EQ(pop_all(q), (std::vector<std::uint64_t>{1, 2})) << "once, at High; the Low entry is skipped";
+}
+
+TEST(ReadyQueue, CompactionDropsTheStaleTwinOfATaskQueuedAgain) {
+  Queue q;
+  q.push(Priority::Normal, TaskId{0});
+  q.erase(Priority::Normal, TaskId{0});
+  q.push(Priority::Normal, TaskId{0});  // two entries for task 0, one stale
+  // 1 + 64 stale entries after the last erase: over 64 and over the one queued task, so it compacts.
+  for (std::uint64_t id = 1; id <= 64; ++id) q.push(Priority::Normal, TaskId{id});
+  for (std::uint64_t id = 1; id <= 64; ++id) q.erase(Priority::Normal, TaskId{id});
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.entries(), 1u) << "the stale twin and the erased tasks are gone";
+  EXPECT_EQ(pop_all(q), (std::vector<std::uint64_t>{0}));
 }
 
 TEST(ReadyQueue, StaleEntriesAreCompactedAwayWhileNothingPops) {

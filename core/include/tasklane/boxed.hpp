@@ -37,6 +37,10 @@ concept boxable_from = !is_boxed<std::remove_cvref_t<U>> && !is_optional<std::re
 
 template <class T>
 class Boxed {
+  // O is std::optional<T> (any reference): templates, so that `box = {}` picks Boxed&& as for std::optional.
+  template <class O>
+  static constexpr bool is_std_optional = std::is_same_v<std::remove_cvref_t<O>, std::optional<T>>;
+
  public:
   using value_type = T;
 
@@ -44,9 +48,10 @@ class Boxed {
   Boxed(std::nullopt_t) noexcept {}
   template <class U = T>
     requires detail::boxable_from<T, U>
-  Boxed(U&& value) : value_(std::make_unique<T>(std::forward<U>(value))) {}
-  Boxed(const std::optional<T>& value) : value_(value ? std::make_unique<T>(*value) : nullptr) {}
-  Boxed(std::optional<T>&& value) : value_(value ? std::make_unique<T>(std::move(*value)) : nullptr) {}
+  explicit(!std::is_convertible_v<U&&, T>) Boxed(U&& value) : value_(std::make_unique<T>(std::forward<U>(value))) {}
+  template <class O>
+    requires is_std_optional<O>
+  Boxed(O&& value) : value_(value ? std::make_unique<T>(*std::forward<O>(value)) : nullptr) {}
   Boxed(const Boxed& other) : value_(other.value_ ? std::make_unique<T>(*other.value_) : nullptr) {}
   Boxed(Boxed&&) noexcept = default;
   ~Boxed() = default;
@@ -63,13 +68,10 @@ class Boxed {
     return *this;
   }
   Boxed& operator=(Boxed&&) noexcept = default;
-  Boxed& operator=(const std::optional<T>& value) {
-    if (value) return *this = *value;
-    value_.reset();
-    return *this;
-  }
-  Boxed& operator=(std::optional<T>&& value) {
-    if (value) return *this = std::move(*value);
+  template <class O>
+    requires is_std_optional<O>
+  Boxed& operator=(O&& value) {
+    if (value) return *this = *std::forward<O>(value);
     value_.reset();
     return *this;
   }
@@ -98,29 +100,63 @@ class Boxed {
   bool has_value() const noexcept { return value_ != nullptr; }
   explicit operator bool() const noexcept { return value_ != nullptr; }
 
-  T& operator*() noexcept { return *value_; }
-  const T& operator*() const noexcept { return *value_; }
+  T& operator*() & noexcept { return *value_; }
+  const T& operator*() const& noexcept { return *value_; }
+  T&& operator*() && noexcept { return std::move(*value_); }
   T* operator->() noexcept { return value_.get(); }
   const T* operator->() const noexcept { return value_.get(); }
-  T& value() {
+  T& value() & {
     if (!value_) throw std::bad_optional_access();
     return *value_;
   }
-  const T& value() const {
+  const T& value() const& {
     if (!value_) throw std::bad_optional_access();
     return *value_;
+  }
+  T&& value() && {
+    if (!value_) throw std::bad_optional_access();
+    return std::move(*value_);
   }
   template <class U>
-  T value_or(U&& fallback) const {
+  T value_or(U&& fallback) const& {
     return value_ ? *value_ : static_cast<T>(std::forward<U>(fallback));
   }
-  std::optional<T> to_optional() const { return value_ ? std::optional<T>(*value_) : std::nullopt; }
+  template <class U>
+  T value_or(U&& fallback) && {
+    return value_ ? std::move(*value_) : static_cast<T>(std::forward<U>(fallback));
+  }
+  std::optional<T> to_optional() const& { return value_ ? std::optional<T>(*value_) : std::nullopt; }
+  std::optional<T> to_optional() && { return value_ ? std::optional<T>(std::move(*value_)) : std::nullopt; }
 
+  // Equal as std::optional is: both empty, or both set to equal values. Against a std::optional
+  // the same (these non-templates win over <optional>'s templates, which would call two empty
+  // values different); against a T value: set and equal.
   friend bool operator==(const Boxed& a, const Boxed& b)
     requires std::equality_comparable<T>
   {
     if (!a.value_ || !b.value_) return !a.value_ && !b.value_;
     return *a.value_ == *b.value_;
+  }
+  friend bool operator==(const Boxed& a, const std::optional<T>& b)
+    requires std::equality_comparable<T>
+  {
+    if (!a.value_ || !b) return !a.value_ && !b;
+    return *a.value_ == *b;
+  }
+  friend bool operator!=(const Boxed& a, const std::optional<T>& b)
+    requires std::equality_comparable<T>
+  {
+    return !(a == b);
+  }
+  friend bool operator==(const std::optional<T>& a, const Boxed& b)
+    requires std::equality_comparable<T>
+  {
+    return b == a;
+  }
+  friend bool operator!=(const std::optional<T>& a, const Boxed& b)
+    requires std::equality_comparable<T>
+  {
+    return !(b == a);
   }
   friend bool operator==(const Boxed& a, std::nullopt_t) noexcept { return !a.value_; }
   template <class U>
