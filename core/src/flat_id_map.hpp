@@ -31,11 +31,14 @@ class FlatIdMap {
 
   // The value of `key`, inserted default-constructed when absent.
   Value& operator[](std::uint64_t key) {
-    if (Value* found = find(key)) return *found;
-    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+    if ((size_ + 1) * 2 > slots_.size()) {
+      if (Value* found = find(key)) return *found;  // present: no need to grow
+      rehash(slots_.empty() ? 16 : slots_.size() * 2);
+    }
     for (std::size_t i = home(key);; i = next(i)) {
+      if (slots_[i].key == key) return slots_[i].value;
       if (slots_[i].key == empty_key) {
-        slots_[i].key = key;
+        slots_[i].key = key;  // its value is default: erase() and rehash() leave empty slots so
         ++size_;
         return slots_[i].value;
       }
@@ -43,20 +46,7 @@ class FlatIdMap {
   }
 
   // Inserts or overwrites.
-  void put(std::uint64_t key, Value value) {
-    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
-    for (std::size_t i = home(key);; i = next(i)) {
-      if (slots_[i].key == key) {
-        slots_[i].value = std::move(value);
-        return;
-      }
-      if (slots_[i].key == empty_key) {
-        slots_[i] = Slot{key, std::move(value)};
-        ++size_;
-        return;
-      }
-    }
-  }
+  void put(std::uint64_t key, Value value) { (*this)[key] = std::move(value); }
 
   bool erase(std::uint64_t key) {
     if (slots_.empty()) return false;

@@ -129,8 +129,9 @@ class Boxed {
   std::optional<T> to_optional() && { return value_ ? std::optional<T>(std::move(*value_)) : std::nullopt; }
 
   // Equal as std::optional is: both empty, or both set to equal values. Against a std::optional
-  // the same (these non-templates win over <optional>'s templates, which would call two empty
-  // values different); against a T value: set and equal.
+  // the same, in either order and for != too: C++20 rewrites them from this non-template, which
+  // wins over <optional>'s templates (those would call two empty values different). Against a T
+  // value: set and equal.
   friend bool operator==(const Boxed& a, const Boxed& b)
     requires std::equality_comparable<T>
   {
@@ -142,21 +143,6 @@ class Boxed {
   {
     if (!a.value_ || !b) return !a.value_ && !b;
     return *a.value_ == *b;
-  }
-  friend bool operator!=(const Boxed& a, const std::optional<T>& b)
-    requires std::equality_comparable<T>
-  {
-    return !(a == b);
-  }
-  friend bool operator==(const std::optional<T>& a, const Boxed& b)
-    requires std::equality_comparable<T>
-  {
-    return b == a;
-  }
-  friend bool operator!=(const std::optional<T>& a, const Boxed& b)
-    requires std::equality_comparable<T>
-  {
-    return !(b == a);
   }
   friend bool operator==(const Boxed& a, std::nullopt_t) noexcept { return !a.value_; }
   template <class U>
