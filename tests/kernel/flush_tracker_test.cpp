@@ -14,149 +14,142 @@ const SequenceKey actor_facts{"agent", "actor", "facts"};
 const SequenceKey actor_relations{"agent", "actor", "relationship"};
 const SequenceKey other_facts{"agent", "other", "facts"};
 
-// What the kernel's table answers: the keys of the live keyed tasks.
-struct Keys {
-  std::map<TaskId, SequenceKey> live;
-  const SequenceKey* operator()(TaskId id) const {
-    const auto it = live.find(id);
-    return it == live.end() ? nullptr : &it->second;
+// The tracker with the kernel's side of it: the outbox, and the keys of the live keyed tasks, which
+// flush() reads back and on_terminal() is handed (as Kernel::State passes its entry's key).
+struct Tracker {
+  detail::FlushTracker t;
+  std::deque<Command> out;
+  std::map<TaskId, SequenceKey> live_keys;
+
+  void accept(TaskId id, const SequenceKey* key = nullptr) {
+    if (key) {
+      live_keys[id] = *key;
+    } else {
+      live_keys.erase(id);
+    }
+    t.on_accepted(id, key_of(id));
+  }
+  void end(TaskId id, std::optional<std::string> error = std::nullopt) {
+    t.on_terminal(id, std::move(error), key_of(id), out);
+  }
+  void forget(TaskId id) { live_keys.erase(id); }  // the kernel dropped the terminal record
+  FlushId flush(const FlushSelector& which) {
+    return t.flush(which, [this](TaskId id) { return key_of(id); }, out);
+  }
+  // The FlushDone commands emitted since the last call.
+  std::vector<command::FlushDone> done() {
+    std::vector<command::FlushDone> d;
+    for (auto& c : out) {
+      if (auto* f = std::get_if<command::FlushDone>(&c)) d.push_back(*f);
+    }
+    out.clear();
+    return d;
+  }
+  const SequenceKey* key_of(TaskId id) const {
+    const auto it = live_keys.find(id);
+    return it == live_keys.end() ? nullptr : &it->second;
   }
 };
 
-std::vector<command::FlushDone> done(std::deque<Command>& out) {
-  std::vector<command::FlushDone> d;
-  for (auto& c : out) {
-    if (auto* f = std::get_if<command::FlushDone>(&c)) d.push_back(*f);
-  }
-  out.clear();
-  return d;
-}
-
 TEST(FlushTracker, CompletesAtOnceWhenNothingIsLive) {
-  detail::FlushTracker t;
-  std::deque<Command> out;
-  Keys keys;
-  const FlushId id = t.flush(flush_selector::All{}, keys, out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{id, std::nullopt}}));
-  EXPECT_EQ(t.active(), 0u);
+  Tracker k;
+  const FlushId id = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{id, std::nullopt}}));
+  EXPECT_EQ(k.t.active(), 0u);
 }
 
 TEST(FlushTracker, WaitsForEverySelectedTaskThenReportsTheLowestIdError) {
-  detail::FlushTracker t;
-  std::deque<Command> out;
-  Keys keys;
-  t.on_accepted(TaskId{0}, nullptr);
-  t.on_accepted(TaskId{1}, nullptr);
-  t.on_accepted(TaskId{2}, nullptr);
-  const FlushId id = t.flush(flush_selector::All{}, keys, out);
-  EXPECT_TRUE(done(out).empty());
-  t.on_terminal(TaskId{2}, std::string("late error"), keys(TaskId{2}), out);
-  t.on_terminal(TaskId{1}, std::string("early error"), keys(TaskId{1}), out);
-  EXPECT_TRUE(done(out).empty());
-  t.on_terminal(TaskId{0}, std::nullopt, keys(TaskId{0}), out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{id, std::string("early error")}}));
+  Tracker k;
+  k.accept(TaskId{0});
+  k.accept(TaskId{1});
+  k.accept(TaskId{2});
+  const FlushId id = k.flush(flush_selector::All{});
+  EXPECT_TRUE(k.done().empty());
+  k.end(TaskId{2}, "late error");
+  k.end(TaskId{1}, "early error");
+  EXPECT_TRUE(k.done().empty());
+  k.end(TaskId{0});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{id, std::string("early error")}}));
 }
 
 TEST(FlushTracker, AnErrorBeforeAnyFlushSurfacesAtTheNextMatchingFlushOnly) {
-  detail::FlushTracker t;
-  std::deque<Command> out;
-  Keys keys;
-  t.on_accepted(TaskId{0}, nullptr);
-  t.on_terminal(TaskId{0}, std::string("background failed"), keys(TaskId{0}), out);
-  const FlushId first = t.flush(flush_selector::All{}, keys, out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{first, std::string("background failed")}}));
-  const FlushId second = t.flush(flush_selector::All{}, keys, out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{second, std::nullopt}}));
+  Tracker k;
+  k.accept(TaskId{0});
+  k.end(TaskId{0}, "background failed");
+  const FlushId first = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{first, std::string("background failed")}}));
+  const FlushId second = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{second, std::nullopt}}));
 }
 
 TEST(FlushTracker, ASuccessBeforeAnyFlushLeavesNothingBehind) {
-  detail::FlushTracker t;
-  std::deque<Command> out;
-  Keys keys;
-  keys.live[TaskId{0}] = actor_facts;
-  t.on_accepted(TaskId{0}, &actor_facts);
-  t.on_terminal(TaskId{0}, std::nullopt, keys(TaskId{0}), out);
-  EXPECT_EQ(t.unflushed(), 0u);
+  Tracker k;
+  k.accept(TaskId{0}, &actor_facts);
+  k.end(TaskId{0});
+  EXPECT_EQ(k.t.unflushed(), 0u);
 }
 
 TEST(FlushTracker, SelectorsMatchScopePurposeOrBothAndKeylessOnlyMatchesAll) {
-  detail::FlushTracker t;
-  std::deque<Command> out;
-  Keys keys;
-  keys.live[TaskId{0}] = actor_facts;
-  t.on_accepted(TaskId{0}, &actor_facts);
-  keys.live[TaskId{1}] = actor_relations;
-  t.on_accepted(TaskId{1}, &actor_relations);
-  keys.live[TaskId{2}] = other_facts;
-  t.on_accepted(TaskId{2}, &other_facts);
-  t.on_accepted(TaskId{3}, nullptr);
+  Tracker k;
+  k.accept(TaskId{0}, &actor_facts);
+  k.accept(TaskId{1}, &actor_relations);
+  k.accept(TaskId{2}, &other_facts);
+  k.accept(TaskId{3});
 
-  t.flush(flush_selector::ScopePurpose{"actor", "facts"}, keys, out);  // takes 0
-  EXPECT_EQ(t.unflushed(), 3u);
-  t.flush(flush_selector::Purpose{"facts"}, keys, out);  // takes 2
-  EXPECT_EQ(t.unflushed(), 2u);
-  t.flush(flush_selector::Scope{"actor"}, keys, out);  // takes 1
-  EXPECT_EQ(t.unflushed(), 1u);
-  t.flush(flush_selector::Scope{"nobody"}, keys, out);
-  EXPECT_EQ(t.unflushed(), 1u);  // the keyless task is left for All
-  t.flush(flush_selector::All{}, keys, out);
-  EXPECT_EQ(t.unflushed(), 0u);
-  EXPECT_EQ(t.active(), 4u);  // four flushes wait, the one for "nobody" is done
-  EXPECT_EQ(done(out).size(), 1u);
+  k.flush(flush_selector::ScopePurpose{"actor", "facts"});  // takes 0
+  EXPECT_EQ(k.t.unflushed(), 3u);
+  k.flush(flush_selector::Purpose{"facts"});  // takes 2
+  EXPECT_EQ(k.t.unflushed(), 2u);
+  k.flush(flush_selector::Scope{"actor"});  // takes 1
+  EXPECT_EQ(k.t.unflushed(), 1u);
+  k.flush(flush_selector::Scope{"nobody"});
+  EXPECT_EQ(k.t.unflushed(), 1u);  // the keyless task is left for All
+  k.flush(flush_selector::All{});
+  EXPECT_EQ(k.t.unflushed(), 0u);
+  EXPECT_EQ(k.t.active(), 4u);  // four flushes wait, the one for "nobody" is done
+  EXPECT_EQ(k.done().size(), 1u);
 }
 
 TEST(FlushTracker, ATaskTakenByOneFlushIsNotWaitedForByTheNext) {
-  detail::FlushTracker t;
-  std::deque<Command> out;
-  Keys keys;
-  keys.live[TaskId{0}] = actor_facts;
-  t.on_accepted(TaskId{0}, &actor_facts);
-  const FlushId first = t.flush(flush_selector::Scope{"actor"}, keys, out);
-  const FlushId second = t.flush(flush_selector::All{}, keys, out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{second, std::nullopt}}));
-  t.on_terminal(TaskId{0}, std::string("boom"), keys(TaskId{0}), out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{first, std::string("boom")}}));
+  Tracker k;
+  k.accept(TaskId{0}, &actor_facts);
+  const FlushId first = k.flush(flush_selector::Scope{"actor"});
+  const FlushId second = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{second, std::nullopt}}));
+  k.end(TaskId{0}, "boom");
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{first, std::string("boom")}}));
 }
 
 TEST(FlushTracker, AKeyedTaskFailedBeforeAnyFlushSurfacesByItsKeyAfterItsRecordIsGone) {
-  detail::FlushTracker t;
-  std::deque<Command> out;
-  Keys keys;
-  keys.live[TaskId{0}] = actor_facts;
-  t.on_accepted(TaskId{0}, &actor_facts);
-  t.on_terminal(TaskId{0}, std::string("compaction failed"), keys(TaskId{0}), out);
-  keys.live.erase(TaskId{0});  // the kernel forgot the terminal record (retained_terminal)
-  const FlushId other = t.flush(flush_selector::Scope{"other"}, keys, out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{other, std::nullopt}})) << "another scope's flush leaves it";
-  const FlushId mine = t.flush(flush_selector::ScopePurpose{"actor", "facts"}, keys, out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{mine, std::string("compaction failed")}}));
-  EXPECT_EQ(t.unflushed(), 0u);
+  Tracker k;
+  k.accept(TaskId{0}, &actor_facts);
+  k.end(TaskId{0}, "compaction failed");
+  k.forget(TaskId{0});  // retained_terminal
+  const FlushId other = k.flush(flush_selector::Scope{"other"});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{other, std::nullopt}})) << "another scope's flush leaves it";
+  const FlushId mine = k.flush(flush_selector::ScopePurpose{"actor", "facts"});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{mine, std::string("compaction failed")}}));
+  EXPECT_EQ(k.t.unflushed(), 0u);
 }
 
 TEST(FlushTracker, ATaskAcceptedAgainWithoutAKeyIsOnlyTakenByAll) {
   // restore() accepts a task again; its key may be gone (a record written before the key existed).
-  detail::FlushTracker t;
-  std::deque<Command> out;
-  Keys keys;
-  keys.live[TaskId{0}] = actor_facts;
-  t.on_accepted(TaskId{0}, &actor_facts);
-  keys.live.erase(TaskId{0});
-  t.on_accepted(TaskId{0}, nullptr);
-  EXPECT_EQ(t.unflushed(), 1u) << "one task, not one per acceptance";
-  const FlushId scoped = t.flush(flush_selector::Scope{"actor"}, keys, out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{scoped, std::nullopt}}));
-  const FlushId all = t.flush(flush_selector::All{}, keys, out);
-  EXPECT_TRUE(done(out).empty()) << "All waits for it";
-  t.on_terminal(TaskId{0}, std::nullopt, nullptr, out);
-  EXPECT_EQ(done(out), (std::vector<command::FlushDone>{{all, std::nullopt}}));
+  Tracker k;
+  k.accept(TaskId{0}, &actor_facts);
+  k.accept(TaskId{0});  // now without its key
+  EXPECT_EQ(k.t.unflushed(), 1u) << "one task, not one per acceptance";
+  const FlushId scoped = k.flush(flush_selector::Scope{"actor"});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{scoped, std::nullopt}}));
+  const FlushId all = k.flush(flush_selector::All{});
+  EXPECT_TRUE(k.done().empty()) << "All waits for it";
+  k.end(TaskId{0});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{all, std::nullopt}}));
 }
 
 TEST(FlushTracker, FlushIdsStartAtOneAndGrow) {
-  detail::FlushTracker t;
-  std::deque<Command> out;
-  Keys keys;
-  EXPECT_EQ(t.flush(flush_selector::All{}, keys, out), 1u);
-  EXPECT_EQ(t.flush(flush_selector::All{}, keys, out), 2u);
+  Tracker k;
+  EXPECT_EQ(k.flush(flush_selector::All{}), 1u);
+  EXPECT_EQ(k.flush(flush_selector::All{}), 2u);
 }
 
 }  // namespace
