@@ -8,7 +8,6 @@
 // may then name a time before the real heartbeat deadline; the tick there changes nothing.
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "tasklane/time.hpp"
@@ -28,11 +27,15 @@ inline std::string heartbeat_timeout_message(Duration interval) {
 // What a timer of a running attempt finds at `now`.
 enum class AttemptExpiry { None, Timeout, Heartbeat };
 
-// The deadline that passed first ends the attempt; at a tie, the per-attempt timeout.
-inline AttemptExpiry expiry(std::optional<Time> timeout_at, std::optional<Time> heartbeat_at, Time now) {
-  const bool timed_out = timeout_at && *timeout_at <= now;
-  const bool silent = heartbeat_at && *heartbeat_at <= now;
-  if (timed_out && (!silent || *timeout_at <= *heartbeat_at)) return AttemptExpiry::Timeout;
+// An attempt's deadline that it does not have: never reached.
+inline constexpr Time no_deadline = Time::max();
+
+// The deadline that passed first ends the attempt; at a tie, the per-attempt timeout. Either may be
+// no_deadline.
+inline AttemptExpiry expiry(Time timeout_at, Time heartbeat_at, Time now) {
+  const bool timed_out = timeout_at != no_deadline && timeout_at <= now;
+  const bool silent = heartbeat_at != no_deadline && heartbeat_at <= now;
+  if (timed_out && (!silent || timeout_at <= heartbeat_at)) return AttemptExpiry::Timeout;
   if (silent) return AttemptExpiry::Heartbeat;
   return AttemptExpiry::None;
 }

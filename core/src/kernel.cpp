@@ -36,9 +36,13 @@ namespace {
 struct Entry {
   TaskInfo info;
   std::uint64_t due_generation = 0;  // invalidates TaskDue timers armed before the last change
-  std::vector<std::pair<std::string, Json>> inbox_backlog;  // messages sent before the attempt started (no allocation while empty)
-  std::optional<Time> attempt_deadline;    // the running attempt's per-attempt timeout
-  std::optional<Time> heartbeat_deadline;  // the running attempt's heartbeat deadline (see heartbeats.hpp)
+  // Messages sent to a sub-agent before its attempt started; boxed, as only inbox tasks that
+  // were sent to early ever fill it (8 bytes a task instead of a vector's 24).
+  Boxed<std::vector<std::pair<std::string, Json>>> inbox_backlog;
+  // The running attempt's deadlines, detail::no_deadline when it has none (8 bytes each, where an
+  // optional<Time> took 16).
+  Time attempt_deadline = detail::no_deadline;    // per-attempt timeout
+  Time heartbeat_deadline = detail::no_deadline;  // heartbeat deadline (see heartbeats.hpp)
   bool ready = false;  // queued in the ReadyQueue (which keeps no membership of its own)
 };
 
@@ -253,21 +257,23 @@ struct Kernel::State {
     if (info.spec.quota) quotas.started(*info.spec.quota, now);
     if (info.spec.rate_limit) rates.take(*info.spec.rate_limit, now);
     std::optional<Time> deadline;
+    e.attempt_deadline = detail::no_deadline;
     if (info.spec.timeout) {
-      deadline = now + *info.spec.timeout;
-      timers.arm(*deadline, TimerKind::AttemptTimeout, info.id, info.attempt);
+      deadline = e.attempt_deadline = now + *info.spec.timeout;
+      timers.arm(e.attempt_deadline, TimerKind::AttemptTimeout, info.id, info.attempt);
     }
-    e.attempt_deadline = deadline;
-    e.heartbeat_deadline.reset();
+    e.heartbeat_deadline = detail::no_deadline;
     if (info.spec.heartbeat) {
       e.heartbeat_deadline = now + *info.spec.heartbeat;
-      timers.arm(*e.heartbeat_deadline, TimerKind::HeartbeatDue, info.id, info.attempt);
+      timers.arm(e.heartbeat_deadline, TimerKind::HeartbeatDue, info.id, info.attempt);
     }
     out.emplace_back(command::Start{info.id, info.attempt, info.spec.kind, info.spec.payload, deadline, info.spec.inbox});
-    for (auto& [from, message] : e.inbox_backlog) {
-      out.emplace_back(command::Deliver{info.id, info.attempt, std::move(from), std::move(message)});
+    if (e.inbox_backlog) {
+      for (auto& [from, message] : *e.inbox_backlog) {
+        out.emplace_back(command::Deliver{info.id, info.attempt, std::move(from), std::move(message)});
+      }
+      e.inbox_backlog.reset();
     }
-    e.inbox_backlog.clear();
     persist(e);
   }
 
@@ -302,7 +308,7 @@ struct Kernel::State {
   void on_attempt_timer(Entry& e) {
     switch (detail::expiry(e.attempt_deadline, e.heartbeat_deadline, now)) {
       case detail::AttemptExpiry::None:
-        timers.arm(*e.heartbeat_deadline, TimerKind::HeartbeatDue, e.info.id, e.info.attempt);
+        timers.arm(e.heartbeat_deadline, TimerKind::HeartbeatDue, e.info.id, e.info.attempt);
         return;
       case detail::AttemptExpiry::Timeout:
         on_timeout(e, timed_out_message(*e.info.spec.timeout));
@@ -357,7 +363,7 @@ struct Kernel::State {
     if (status == TaskStatus::Completed) info.error.reset();
     if (error) info.error = std::move(*error);
     ++e.due_generation;
-    e.inbox_backlog.clear();
+    e.inbox_backlog.reset();
     if (!info.waiting_for.empty()) {
       dependents.unlink(info.id, info.waiting_for);
       info.waiting_for.clear();
@@ -939,7 +945,8 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
   if (e.info.status == TaskStatus::Running) {
     s.out.emplace_back(command::Deliver{to, e.info.attempt, std::move(from), std::move(message)});
   } else {
-    e.inbox_backlog.emplace_back(std::move(from), std::move(message));
+    if (!e.inbox_backlog) e.inbox_backlog.emplace();
+    e.inbox_backlog->emplace_back(std::move(from), std::move(message));
   }
   return {};
 }

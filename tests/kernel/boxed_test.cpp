@@ -144,8 +144,8 @@ TEST(Boxed, ConvertsToAndFromStdOptional) {
 TEST(Boxed, KeepsTheTaskRecordSmall) {
   EXPECT_EQ(sizeof(Boxed<SequenceKey>), sizeof(void*));
   if constexpr (sizeof(void*) == 8) {
-    EXPECT_LE(sizeof(TaskSpec), 360u);
-    EXPECT_LE(sizeof(TaskInfo), 504u);
+    EXPECT_LE(sizeof(TaskSpec), 344u);
+    EXPECT_LE(sizeof(TaskInfo), 472u);
   }
 }
 

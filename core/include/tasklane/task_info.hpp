@@ -22,15 +22,15 @@ struct TaskInfo {
   TaskId id;
   TaskSpec spec;
   TaskStatus status = TaskStatus::Pending;
+  bool cancel_requested = false;     // running, asked to stop; ends Cancelled when the work returns
+  bool paused = false;               // pending and held by a pause rule (Kernel::pause): it keeps its place, starts nothing
   std::uint32_t attempt = 0;  // attempts started so far; the running attempt's number
   Time created_at{0};
   Time due{0};  // earliest start of the next attempt
   std::optional<Time> finished_at;
   Boxed<std::string> error;  // the last attempt's error
   Json result;                       // the successful attempt's result, null otherwise
-  bool cancel_requested = false;     // running, asked to stop; ends Cancelled when the work returns
   std::vector<TaskId> waiting_for;   // pending: the dependencies (spec.after) not yet terminal, by id
-  bool paused = false;               // pending and held by a pause rule (Kernel::pause): it keeps its place, starts nothing
   // Repeating tasks (TaskSpec::repeat): the series' first run's id (the first run's own id too) and
   // this run's number, 1-based; unset and 0 for a task that does not repeat.
   std::optional<TaskId> series;

@@ -150,7 +150,6 @@ struct TaskSpec {
   std::string owner;
   Boxed<std::string> name;  // unique among the owner's live tasks; not a reserved name
   std::string description;
-  Priority priority = Priority::Normal;
   Boxed<SequenceKey> key;
   Duration run_after{0};             // nothing starts before spawn time + run_after
   std::optional<Duration> timeout;   // per attempt; must be positive when given
@@ -164,9 +163,12 @@ struct TaskSpec {
   Boxed<DedupSpec> dedup;
   Boxed<RateLimit> rate_limit;
   std::vector<TaskId> after;  // dependencies: ids the kernel gave earlier (at most Config::max_dependencies)
-  DependencyMode after_mode = DependencyMode::AllSucceeded;
   Boxed<Repeat> repeat;  // a series of runs (see Repeat)
   ParentContext parent;
+  // The one-byte fields last, side by side (no padding between them; the kernel keeps a TaskSpec
+  // per task). Designated initializers name fields in this order.
+  Priority priority = Priority::Normal;
+  DependencyMode after_mode = DependencyMode::AllSucceeded;  // how `after` gates the task
   bool inbox = false;    // a sub-agent: Kernel::send may deliver messages to it
   bool durable = false;  // every change is emitted as a Persist command
   friend bool operator==(const TaskSpec&, const TaskSpec&) = default;
