@@ -36,9 +36,10 @@ class FlushTracker {
   }
 
   // A task reached a terminal state with `error` (nullopt when it is not an error); `key` is its
-  // sequence key (nullptr: keyless).
+  // sequence key (nullptr: keyless). True when the error waits for a flush to take it (the
+  // kernel marks the task's record: TaskInfo::error_unflushed).
   template <class Out>  // std::deque<Command> or the kernel's CommandQueue
-  void on_terminal(TaskId id, std::optional<std::string> error, const SequenceKey* key, Out& out) {
+  bool on_terminal(TaskId id, std::optional<std::string> error, const SequenceKey* key, Out& out) {
     if (const FlushId* claimed = claimed_by_.find(id.value)) {
       const FlushId flush = *claimed;
       claimed_by_.erase(id.value);
@@ -46,18 +47,22 @@ class FlushTracker {
       --waiting.live;  // a task is claimed once and ends once
       if (error) waiting.note_error(id, *error);
       if (waiting.live == 0) finish(flush, out);
-      return;
+      return false;
     }
     const bool unflushed = plain_.erase(id) + keyed_.erase(id) > 0;
-    if (unflushed && error) {  // keep it to surface
-      surfacing_[id] = Surfacing{key ? std::optional<SequenceKey>(*key) : std::nullopt, std::move(*error)};
-    }
+    if (!unflushed || !error) return false;
+    keep_error(id, key, std::move(*error));
+    return true;
   }
 
+  // Restore: a terminal task whose record says its error waits for a flush.
+  void restore_error(TaskId id, const SequenceKey* key, std::string error) { keep_error(id, key, std::move(error)); }
+
   // Takes the unflushed tasks `which` selects. key_of(id) answers a live keyed task's key (a
-  // `const SequenceKey*`: the kernel's own copy).
-  template <class KeyOf, class Out>  // Out: std::deque<Command> or the kernel's CommandQueue
-  FlushId flush(const FlushSelector& which, const KeyOf& key_of, Out& out) {
+  // `const SequenceKey*`: the kernel's own copy); taken(id) is called for each terminal task whose
+  // kept error this flush takes, before the flush can end.
+  template <class KeyOf, class Taken, class Out>  // Out: std::deque<Command> or the kernel's CommandQueue
+  FlushId flush(const FlushSelector& which, const KeyOf& key_of, const Taken& taken, Out& out) {
     const FlushId id = next_flush_++;
     Waiting waiting;
     for (auto it = surfacing_.begin(); it != surfacing_.end();) {
@@ -66,6 +71,7 @@ class FlushTracker {
         continue;
       }
       waiting.note_error(it->first, it->second.error);
+      taken(it->first);
       it = surfacing_.erase(it);
     }
     const bool all = std::holds_alternative<flush_selector::All>(which);
@@ -96,6 +102,10 @@ class FlushTracker {
   std::size_t active() const { return active_.size(); }
 
  private:
+  void keep_error(TaskId id, const SequenceKey* key, std::string error) {
+    surfacing_[id] = Surfacing{key ? std::optional<SequenceKey>(*key) : std::nullopt, std::move(error)};
+  }
+
   struct Surfacing {
     std::optional<SequenceKey> key;
     std::string error;

@@ -25,7 +25,8 @@
 //       parent {"task":"bg_1","run","call","agent"}
 //       task   {"id","spec","status","attempt","created_at_us","due_us","finished_at_us","error",
 //               "result","cancel_requested","waiting_for":["bg_1"..],"paused":true,"series":"bg_1",
-//               "run","series_end"}  (waiting_for: left out when empty, paused when false, run when 0)
+//               "run","series_end","error_unflushed":true}  (waiting_for: left out when empty, paused
+//               and error_unflushed when false, run when 0)
 //       snapshot {"next_id","rng_state","tasks":[task..],"quotas":[{"key","attempts","last_start_us"}..],
 //                 "rate_limits":[{"key","tokens","refilled_at_us"}..],"paused_owners":[..],
 //                 "paused_purposes":[..]}  (rate_limits and the paused lists: left out when empty)
@@ -222,6 +223,7 @@ Json write(const TaskInfo& task) {
   put(j, "series", task.series);
   if (task.run != 0) j["run"] = task.run;
   put(j, "series_end", task.series_end);
+  if (task.error_unflushed) j["error_unflushed"] = true;
   return j;
 }
 
@@ -678,6 +680,7 @@ void read(const Reader& r, TaskInfo& out) {
   r.optional("series", out.series);  // journals written before repeating tasks have none
   r.defaulted("run", out.run);
   r.optional("series_end", out.series_end);
+  r.defaulted("error_unflushed", out.error_unflushed);  // journals written before it have none
 }
 
 void read(const Reader& r, QuotaUsage& out) {

@@ -388,7 +388,8 @@ struct Kernel::State {
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
     out.emplace_back(command::Notify{info.spec.owner, info.id, status, info.result,
                                      is_error ? info.error.to_optional() : std::nullopt, next_run});
-    flushes.on_terminal(info.id, is_error ? info.error.to_optional() : std::nullopt, key_of(info), out);  // after the Notify it waited for
+    info.error_unflushed =  // after the Notify it waited for; before the record that carries the mark
+        flushes.on_terminal(info.id, is_error ? info.error.to_optional() : std::nullopt, key_of(info), out);
     persist(e);
     const TaskId id = info.id;
     if (info.spec.key) {
@@ -918,7 +919,13 @@ FlushId Kernel::flush(const FlushSelector& which, Time now) {
   State& s = *state_;
   s.observe(now);
   const auto key_of_task = [&s](TaskId task) { return State::key_of(s.tasks.at(task).info); };  // a live task
-  const FlushId id = s.flushes.flush(which, key_of_task, s.out);
+  const auto error_taken = [&s](TaskId task) {  // its record (unless forgotten) loses the mark, durably
+    if (const auto it = s.tasks.find(task); it != s.tasks.end() && it->second.info.error_unflushed) {
+      it->second.info.error_unflushed = false;
+      s.persist(it->second);
+    }
+  };
+  const FlushId id = s.flushes.flush(which, key_of_task, error_taken, s.out);
   s.settle();
   return id;
 }
@@ -980,6 +987,9 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
     Entry& e = s.tasks[r->id];
     e.info = *r;
     s.index(e.info);
+    if (is_terminal(e.info.status) && e.info.error_unflushed && e.info.error) {
+      s.flushes.restore_error(e.info.id, State::key_of(e.info), *e.info.error);
+    }
     restored.push_back(r->id);
   }
   s.next_id = std::max(s.next_id, snapshot.next_id);

@@ -49,7 +49,8 @@ enum Field : std::uint64_t {
   series = 1ull << 24,
   run = 1ull << 25,
   series_end = 1ull << 26,
-  known_fields = (1ull << 27) - 1,
+  error_unflushed = 1ull << 27,
+  known_fields = (1ull << 28) - 1,
 };
 
 // ---- encoding ----------------------------------------------------------------------------------
@@ -66,7 +67,8 @@ std::uint64_t fields_of(const TaskInfo& t) {
          bit(s.quota.has_value(), quota) | bit(s.dedup.has_value(), dedup) | bit(s.rate_limit.has_value(), rate_limit) |
          bit(!s.after.empty(), after) | bit(s.repeat.has_value(), repeat) | bit(!(s.parent == ParentContext{}), parent) |
          bit(s.inbox, inbox) | bit(!t.waiting_for.empty(), waiting_for) | bit(t.paused, paused) |
-         bit(t.series.has_value(), series) | bit(t.run != 0, run) | bit(t.series_end.has_value(), series_end);
+         bit(t.series.has_value(), series) | bit(t.run != 0, run) | bit(t.series_end.has_value(), series_end) |
+         bit(t.error_unflushed, error_unflushed);
 }
 
 void write_ids(ByteWriter& w, const std::vector<TaskId>& ids) {
@@ -246,6 +248,7 @@ void read_task(ByteReader& r, TaskInfo& t) {
   t.cancel_requested = (f & cancel_requested) != 0;
   s.inbox = (f & inbox) != 0;
   t.paused = (f & paused) != 0;
+  t.error_unflushed = (f & error_unflushed) != 0;
   if (f & owner) s.owner = r.str("spec.owner");
   if (f & payload) s.payload = read_json(r, "spec.payload");
   if (f & run_after) s.run_after = r.time("spec.run_after");

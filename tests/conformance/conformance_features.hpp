@@ -341,6 +341,30 @@ TYPED_TEST_P(DriverFeatures, CancellingTheSeriesIdStopsTheSeries) {
   EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_repeat));
 }
 
+// Seed 000 across a restart on the same files: the error of a durable task that no flush took
+// yet is in its record, so the first flush after the restart reports it, and only that flush.
+TYPED_TEST_P(DriverFeatures, AnErrorNoFlushTookIsReportedByTheFirstFlushAfterARestart) {
+  TaskSpec failing = task("extract");
+  failing.durable = true;
+  failing.key = SequenceKey{"agent", "s1", "facts"};
+  TaskSpec marker = task("mark");
+  marker.durable = true;
+  {
+    HandlerRegistry handlers;
+    handlers.add("extract", [](WorkContext&) { return Outcome::failure("extraction failed", false); });
+    handlers.add("mark", [](WorkContext&) { return Outcome::success(); });
+    auto h = this->open(std::move(handlers), this->durable_options());
+    const TaskId id = this->spawn_ok(*h, failing);
+    EXPECT_EQ(this->wait_ok(*h, id).status, TaskStatus::Failed);
+    this->spawn_ok(*h, marker);  // answered once its record is synced, and with it every record before
+  }
+  auto h = this->open(HandlerRegistry{}, this->durable_options());
+  EXPECT_EQ(h->flush(flush_selector::Scope{"other"}), std::pair(std::error_code{}, std::string()));
+  EXPECT_EQ(h->flush(flush_selector::Scope{"s1"}),
+            std::pair(make_error_code(errc::task_failed), std::string("extraction failed")));
+  EXPECT_EQ(h->flush(flush_selector::All{}), std::pair(std::error_code{}, std::string())) << "reported once";
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
                             ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
@@ -351,6 +375,7 @@ REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersTh
                             APauseIsOnDiskAtOnceAndARestartKeepsTheWorkPaused,
                             APauseThatCannotBeMadeDurableSaysSoAndStillHolds,
                             ARepeatingTaskRunsItsTimesEachRunATaskAndAFailedRunDoesNotEndIt,
-                            CancellingTheSeriesIdStopsTheSeries);
+                            CancellingTheSeriesIdStopsTheSeries,
+                            AnErrorNoFlushTookIsReportedByTheFirstFlushAfterARestart);
 
 }  // namespace tasklane::conformance

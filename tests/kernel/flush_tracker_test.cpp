@@ -20,6 +20,7 @@ struct Tracker {
   detail::FlushTracker t;
   std::deque<Command> out;
   std::map<TaskId, SequenceKey> live_keys;
+  std::vector<TaskId> taken;  // the kept errors the flushes took, in order
 
   void accept(TaskId id, const SequenceKey* key = nullptr) {
     if (key) {
@@ -29,12 +30,13 @@ struct Tracker {
     }
     t.on_accepted(id, key_of(id));
   }
-  void end(TaskId id, std::optional<std::string> error = std::nullopt) {
-    t.on_terminal(id, std::move(error), key_of(id), out);
+  bool end(TaskId id, std::optional<std::string> error = std::nullopt) {  // true: its error is kept
+    return t.on_terminal(id, std::move(error), key_of(id), out);
   }
   void forget(TaskId id) { live_keys.erase(id); }  // the kernel dropped the terminal record
   FlushId flush(const FlushSelector& which) {
-    return t.flush(which, [this](TaskId id) { return key_of(id); }, out);
+    return t.flush(
+        which, [this](TaskId id) { return key_of(id); }, [this](TaskId id) { taken.push_back(id); }, out);
   }
   // The FlushDone commands emitted since the last call.
   std::vector<command::FlushDone> done() {
@@ -150,6 +152,38 @@ TEST(FlushTracker, FlushIdsStartAtOneAndGrow) {
   Tracker k;
   EXPECT_EQ(k.flush(flush_selector::All{}), 1u);
   EXPECT_EQ(k.flush(flush_selector::All{}), 2u);
+}
+
+// The kernel marks a record whose error is kept (TaskInfo::error_unflushed) from on_terminal's
+// answer, and clears the mark for each error a flush takes: the tracker says both.
+TEST(FlushTracker, SaysWhichErrorsItKeepsAndWhichAFlushTakes) {
+  Tracker k;
+  k.accept(TaskId{1}, &actor_facts);
+  k.accept(TaskId{2}, &other_facts);
+  k.accept(TaskId{3});
+  k.accept(TaskId{4});
+  EXPECT_TRUE(k.end(TaskId{1}, "one failed"));
+  EXPECT_TRUE(k.end(TaskId{2}, "two failed"));
+  EXPECT_FALSE(k.end(TaskId{3})) << "no error: nothing to keep";
+  const FlushId waits = k.flush(flush_selector::Scope{"actor"});
+  EXPECT_EQ(k.taken, (std::vector<TaskId>{TaskId{1}}));
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{waits, std::string("one failed")}}));
+  const FlushId all = k.flush(flush_selector::All{});  // claims 4
+  EXPECT_EQ(k.taken, (std::vector<TaskId>{TaskId{1}, TaskId{2}}));
+  EXPECT_FALSE(k.end(TaskId{4}, "four failed")) << "a flush waited for it: its error went there";
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{all, std::string("two failed")}}));
+}
+
+TEST(FlushTracker, ARestoredErrorSurfacesAtTheNextMatchingFlushOnce) {
+  Tracker k;
+  k.t.restore_error(TaskId{7}, &actor_facts, "failed before the restart");
+  const FlushId other = k.flush(flush_selector::Scope{"other"});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{other, std::nullopt}}));
+  const FlushId facts = k.flush(flush_selector::Purpose{"facts"});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{facts, std::string("failed before the restart")}}));
+  EXPECT_EQ(k.taken, (std::vector<TaskId>{TaskId{7}}));
+  const FlushId again = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{again, std::nullopt}}));
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ inline TaskInfo full_info() {
   info.cancel_requested = true;
   info.waiting_for = {TaskId{7}};
   info.paused = true;
+  info.error_unflushed = true;
   info.series = TaskId{40};
   info.run = 3;
   info.series_end = "series ended: runtime is shutting down";

@@ -10,6 +10,7 @@ namespace {
 using testkit::flush_dones;
 using testkit::Harness;
 using testkit::ms;
+using testkit::persists;
 using testkit::task;
 
 TaskSpec keyed(std::string scope, std::string purpose) {
@@ -150,6 +151,70 @@ TEST(KernelFlush, AFlushWaitsThroughRetries) {
   h.tick(ms(7));
   h.succeed(id, 2, ms(8));
   EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{flush, std::nullopt}}));
+}
+
+// Seed 000: "a task that already failed still surfaces its error at the next flush", across a
+// restart too: the error no flush took yet is marked in the task's durable record
+// (TaskInfo::error_unflushed), and the flush that takes it clears the mark with a new record.
+TEST(KernelFlush, AnErrorNoFlushTookSurfacesAtTheFirstFlushAfterARestart) {
+  Harness h;
+  TaskSpec spec = keyed("actor", "facts");
+  spec.durable = true;
+  const TaskId failed = h.spawn(spec, ms(0));
+  h.fail(failed, 1, ms(1), "background failed");
+  const auto records = persists(h.drain());
+  ASSERT_FALSE(records.empty());
+  EXPECT_TRUE(records.back().record.error_unflushed);
+
+  Harness restarted;
+  restarted.kernel.restore(h.kernel.snapshot(), ms(10));
+  restarted.drain();
+  const FlushId unrelated = restarted.kernel.flush(flush_selector::Scope{"other"}, ms(11));
+  EXPECT_EQ(flush_dones(restarted.drain()), (std::vector<command::FlushDone>{{unrelated, std::nullopt}}));
+  const FlushId matching = restarted.kernel.flush(flush_selector::Purpose{"facts"}, ms(12));
+  const auto out = restarted.drain();
+  EXPECT_EQ(flush_dones(out), (std::vector<command::FlushDone>{{matching, std::string("background failed")}}));
+  const auto cleared = persists(out);
+  ASSERT_EQ(cleared.size(), 1u);
+  EXPECT_EQ(cleared[0].record.id, failed);
+  EXPECT_FALSE(cleared[0].record.error_unflushed);
+
+  Harness again;
+  again.kernel.restore(restarted.kernel.snapshot(), ms(20));
+  again.drain();
+  const FlushId next = again.kernel.flush(flush_selector::All{}, ms(21));
+  EXPECT_EQ(flush_dones(again.drain()), (std::vector<command::FlushDone>{{next, std::nullopt}})) << "surfaced once";
+}
+
+TEST(KernelFlush, AnErrorAFlushWaitedForIsNotMarkedForTheNextFlush) {
+  Harness h;
+  TaskSpec spec = task();
+  spec.durable = true;
+  const TaskId id = h.spawn(spec, ms(0));
+  const FlushId flush = h.kernel.flush(flush_selector::All{}, ms(1));
+  h.fail(id, 1, ms(2), "boom");
+  const auto out = h.drain();
+  EXPECT_EQ(flush_dones(out), (std::vector<command::FlushDone>{{flush, std::string("boom")}}));
+  ASSERT_FALSE(persists(out).empty());
+  EXPECT_FALSE(persists(out).back().record.error_unflushed);
+
+  Harness restarted;
+  restarted.kernel.restore(h.kernel.snapshot(), ms(10));
+  restarted.drain();
+  const FlushId next = restarted.kernel.flush(flush_selector::All{}, ms(11));
+  EXPECT_EQ(flush_dones(restarted.drain()), (std::vector<command::FlushDone>{{next, std::nullopt}}));
+}
+
+TEST(KernelFlush, ASuccessIsNeverMarkedUnflushed) {
+  Harness h;
+  TaskSpec spec = task();
+  spec.durable = true;
+  const TaskId id = h.spawn(spec, ms(0));
+  h.succeed(id, 1, ms(1));
+  const auto records = persists(h.drain());
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().record.status, TaskStatus::Completed);
+  EXPECT_FALSE(records.back().record.error_unflushed);
 }
 
 }  // namespace

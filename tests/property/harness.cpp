@@ -579,6 +579,7 @@ void KernelHarness::flush(const FlushSelector& which, Duration skew) {
     }
     if (it->second.terminal) {
       if (it->second.error) taken.note_error(it->first, *it->second.error);
+      if (it->second.kept_across_restart) Coverage::instance().hit("a flush takes an error kept across a restart");
     } else {
       taken.live.insert(it->first);
       claimed_by_[it->first] = expected_id;

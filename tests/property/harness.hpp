@@ -84,6 +84,7 @@ struct UnflushedFacts {
   std::optional<SequenceKey> key;
   bool terminal = false;
   std::optional<std::string> error;
+  bool kept_across_restart = false;  // a terminal error from an earlier kernel's lifetime
 };
 
 // How often each path of the kernel was reached, over every case of the process: the property

@@ -333,6 +333,12 @@ void KernelHarness::on_persist(const command::Persist& c) {
     return;
   }
   HARNESS_EXPECT(live_facts(c.record.id) != nullptr, "Persist for a task the kernel does not have");
+  const auto unflushed = unflushed_.find(c.record.id);
+  const bool error_waits = unflushed != unflushed_.end() && unflushed->second.terminal && unflushed->second.error;
+  HARNESS_EXPECT(c.record.error_unflushed == error_waits,
+                 "the record of " + to_string(c.record.id) + " must say whether its error waits for a flush (" +
+                     (error_waits ? "it does" : "it does not") + ")");
+  if (error_waits) Coverage::instance().hit("a record keeps an error for the next flush");
   journal_[c.record.id] = c.record;
 }
 

@@ -97,6 +97,8 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
     r.finished_at = now_;
     r.cancel_requested = false;
     r.paused = false;
+    // No flush survives a restart, so an error this restore ends a task with waits for the next one.
+    r.error_unflushed = error && (status == TaskStatus::Failed || status == TaskStatus::TimedOut);
     if (error) r.error = std::move(error);
     r.waiting_for.clear();
     finished.push_back(r.id);
@@ -204,7 +206,13 @@ void KernelHarness::restart(Duration skew) {
   runner_ = RunnerModel{};
   flushes_.clear();  // a flush does not survive its kernel: its waiter must be failed by the host
   claimed_by_.clear();
-  unflushed_.clear();
+  // Errors no flush took yet survive in the records of durable tasks (TaskInfo::error_unflushed);
+  // the flushes' claims do not: the restored live tasks are all unflushed again (below).
+  std::erase_if(unflushed_, [&](const auto& entry) {
+    const TaskFacts& f = tasks_.at(entry.first);
+    return !(entry.second.terminal && entry.second.error && f.in_kernel && f.spec.durable);
+  });
+  for (auto& [id, u] : unflushed_) u.kept_across_restart = true;
   next_flush_ = 1;
   terminal_order_.clear();
   for (auto& [id, f] : tasks_) {

@@ -104,7 +104,10 @@ class Kernel {
   std::size_t resume(const PauseSelector& which, Time now);
 
   // Waits for the selected tasks that no earlier flush took; a FlushDone command with the first
-  // error among them follows once every one is terminal (at once when none is live).
+  // error among them follows once every one is terminal (at once when none is live). A task that
+  // failed while no flush waited for it keeps its error for the next flush that selects it, across a
+  // restart too when it is durable: its record says so (TaskInfo::error_unflushed), and the flush
+  // that takes the error persists the record again without the mark.
   FlushId flush(const FlushSelector& which, Time now);
 
   // Sends a message from `from` (the caller's owner id) to a sub-agent's inbox.

@@ -24,6 +24,9 @@ struct TaskInfo {
   TaskStatus status = TaskStatus::Pending;
   bool cancel_requested = false;     // running, asked to stop; ends Cancelled when the work returns
   bool paused = false;               // pending and held by a pause rule (Kernel::pause): it keeps its place, starts nothing
+  // Ended Failed or TimedOut while no flush waited for it, and no flush has taken its error yet:
+  // the next flush that selects it reports `error` (seed 000), also after a restart.
+  bool error_unflushed = false;
   std::uint32_t attempt = 0;  // attempts started so far; the running attempt's number
   Time created_at{0};
   Time due{0};  // earliest start of the next attempt
