@@ -25,8 +25,9 @@
 //       parent {"task":"bg_1","run","call","agent"}
 //       task   {"id","spec","status","attempt","created_at_us","due_us","finished_at_us","error",
 //               "result","cancel_requested","waiting_for":["bg_1"..],"paused":true,"series":"bg_1",
-//               "run","series_end","error_unflushed":true}  (waiting_for: left out when empty, paused
-//               and error_unflushed when false, run when 0)
+//               "run","series_end","error_unflushed":true,"undelivered":[{"from","message"}..]}
+//               (waiting_for and undelivered: left out when empty, paused and error_unflushed when
+//               false, run when 0)
 //       snapshot {"next_id","rng_state","tasks":[task..],"quotas":[{"key","attempts","last_start_us"}..],
 //                 "rate_limits":[{"key","tokens","refilled_at_us"}..],"paused_owners":[..],
 //                 "paused_purposes":[..]}  (rate_limits and the paused lists: left out when empty)
@@ -224,6 +225,11 @@ Json write(const TaskInfo& task) {
   if (task.run != 0) j["run"] = task.run;
   put(j, "series_end", task.series_end);
   if (task.error_unflushed) j["error_unflushed"] = true;
+  if (task.undelivered && !task.undelivered->empty()) {
+    Json messages = Json::array();
+    for (const InboxMessage& m : *task.undelivered) messages.push_back(Json{{"from", m.from}, {"message", m.message}});
+    j["undelivered"] = std::move(messages);
+  }
   return j;
 }
 
@@ -663,6 +669,12 @@ void read(const Reader& r, TaskSpec& out) {
 
 // -- records and snapshots: strict, they come from the journal.
 
+void read(const Reader& r, InboxMessage& out) {
+  if (!r.object()) return;
+  r.required("from", out.from);
+  r.defaulted("message", out.message);
+}
+
 void read(const Reader& r, TaskInfo& out) {
   if (!r.object()) return;
   r.required("id", out.id);
@@ -681,6 +693,8 @@ void read(const Reader& r, TaskInfo& out) {
   r.defaulted("run", out.run);
   r.optional("series_end", out.series_end);
   r.defaulted("error_unflushed", out.error_unflushed);  // journals written before it have none
+  r.optional("undelivered", out.undelivered);            // journals written before it have none
+  if (out.undelivered && out.undelivered->empty()) out.undelivered.reset();  // [] reads as none, as written
 }
 
 void read(const Reader& r, QuotaUsage& out) {

@@ -36,9 +36,6 @@ namespace {
 struct Entry {
   TaskInfo info;
   std::uint64_t due_generation = 0;  // invalidates TaskDue timers armed before the last change
-  // Messages sent to a sub-agent before its attempt started; boxed, as only inbox tasks that
-  // were sent to early ever fill it (8 bytes a task instead of a vector's 24).
-  Boxed<std::vector<std::pair<std::string, Json>>> inbox_backlog;
   // The running attempt's deadlines, detail::no_deadline when it has none (8 bytes each, where an
   // optional<Time> took 16).
   Time attempt_deadline = detail::no_deadline;    // per-attempt timeout
@@ -268,11 +265,11 @@ struct Kernel::State {
       timers.arm(e.heartbeat_deadline, TimerKind::HeartbeatDue, info.id, info.attempt);
     }
     out.emplace_back(command::Start{info.id, info.attempt, info.spec.kind, info.spec.payload, deadline, info.spec.inbox});
-    if (e.inbox_backlog) {
-      for (auto& [from, message] : *e.inbox_backlog) {
-        out.emplace_back(command::Deliver{info.id, info.attempt, std::move(from), std::move(message)});
+    if (info.undelivered) {
+      for (auto& m : *info.undelivered) {
+        out.emplace_back(command::Deliver{info.id, info.attempt, std::move(m.from), std::move(m.message)});
       }
-      e.inbox_backlog.reset();
+      info.undelivered.reset();
     }
     persist(e);
   }
@@ -363,7 +360,7 @@ struct Kernel::State {
     if (status == TaskStatus::Completed) info.error.reset();
     if (error) info.error = std::move(*error);
     ++e.due_generation;
-    e.inbox_backlog.reset();
+    info.undelivered.reset();
     if (!info.waiting_for.empty()) {
       dependents.unlink(info.id, info.waiting_for);
       info.waiting_for.clear();
@@ -524,6 +521,12 @@ struct Kernel::State {
       terminal_order.pop_front();
       const auto it = tasks.find(id);
       if (it == tasks.end()) continue;
+      if (it->second.info.error_unflushed) {
+        // The tracker keeps the error for this kernel's flushes, but no flush could clear a mark
+        // on a record nobody holds: a restart from the journal would bring the error back each time.
+        it->second.info.error_unflushed = false;
+        persist(it->second);
+      }
       const auto owner = by_owner.find(it->second.info.spec.owner);
       if (owner != by_owner.end()) {
         owner->second.erase(id);
@@ -952,8 +955,9 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
   if (e.info.status == TaskStatus::Running) {
     s.out.emplace_back(command::Deliver{to, e.info.attempt, std::move(from), std::move(message)});
   } else {
-    if (!e.inbox_backlog) e.inbox_backlog.emplace();
-    e.inbox_backlog->emplace_back(std::move(from), std::move(message));
+    if (!e.info.undelivered) e.info.undelivered.emplace();
+    e.info.undelivered->push_back(InboxMessage{std::move(from), std::move(message)});
+    s.persist(e);  // a durable sub-agent's record keeps it across a restart
   }
   return {};
 }
@@ -987,8 +991,13 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
     Entry& e = s.tasks[r->id];
     e.info = *r;
     s.index(e.info);
-    if (is_terminal(e.info.status) && e.info.error_unflushed && e.info.error) {
-      s.flushes.restore_error(e.info.id, State::key_of(e.info), *e.info.error);
+    if (e.info.error_unflushed) {
+      const bool is_error = e.info.status == TaskStatus::Failed || e.info.status == TaskStatus::TimedOut;
+      if (is_error && e.info.error) {
+        s.flushes.restore_error(e.info.id, State::key_of(e.info), *e.info.error);
+      } else {
+        e.info.error_unflushed = false;  // a mark only a failed record can carry: not an error to report
+      }
     }
     restored.push_back(r->id);
   }

@@ -65,6 +65,10 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
     return refuse(SpawnErrorCode::InvalidTimeout,
                   "timeout must be positive (got " + std::to_string(spec.timeout->count()) + " us); leave it out for none");
   }
+  // Deadlines add the timeout to times (detail::no_deadline is Time::max()); ten years keeps it far from overflow.
+  if (spec.timeout && *spec.timeout > std::chrono::hours(24 * 365 * 10)) {
+    return refuse(SpawnErrorCode::InvalidTimeout, "timeout must be at most ten years");
+  }
   if (spec.heartbeat && spec.heartbeat->count() <= 0) {
     return refuse(SpawnErrorCode::InvalidHeartbeat, "heartbeat must be positive (got " +
                                                         std::to_string(spec.heartbeat->count()) +

@@ -50,7 +50,8 @@ enum Field : std::uint64_t {
   run = 1ull << 25,
   series_end = 1ull << 26,
   error_unflushed = 1ull << 27,
-  known_fields = (1ull << 28) - 1,
+  undelivered = 1ull << 28,
+  known_fields = (1ull << 29) - 1,
 };
 
 // ---- encoding ----------------------------------------------------------------------------------
@@ -68,7 +69,7 @@ std::uint64_t fields_of(const TaskInfo& t) {
          bit(!s.after.empty(), after) | bit(s.repeat.has_value(), repeat) | bit(!(s.parent == ParentContext{}), parent) |
          bit(s.inbox, inbox) | bit(!t.waiting_for.empty(), waiting_for) | bit(t.paused, paused) |
          bit(t.series.has_value(), series) | bit(t.run != 0, run) | bit(t.series_end.has_value(), series_end) |
-         bit(t.error_unflushed, error_unflushed);
+         bit(t.error_unflushed, error_unflushed) | bit(t.undelivered && !t.undelivered->empty(), undelivered);
 }
 
 void write_ids(ByteWriter& w, const std::vector<TaskId>& ids) {
@@ -149,6 +150,13 @@ void write_task(ByteWriter& w, const TaskInfo& t) {
   if (f & series) w.varint(t.series->value);
   if (f & run) w.varint(t.run);
   if (f & series_end) w.str(*t.series_end);
+  if (f & undelivered) {
+    w.varint(t.undelivered->size());
+    for (const InboxMessage& m : *t.undelivered) {
+      w.str(m.from);
+      w.json(m.message);
+    }
+  }
 }
 
 // ---- decoding ----------------------------------------------------------------------------------
@@ -329,6 +337,18 @@ void read_task(ByteReader& r, TaskInfo& t) {
   if (f & series) t.series = TaskId{r.varint("series")};
   if (f & run) t.run = r.u32("run");
   if (f & series_end) t.series_end = r.str("series_end");
+  if (f & undelivered) {
+    const std::size_t n = r.length("undelivered");
+    std::vector<InboxMessage> messages;
+    messages.reserve(n);
+    for (std::size_t i = 0; i < n && !r.failed(); ++i) {
+      InboxMessage m;
+      m.from = r.str("undelivered.from");
+      m.message = read_json(r, "undelivered.message");
+      messages.push_back(std::move(m));
+    }
+    if (!messages.empty()) t.undelivered = std::move(messages);  // none: as when the bit is clear
+  }
 }
 
 std::string tag_name(std::uint8_t tag) {

@@ -365,6 +365,41 @@ TYPED_TEST_P(DriverFeatures, AnErrorNoFlushTookIsReportedByTheFirstFlushAfterARe
   EXPECT_EQ(h->flush(flush_selector::All{}), std::pair(std::error_code{}, std::string())) << "reported once";
 }
 
+// Seed 003's sub-agents, durable: a message sent while the sub-agent waits for its start is in its
+// record, so after a restart on the same files the first attempt finds it in its inbox. (The work
+// waits under a pause rule, durable too, so that it cannot start before the restart.)
+TYPED_TEST_P(DriverFeatures, AMessageWaitingForADurableSubAgentsStartSurvivesARestart) {
+  TaskSpec agent = task("sub-agent");
+  agent.owner = "alice";
+  agent.inbox = true;
+  agent.durable = true;
+  TaskSpec marker = task("mark");
+  marker.owner = "bob";
+  marker.durable = true;
+  TaskId id;
+  {
+    HandlerRegistry handlers;
+    handlers.add("mark", [](WorkContext&) { return Outcome::success(); });
+    auto h = this->open(std::move(handlers), this->durable_options());
+    EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}), answered(0));
+    id = this->spawn_ok(*h, agent);
+    EXPECT_FALSE(h->send(id, "alice", {{"text", "read this after the restart"}}));
+    this->spawn_ok(*h, marker);  // answered once its record is synced, and with it every record before
+  }
+  HandlerRegistry handlers;
+  handlers.add("sub-agent", [](WorkContext& ctx) {
+    if (!ctx.inbox) return Outcome::failure("no inbox");
+    const auto m = ctx.inbox->pop_for(std::chrono::duration_cast<std::chrono::milliseconds>(harness_timeout));
+    if (!m) return Outcome::failure("no message arrived");
+    return Outcome::success({{"from", m->from}, {"message", m->message}});
+  });
+  auto h = this->open(std::move(handlers), this->durable_options());
+  EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), answered(1));
+  const TaskInfo info = this->wait_ok(*h, id);
+  EXPECT_EQ(info.status, TaskStatus::Completed) << info.error.value_or("");
+  EXPECT_EQ(info.result, Json({{"from", "alice"}, {"message", {{"text", "read this after the restart"}}}}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
                             ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
@@ -376,6 +411,7 @@ REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersTh
                             APauseThatCannotBeMadeDurableSaysSoAndStillHolds,
                             ARepeatingTaskRunsItsTimesEachRunATaskAndAFailedRunDoesNotEndIt,
                             CancellingTheSeriesIdStopsTheSeries,
-                            AnErrorNoFlushTookIsReportedByTheFirstFlushAfterARestart);
+                            AnErrorNoFlushTookIsReportedByTheFirstFlushAfterARestart,
+                            AMessageWaitingForADurableSubAgentsStartSurvivesARestart);
 
 }  // namespace tasklane::conformance

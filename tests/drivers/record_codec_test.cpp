@@ -213,8 +213,8 @@ TEST(BinaryRecord, DamageIsRefusedWithWhatAndWhere) {
   EXPECT_MENTIONS(refused(body + "xyz").message, "3 trailing bytes");
 
   std::string unknown_bit = body;
-  unknown_bit.replace(1, 1, "\x80\x80\x80\x80\x01");  // fields = 1 << 28
-  EXPECT_MENTIONS(refused(unknown_bit).message, "unknown field bits 0x10000000");
+  unknown_bit.replace(1, 1, "\x80\x80\x80\x80\x02");  // fields = 1 << 29
+  EXPECT_MENTIONS(refused(unknown_bit).message, "unknown field bits 0x20000000");
 
   std::string overlong = body.substr(0, 2) + std::string(10, '\xff') + body.substr(3);
   EXPECT_MENTIONS(refused(overlong).message, "id: varint");

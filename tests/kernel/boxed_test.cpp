@@ -145,7 +145,7 @@ TEST(Boxed, KeepsTheTaskRecordSmall) {
   EXPECT_EQ(sizeof(Boxed<SequenceKey>), sizeof(void*));
   if constexpr (sizeof(void*) == 8) {
     EXPECT_LE(sizeof(TaskSpec), 344u);
-    EXPECT_LE(sizeof(TaskInfo), 472u);
+    EXPECT_LE(sizeof(TaskInfo), 480u);  // 472 + TaskInfo::undelivered (the kernel entry's backlog moved there)
   }
 }
 

@@ -56,6 +56,7 @@ inline TaskInfo full_info() {
   info.series = TaskId{40};
   info.run = 3;
   info.series_end = "series ended: runtime is shutting down";
+  info.undelivered = std::vector<InboxMessage>{{"alice", Json{{"content", "hi"}}}, {"alice", "second"}};
   return info;
 }
 

@@ -217,5 +217,49 @@ TEST(KernelFlush, ASuccessIsNeverMarkedUnflushed) {
   EXPECT_FALSE(records.back().record.error_unflushed);
 }
 
+// A journal replays every record since its last compaction, forgotten tasks' too: a marked record
+// of a task that retention forgot would bring the error back at every restart, with no record left
+// for a flush to clear. So forgetting writes the record once more without the mark; the kernel
+// still reports the error at its next flush.
+TEST(KernelFlush, AForgottenTasksErrorStillSurfacesButItsLastRecordDropsTheMark) {
+  Config config;
+  config.retained_terminal = 0;
+  Harness h(config);
+  TaskSpec spec = task();
+  spec.durable = true;
+  const TaskId id = h.spawn(spec, ms(0));
+  h.fail(id, 1, ms(1), "boom");
+  const auto records = persists(h.drain());
+  ASSERT_GE(records.size(), 2u);
+  EXPECT_TRUE(records[records.size() - 2].record.error_unflushed) << "the record of its end";
+  EXPECT_EQ(records.back().record.id, id);
+  EXPECT_FALSE(records.back().record.error_unflushed) << "the record written as it is forgotten";
+  EXPECT_EQ(h.kernel.get(id), nullptr);
+  const FlushId flush = h.kernel.flush(flush_selector::All{}, ms(2));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{flush, std::string("boom")}}));
+}
+
+TEST(KernelFlush, AMarkOnARecordThatIsNotAFailureIsDroppedAtRestore) {
+  TaskInfo record;
+  record.id = TaskId{4};
+  record.spec = task();
+  record.spec.durable = true;
+  record.status = TaskStatus::Cancelled;
+  record.finished_at = ms(1);
+  record.error = "dependency bg_3 was cancelled";
+  record.error_unflushed = true;  // only a Failed or TimedOut record can carry it
+  Snapshot snapshot;
+  snapshot.next_id = 5;
+  snapshot.tasks = {record};
+  Harness h;
+  h.kernel.restore(snapshot, ms(10));
+  h.drain();
+  const TaskInfo* restored = h.kernel.get(TaskId{4});
+  ASSERT_NE(restored, nullptr);
+  EXPECT_FALSE(restored->error_unflushed);
+  const FlushId flush = h.kernel.flush(flush_selector::All{}, ms(11));
+  EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{flush, std::nullopt}}));
+}
+
 }  // namespace
 }  // namespace tasklane

@@ -10,6 +10,7 @@ namespace {
 using testkit::delivers;
 using testkit::Harness;
 using testkit::ms;
+using testkit::persists;
 using testkit::started_ids;
 using testkit::task;
 
@@ -152,6 +153,50 @@ TEST(KernelSend, AFailedSendEmitsNothing) {
   (void)h.kernel.send(plain, "alice", "x", ms(1));
   (void)h.kernel.send(plain, "bob", "x", ms(1));
   EXPECT_TRUE(h.drain().empty());
+}
+
+// Seed 003's sub-agents, durable: a message sent while the sub-agent waits for its start is in its
+// record (TaskInfo::undelivered), so a restart keeps it, and the restored task's first attempt gets
+// it in order. Once delivered it leaves the record.
+TEST(KernelSend, MessagesWaitingForTheStartOfADurableSubAgentSurviveARestart) {
+  Harness h;
+  TaskSpec spec = sub_agent();
+  spec.durable = true;
+  spec.run_after = ms(50);
+  const TaskId id = h.spawn(spec, ms(0));
+  h.drain();
+  ASSERT_TRUE(h.kernel.send(id, "alice", "first", ms(1)).has_value());
+  const auto records = persists(h.drain());
+  ASSERT_EQ(records.size(), 1u) << "the send changed the durable record";
+  ASSERT_TRUE(records[0].record.undelivered);
+  EXPECT_EQ(*records[0].record.undelivered, (std::vector<InboxMessage>{{"alice", "first"}}));
+  ASSERT_TRUE(h.kernel.send(id, "alice", "second", ms(2)).has_value());
+  h.drain();
+
+  Harness restarted;
+  restarted.kernel.restore(h.kernel.snapshot(), ms(10));
+  EXPECT_TRUE(delivers(restarted.drain()).empty());
+  restarted.tick(ms(50));
+  const auto out = restarted.drain();
+  EXPECT_EQ(started_ids(out), std::vector<TaskId>{id});
+  EXPECT_EQ(delivers(out), (std::vector<command::Deliver>{{id, 1, "alice", "first"}, {id, 1, "alice", "second"}}));
+  const auto started = persists(out);
+  ASSERT_FALSE(started.empty());
+  EXPECT_FALSE(started.back().record.undelivered) << "delivered: no longer in the record";
+}
+
+TEST(KernelSend, AnEndedSubAgentKeepsNoUndeliveredMessages) {
+  Harness h;
+  TaskSpec spec = sub_agent();
+  spec.durable = true;
+  spec.run_after = ms(50);
+  const TaskId id = h.spawn(spec, ms(0));
+  ASSERT_TRUE(h.kernel.send(id, "alice", "never read", ms(1)).has_value());
+  EXPECT_TRUE(h.kernel.cancel(id, ms(2)));
+  const auto records = persists(h.drain());
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().record.status, TaskStatus::Cancelled);
+  EXPECT_FALSE(records.back().record.undelivered);
 }
 
 }  // namespace

@@ -38,6 +38,8 @@ std::vector<Case> invalid_specs() {
       "timeout must be positive (got 0 us); leave it out for none");
   add("negative timeout", [](TaskSpec& s) { s.timeout = Duration{-5}; }, SpawnErrorCode::InvalidTimeout,
       "timeout must be positive (got -5 us); leave it out for none");
+  add("timeout over ten years", [](TaskSpec& s) { s.timeout = Duration::max(); }, SpawnErrorCode::InvalidTimeout,
+      "timeout must be at most ten years");
   add("no attempts", [](TaskSpec& s) { s.retry.max_attempts = 0; }, SpawnErrorCode::InvalidRetry,
       "retry.max_attempts must be at least 1");
   add("negative backoff", [](TaskSpec& s) { s.retry.initial_backoff = Duration{-1}; }, SpawnErrorCode::InvalidRetry,

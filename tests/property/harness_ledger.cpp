@@ -335,10 +335,24 @@ void KernelHarness::on_persist(const command::Persist& c) {
   HARNESS_EXPECT(live_facts(c.record.id) != nullptr, "Persist for a task the kernel does not have");
   const auto unflushed = unflushed_.find(c.record.id);
   const bool error_waits = unflushed != unflushed_.end() && unflushed->second.terminal && unflushed->second.error;
-  HARNESS_EXPECT(c.record.error_unflushed == error_waits,
+  // A record retention forgets in this input is written once more without the mark (checked in
+  // forget_oldest_terminal); its earlier records in the same batch carry it.
+  const auto queued = std::find(terminal_order_.begin(), terminal_order_.end(), c.record.id);
+  const bool forgotten_now =
+      queued != terminal_order_.end() &&
+      static_cast<std::size_t>(queued - terminal_order_.begin()) + config_.retained_terminal < terminal_order_.size();
+  HARNESS_EXPECT(c.record.error_unflushed == error_waits || (forgotten_now && !c.record.error_unflushed),
                  "the record of " + to_string(c.record.id) + " must say whether its error waits for a flush (" +
                      (error_waits ? "it does" : "it does not") + ")");
   if (error_waits) Coverage::instance().hit("a record keeps an error for the next flush");
+  const TaskFacts& f = *live_facts(c.record.id);
+  std::deque<Json> in_record;
+  if (c.record.undelivered) {
+    for (const InboxMessage& m : *c.record.undelivered) in_record.push_back(m.message);
+  }
+  HARNESS_EXPECT(in_record == (f.phase == Phase::Running ? std::deque<Json>{} : f.undelivered),
+                 "the record of " + to_string(c.record.id) + " must hold exactly the messages waiting for its start");
+  if (!in_record.empty()) Coverage::instance().hit("a record keeps messages for the start");
   journal_[c.record.id] = c.record;
 }
 

@@ -99,6 +99,7 @@ Snapshot KernelHarness::expected_restore(const Snapshot& before) const {
     r.paused = false;
     // No flush survives a restart, so an error this restore ends a task with waits for the next one.
     r.error_unflushed = error && (status == TaskStatus::Failed || status == TaskStatus::TimedOut);
+    r.undelivered.reset();
     if (error) r.error = std::move(error);
     r.waiting_for.clear();
     finished.push_back(r.id);
@@ -216,8 +217,8 @@ void KernelHarness::restart(Duration skew) {
   next_flush_ = 1;
   terminal_order_.clear();
   for (auto& [id, f] : tasks_) {
-    f.undelivered.clear();  // messages waiting for a start live in memory only
     if (!f.in_kernel || !f.spec.durable) {
+      f.undelivered.clear();  // a durable task's record keeps the messages waiting for its start
       f.lost = f.lost || (f.in_kernel && f.phase != Phase::Terminal);
       f.in_kernel = false;
       f.indexed = false;

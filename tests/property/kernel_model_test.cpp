@@ -91,7 +91,7 @@ constexpr const char* required_paths[] = {
     "attempt quota used up at start", "cancel requested", "cancel timed_out", "cancel shutdown",
     "notify completed", "notify failed", "notify cancelled", "notify timed_out", "abort cancelled some",
     "abort cancelled none", "abort of a tree with descendants", "flush done at once", "flush done with its last task",
-    "flush done with an error", "a record keeps an error for the next flush", "a flush takes an error kept across a restart", "deliver", "send delivered at once", "send kept for the start",
+    "flush done with an error", "a record keeps an error for the next flush", "a flush takes an error kept across a restart", "a record keeps messages for the start", "a forgotten record drops its error mark", "deliver", "send delivered at once", "send kept for the start",
     "send refused: task_not_found", "send refused: not_owner", "send refused: task_terminated",
     "send refused: no_inbox", "send refused: inbox_closed", "shutdown drain", "shutdown cancel", "persist snapshot",
     "restart with running attempts", "restart with nothing running", "finished task forgotten",

@@ -12,7 +12,7 @@ enum class SpawnErrorCode : std::uint8_t {
   EmptyKind,          // "task kind must not be empty"
   ReservedName,       // "'all' is a reserved name"
   DuplicateName,      // "a running task named 'x' already exists"
-  InvalidTimeout,     // timeout given but not positive
+  InvalidTimeout,     // timeout given but not positive, or over ten years
   InvalidRetry,       // max_attempts 0, negative backoff, multiplier < 1, jitter outside 0..1
   InvalidDelay,       // negative run_after or cooldown
   PayloadTooLarge,    // over Config::max_payload_bytes

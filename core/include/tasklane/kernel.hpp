@@ -120,7 +120,9 @@ class Kernel {
   // back Failed "task orphaned: runtime restarted while running", or pending again where their
   // retry policy says requeue_on_restart and attempts remain. Ids the kernel already has are skipped.
   // Pause rules come back from the snapshot; durable waiters link again to the dependencies they
-  // still wait for, and one that is gone (not durable) counts as ended unsuccessfully.
+  // still wait for, and one that is gone (not durable) counts as ended unsuccessfully. A failed
+  // record marked error_unflushed hands its error to the next flush that selects it; messages a
+  // sub-agent's record holds (TaskInfo::undelivered) go to its next attempt.
   void restore(const Snapshot& snapshot, Time now);
 
   // ---- outputs ------------------------------------------------------------------------------

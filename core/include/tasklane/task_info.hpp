@@ -18,6 +18,13 @@ constexpr bool is_terminal(TaskStatus s) { return s != TaskStatus::Pending && s 
 const char* to_string(TaskStatus s);
 std::optional<TaskStatus> parse_task_status(std::string_view text);
 
+// A message sent to a sub-agent (Kernel::send) that no attempt has received yet.
+struct InboxMessage {
+  std::string from;
+  Json message;
+  friend bool operator==(const InboxMessage&, const InboxMessage&) = default;
+};
+
 struct TaskInfo {
   TaskId id;
   TaskSpec spec;
@@ -39,6 +46,9 @@ struct TaskInfo {
   std::optional<TaskId> series;
   std::uint32_t run = 0;
   Boxed<std::string> series_end;  // the last run of a series cut short: why no run followed
+  // A sub-agent's messages sent while no attempt ran, in order: the next attempt's start delivers
+  // them (Deliver commands) and empties this. In the durable record, so a restart keeps them.
+  Boxed<std::vector<InboxMessage>> undelivered;
   friend bool operator==(const TaskInfo&, const TaskInfo&) = default;
 };
 

@@ -152,7 +152,7 @@ struct TaskSpec {
   std::string description;
   Boxed<SequenceKey> key;
   Duration run_after{0};             // nothing starts before spawn time + run_after
-  std::optional<Duration> timeout;   // per attempt; must be positive when given
+  std::optional<Duration> timeout;   // per attempt; positive and at most ten years when given
   // Heartbeat timeout (Temporal's activity heartbeats): each attempt must call Kernel::heartbeat
   // within this interval of its start and of its previous heartbeat, else it ends timed out ("heartbeat
   // timeout: no heartbeat within N ms") and is retried like a per-attempt timeout. Positive, at most

@@ -23,7 +23,7 @@
 //         20 spec.parent u8 parts (bit 0 task, 1 run, 2 call, 3 agent), then varint task, str run, call, agent
 //         21 spec.inbox (flag)         22 waiting_for list<varint id>   23 paused (flag)
 //         24 series varint id          25 run varint                26 series_end str
-//         27 error_unflushed (flag)
+//         27 error_unflushed (flag)    28 undelivered list<str from, json message>
 //     retry: varint max_attempts, zigzag initial_backoff, f64 multiplier, zigzag max_backoff,
 //            f64 jitter, list<str> non_retryable_errors, u8 requeue_on_restart
 //   A field at its default (empty string, null Json, false, 0, unset, the default RetryPolicy)
