@@ -256,7 +256,8 @@ struct Kernel::State {
     std::optional<Time> deadline;
     e.attempt_deadline = detail::no_deadline;
     if (info.spec.timeout) {
-      deadline = e.attempt_deadline = now + *info.spec.timeout;
+      // Spawn refuses a timeout over ten years; a record from before that check may still hold one.
+      deadline = e.attempt_deadline = now + std::min<Duration>(*info.spec.timeout, std::chrono::hours(24 * 365 * 10));
       timers.arm(e.attempt_deadline, TimerKind::AttemptTimeout, info.id, info.attempt);
     }
     e.heartbeat_deadline = detail::no_deadline;
@@ -952,6 +953,20 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
   }
   if (!e.info.spec.inbox) return Failure{SendError{SendErrorCode::NoInbox, "task has no inbox (not a sub-agent)"}};
   if (e.info.cancel_requested || s.stopping) return Failure{SendError{SendErrorCode::InboxClosed, "sub-agent inbox closed"}};
+  if (auto problem = detail::message_problem(message, s.config)) {
+    return Failure{SendError{SendErrorCode::MessageTooLarge, std::move(*problem)}};
+  }
+  if (e.info.status != TaskStatus::Running && e.info.undelivered) {  // it waits in the record: bound the record
+    const auto& waiting = *e.info.undelivered;
+    std::size_t bytes = detail::json_size(message);
+    for (const InboxMessage& m : waiting) bytes += detail::json_size(m.message);
+    if (waiting.size() >= detail::max_waiting_messages || bytes > s.config.max_payload_bytes) {
+      return Failure{SendError{SendErrorCode::InboxFull,
+                               std::to_string(waiting.size()) + " messages wait for the sub-agent's start; at most " +
+                                   std::to_string(detail::max_waiting_messages) + " and " +
+                                   std::to_string(s.config.max_payload_bytes) + " bytes together"}};
+    }
+  }
   if (e.info.status == TaskStatus::Running) {
     s.out.emplace_back(command::Deliver{to, e.info.attempt, std::move(from), std::move(message)});
   } else {
@@ -991,6 +1006,9 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
     Entry& e = s.tasks[r->id];
     e.info = *r;
     s.index(e.info);
+    if (e.info.undelivered && (is_terminal(e.info.status) || !e.info.spec.inbox)) {
+      e.info.undelivered.reset();  // damaged input: no attempt could ever take them
+    }
     if (e.info.error_unflushed) {
       const bool is_error = e.info.status == TaskStatus::Failed || e.info.status == TaskStatus::TimedOut;
       if (is_error && e.info.error) {

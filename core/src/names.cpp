@@ -28,8 +28,8 @@ constexpr std::array<const char*, 21> spawn_error_names{
 constexpr std::array<const char*, 2> dedup_mode_names{"keep_existing", "replace_pending"};
 constexpr std::array<const char*, 2> dependency_mode_names{"all_succeeded", "all_finished"};
 constexpr std::array<const char*, 2> repeat_mode_names{"fixed_rate", "fixed_delay"};
-constexpr std::array<const char*, 5> send_error_names{"task_not_found", "not_owner", "task_terminated", "no_inbox",
-                                                      "inbox_closed"};
+constexpr std::array<const char*, 7> send_error_names{"task_not_found", "not_owner",         "task_terminated", "no_inbox",
+                                                      "inbox_closed",   "message_too_large", "inbox_full"};
 constexpr std::array<const char*, 3> cancel_reason_names{"requested", "timed_out", "shutdown"};
 
 }  // namespace

@@ -34,6 +34,25 @@ inline std::size_t json_depth(const Json& root) {
   return deepest;
 }
 
+// The size of a JSON value as the payload limit counts it (compact UTF-8; bad UTF-8 replaced).
+inline std::size_t json_size(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+}
+
+// Messages waiting for a sub-agent's start, at most (Kernel::send answers InboxFull beyond).
+inline constexpr std::size_t max_waiting_messages = 256;
+
+// Why a message cannot be sent (MessageTooLarge): the payload limits, as a record may carry it.
+inline std::optional<std::string> message_problem(const Json& message, const Config& config) {
+  if (json_depth(message) > max_payload_depth) {
+    return "message nests deeper than " + std::to_string(max_payload_depth) + " levels";
+  }
+  if (const std::size_t size = json_size(message); size > config.max_payload_bytes) {
+    return "message is " + std::to_string(size) + " bytes; the limit is " + std::to_string(config.max_payload_bytes);
+  }
+  return std::nullopt;
+}
+
 struct SpawnContext {
   const Config& config;
   std::uint64_t next_id;
@@ -90,7 +109,7 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
   }
   if (!(r.jitter >= 0.0 && r.jitter <= 1.0)) return refuse(SpawnErrorCode::InvalidRetry, "retry.jitter must be between 0 and 1");
   if (!spec.payload.is_null()) {
-    const std::size_t size = spec.payload.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+    const std::size_t size = json_size(spec.payload);
     if (json_depth(spec.payload) > max_payload_depth) {
       return refuse(SpawnErrorCode::PayloadTooLarge,
                     "payload nests deeper than " + std::to_string(max_payload_depth) + " levels");

@@ -36,6 +36,8 @@ class category_impl final : public std::error_category {
       case errc::task_terminated: return "task already finished";
       case errc::no_inbox: return "task has no inbox (not a sub-agent)";
       case errc::inbox_closed: return "sub-agent inbox closed";
+      case errc::message_too_large: return "message too large (the payload limits apply)";
+      case errc::inbox_full: return "too many messages wait for the sub-agent's start";
       case errc::task_failed: return "a task failed";
       case errc::unknown_task: return "unknown task";
       case errc::stopped: return "runtime stopped";

@@ -340,7 +340,7 @@ void read_task(ByteReader& r, TaskInfo& t) {
   if (f & undelivered) {
     const std::size_t n = r.length("undelivered");
     std::vector<InboxMessage> messages;
-    messages.reserve(n);
+    messages.reserve(std::min<std::size_t>(n, 256));  // n is bounded by the bytes left, not by memory
     for (std::size_t i = 0; i < n && !r.failed(); ++i) {
       InboxMessage m;
       m.from = r.str("undelivered.from");

@@ -38,7 +38,9 @@ Target split_target(std::string_view target) {
 
 http::status status_for(std::error_code ec) {
   switch (static_cast<errc>(ec.value())) {
-    case errc::queue_full: return http::status::too_many_requests;
+    case errc::queue_full:
+    case errc::inbox_full: return http::status::too_many_requests;
+    case errc::message_too_large: return http::status::payload_too_large;
     case errc::duplicate_name:
     case errc::single_flight_busy:
     case errc::quota_exhausted:

@@ -199,5 +199,53 @@ TEST(KernelSend, AnEndedSubAgentKeepsNoUndeliveredMessages) {
   EXPECT_FALSE(records.back().record.undelivered);
 }
 
+// A message may end up in a durable record (TaskInfo::undelivered), so it meets the payload limits,
+// whether the sub-agent runs or not; and what waits for a start is bounded, so one sub-agent's
+// record stays far below what a journal record may hold.
+TEST(KernelSend, AMessageMeetsThePayloadLimits) {
+  Config config;
+  config.max_payload_bytes = 16;
+  Harness h(config);
+  const TaskId running = h.spawn(sub_agent(), ms(0));
+  h.drain();
+  const auto big = h.kernel.send(running, "alice", Json{{"text", "more than sixteen bytes"}}, ms(1));
+  ASSERT_FALSE(big.has_value());
+  EXPECT_EQ(big.error().code, SendErrorCode::MessageTooLarge);
+  EXPECT_EQ(big.error().message, "message is 34 bytes; the limit is 16");
+  Json deep = 1;
+  for (int i = 0; i < 300; ++i) deep = Json::array({deep});
+  const auto nested = h.kernel.send(running, "alice", deep, ms(2));
+  ASSERT_FALSE(nested.has_value());
+  EXPECT_EQ(nested.error().code, SendErrorCode::MessageTooLarge);
+  EXPECT_EQ(nested.error().message, "message nests deeper than 256 levels");
+  EXPECT_TRUE(h.drain().empty()) << "a refused send emits nothing";
+  EXPECT_TRUE(h.kernel.send(running, "alice", "small", ms(3)).has_value());
+}
+
+TEST(KernelSend, MessagesWaitingForTheStartAreBoundedInNumberAndBytes) {
+  Config config;
+  config.max_payload_bytes = 20;
+  Harness h(config);
+  TaskSpec spec = sub_agent();
+  spec.run_after = ms(50);
+  const TaskId id = h.spawn(spec, ms(0));
+  EXPECT_TRUE(h.kernel.send(id, "alice", "12345678", ms(1)).has_value());  // 10 bytes as JSON
+  EXPECT_TRUE(h.kernel.send(id, "alice", "abcdefgh", ms(2)).has_value());  // 20 together: at the limit
+  const auto full = h.kernel.send(id, "alice", "x", ms(3));
+  ASSERT_FALSE(full.has_value());
+  EXPECT_EQ(full.error().code, SendErrorCode::InboxFull);
+  EXPECT_EQ(full.error().message, "2 messages wait for the sub-agent's start; at most 256 and 20 bytes together");
+  h.tick(ms(50));
+  EXPECT_EQ(delivers(h.drain()).size(), 2u);
+  EXPECT_TRUE(h.kernel.send(id, "alice", "x", ms(51)).has_value()) << "running: delivered at once";
+
+  Harness many;  // the default 1 MiB: the count bounds it
+  const TaskId waiting = many.spawn(spec, ms(0));
+  for (std::size_t i = 0; i < 256; ++i) ASSERT_TRUE(many.kernel.send(waiting, "alice", i, ms(1)).has_value()) << i;
+  const auto over = many.kernel.send(waiting, "alice", 256, ms(2));
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(over.error().code, SendErrorCode::InboxFull);
+}
+
 }  // namespace
 }  // namespace tasklane

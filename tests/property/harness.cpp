@@ -597,7 +597,7 @@ void KernelHarness::flush(const FlushSelector& which, Duration skew) {
 
 // ---- send ---------------------------------------------------------------------------------------
 
-std::vector<SendErrorCode> KernelHarness::send_refusals(TaskId to, const std::string& from) const {
+std::vector<SendErrorCode> KernelHarness::send_refusals(TaskId to, const std::string& from, const Json& message) const {
   const TaskFacts* f = live_facts(to);
   if (!f) return {SendErrorCode::TaskNotFound};
   std::vector<SendErrorCode> why;
@@ -605,6 +605,13 @@ std::vector<SendErrorCode> KernelHarness::send_refusals(TaskId to, const std::st
   if (f->phase == Phase::Terminal) why.push_back(SendErrorCode::TaskTerminated);
   if (!f->spec.inbox) why.push_back(SendErrorCode::NoInbox);
   if (f->cancel_requested || stopping_) why.push_back(SendErrorCode::InboxClosed);
+  const auto size = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace).size(); };
+  if (size(message) > config_.max_payload_bytes) why.push_back(SendErrorCode::MessageTooLarge);
+  if (f->phase != Phase::Running && !f->undelivered.empty()) {  // the generator's messages nest only a few levels
+    std::size_t bytes = size(message);
+    for (const Json& m : f->undelivered) bytes += size(m);
+    if (f->undelivered.size() >= 256 || bytes > config_.max_payload_bytes) why.push_back(SendErrorCode::InboxFull);
+  }
   return why;
 }
 
@@ -612,7 +619,7 @@ void KernelHarness::send(TaskId to, const std::optional<std::string>& from, cons
   begin_input(Input::Send, skew, false);
   const TaskFacts* target = live_facts(to);
   const std::string sender = from ? *from : target ? target->spec.owner : std::string("alice");
-  const auto reasons = send_refusals(to, sender);
+  const auto reasons = send_refusals(to, sender, message);
   record(event::Send{to, sender, message});
   const auto result = kernel_.send(to, sender, message, now_);
   if (reasons.empty()) {

@@ -179,7 +179,7 @@ class KernelHarness {
   std::vector<SpawnErrorCode> spec_refusals(const TaskSpec& spec) const;
   std::vector<SpawnErrorCode> admission_refusals(const TaskSpec& spec, std::optional<TaskId> replacing) const;
   std::optional<TaskId> dedup_holder(const TaskSpec& spec) const;
-  std::vector<SendErrorCode> send_refusals(TaskId to, const std::string& from) const;
+  std::vector<SendErrorCode> send_refusals(TaskId to, const std::string& from, const Json& message) const;
   std::vector<TaskId> select(const AbortSelector& which) const;
   void collect_tree(TaskId root, std::vector<TaskId>& into) const;
   bool links_a_tree(TaskId id) const;

@@ -348,7 +348,10 @@ void KernelHarness::on_persist(const command::Persist& c) {
   const TaskFacts& f = *live_facts(c.record.id);
   std::deque<Json> in_record;
   if (c.record.undelivered) {
-    for (const InboxMessage& m : *c.record.undelivered) in_record.push_back(m.message);
+    for (const InboxMessage& m : *c.record.undelivered) {
+      HARNESS_EXPECT(m.from == f.spec.owner, "a message in the record of " + to_string(c.record.id) + " from someone other than the owner who sent it");
+      in_record.push_back(m.message);
+    }
   }
   HARNESS_EXPECT(in_record == (f.phase == Phase::Running ? std::deque<Json>{} : f.undelivered),
                  "the record of " + to_string(c.record.id) + " must hold exactly the messages waiting for its start");

@@ -45,6 +45,8 @@ enum class SendErrorCode : std::uint8_t {
   TaskTerminated,  // "task already completed" (failed, cancelled, timed_out)
   NoInbox,         // "task has no inbox (not a sub-agent)"
   InboxClosed,     // "sub-agent inbox closed": the task is being cancelled or the kernel stopping
+  MessageTooLarge, // the message exceeds the payload limits (Config::max_payload_bytes, 256 levels of nesting)
+  InboxFull,       // the messages waiting for the sub-agent's start would exceed 256, or max_payload_bytes together
 };
 
 struct SendError {

@@ -110,7 +110,10 @@ class Kernel {
   // that takes the error persists the record again without the mark.
   FlushId flush(const FlushSelector& which, Time now);
 
-  // Sends a message from `from` (the caller's owner id) to a sub-agent's inbox.
+  // Sends a message from `from` (the caller's owner id) to a sub-agent's inbox: a Deliver command
+  // when an attempt runs, else the message waits in the task's record (TaskInfo::undelivered,
+  // persisted when the task is durable) for the next start. A message meets the payload limits
+  // (MessageTooLarge); at most 256 messages, within Config::max_payload_bytes together, wait (InboxFull).
   Result<void, SendError> send(TaskId to, std::string from, Json message, Time now);
 
   // Stops starting work, drains or cancels what runs, then emits PersistSnapshot and Stopped.

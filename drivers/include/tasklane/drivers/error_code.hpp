@@ -15,7 +15,7 @@ enum class errc {
   invalid_quota_key,
   invalid_repeat,
   // 100..: send refusals, in SendErrorCode order
-  task_not_found = 100, not_owner, task_terminated, no_inbox, inbox_closed,
+  task_not_found = 100, not_owner, task_terminated, no_inbox, inbox_closed, message_too_large, inbox_full,
   // 200..: the rest
   task_failed = 200,   // a flush saw a failed task; the message comes with the handler's value
   unknown_task,        // waiting for a task the runtime does not know

@@ -9,14 +9,12 @@
 #include <optional>
 #include <string>
 
-#include "tasklane/task_spec.hpp"
+#include "tasklane/task_info.hpp"
 
 namespace tasklane::drivers {
 
-struct InboxMessage {
-  std::string from;
-  Json message;
-};
+// The kernel's message type (tasklane/task_info.hpp): what waits in a record is what an inbox holds.
+using InboxMessage = tasklane::InboxMessage;
 
 class Inbox {
  public:
