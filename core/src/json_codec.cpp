@@ -629,7 +629,7 @@ void read(const Reader& r, Repeat& out) {
   r.optional("times", out.times);
   if (r.failed()) return;
   // What spawn refuses never reaches a record: a damaged one must not divide by zero at restore.
-  if (out.every.count() <= 0 || out.every > std::chrono::hours(24 * 365 * 10)) {
+  if (out.every.count() <= 0 || out.every > ten_years) {
     return r.field("every_us").fail("must be positive and at most ten years (got " + std::to_string(out.every.count()) + ")");
   }
   if (out.times && *out.times == 0) return r.field("times").fail("must be at least 1");

@@ -257,7 +257,7 @@ struct Kernel::State {
     e.attempt_deadline = detail::no_deadline;
     if (info.spec.timeout) {
       // Spawn refuses a timeout over ten years; a record from before that check may still hold one.
-      deadline = e.attempt_deadline = now + std::min<Duration>(*info.spec.timeout, std::chrono::hours(24 * 365 * 10));
+      deadline = e.attempt_deadline = now + std::min<Duration>(*info.spec.timeout, ten_years);
       timers.arm(e.attempt_deadline, TimerKind::AttemptTimeout, info.id, info.attempt);
     }
     e.heartbeat_deadline = detail::no_deadline;
@@ -522,12 +522,9 @@ struct Kernel::State {
       terminal_order.pop_front();
       const auto it = tasks.find(id);
       if (it == tasks.end()) continue;
-      if (it->second.info.error_unflushed) {
-        // The tracker keeps the error for this kernel's flushes, but no flush could clear a mark
-        // on a record nobody holds: a restart from the journal would bring the error back each time.
-        it->second.info.error_unflushed = false;
-        persist(it->second);
-      }
+      // The tracker keeps the error for this kernel's flushes, but no flush could clear a mark on a
+      // record nobody holds: a restart from the journal would bring the error back each time.
+      drop_error_mark(it->second);
       const auto owner = by_owner.find(it->second.info.spec.owner);
       if (owner != by_owner.end()) {
         owner->second.erase(id);
@@ -576,6 +573,13 @@ struct Kernel::State {
 
   void persist(const Entry& e) {
     if (e.info.spec.durable) out.persist(e.info);
+  }
+
+  // A task's error no longer waits for a flush in its record (TaskInfo::error_unflushed): durably.
+  void drop_error_mark(Entry& e) {
+    if (!e.info.error_unflushed) return;
+    e.info.error_unflushed = false;
+    persist(e);
   }
 
   // A message for a sub-agent's inbox, or why it cannot go (defined below, beside Kernel::send).
@@ -923,11 +927,8 @@ FlushId Kernel::flush(const FlushSelector& which, Time now) {
   State& s = *state_;
   s.observe(now);
   const auto key_of_task = [&s](TaskId task) { return State::key_of(s.tasks.at(task).info); };  // a live task
-  const auto error_taken = [&s](TaskId task) {  // its record (unless forgotten) loses the mark, durably
-    if (const auto it = s.tasks.find(task); it != s.tasks.end() && it->second.info.error_unflushed) {
-      it->second.info.error_unflushed = false;
-      s.persist(it->second);
-    }
+  const auto error_taken = [&s](TaskId task) {  // its record (unless forgotten) loses the mark
+    if (const auto it = s.tasks.find(task); it != s.tasks.end()) s.drop_error_mark(it->second);
   };
   const FlushId id = s.flushes.flush(which, key_of_task, error_taken, s.out);
   s.settle();
@@ -953,7 +954,7 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
   }
   if (!e.info.spec.inbox) return Failure{SendError{SendErrorCode::NoInbox, "task has no inbox (not a sub-agent)"}};
   if (e.info.cancel_requested || s.stopping) return Failure{SendError{SendErrorCode::InboxClosed, "sub-agent inbox closed"}};
-  if (auto problem = detail::message_problem(message, s.config)) {
+  if (auto problem = detail::payload_limit_problem(message, "message", s.config)) {
     return Failure{SendError{SendErrorCode::MessageTooLarge, std::move(*problem)}};
   }
   if (e.info.status != TaskStatus::Running && e.info.undelivered) {  // it waits in the record: bound the record

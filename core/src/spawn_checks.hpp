@@ -42,13 +42,16 @@ inline std::size_t json_size(const Json& value) {
 // Messages waiting for a sub-agent's start, at most (Kernel::send answers InboxFull beyond).
 inline constexpr std::size_t max_waiting_messages = 256;
 
-// Why a message cannot be sent (MessageTooLarge): the payload limits, as a record may carry it.
-inline std::optional<std::string> message_problem(const Json& message, const Config& config) {
-  if (json_depth(message) > max_payload_depth) {
-    return "message nests deeper than " + std::to_string(max_payload_depth) + " levels";
+// Why a JSON value a record may carry breaks the payload limits ("payload is 2000000 bytes; the
+// limit is 1048576"), `what` naming it: a spawn's payload (PayloadTooLarge), a sent message
+// (MessageTooLarge).
+inline std::optional<std::string> payload_limit_problem(const Json& value, const char* what, const Config& config) {
+  if (json_depth(value) > max_payload_depth) {
+    return std::string(what) + " nests deeper than " + std::to_string(max_payload_depth) + " levels";
   }
-  if (const std::size_t size = json_size(message); size > config.max_payload_bytes) {
-    return "message is " + std::to_string(size) + " bytes; the limit is " + std::to_string(config.max_payload_bytes);
+  if (const std::size_t size = json_size(value); size > config.max_payload_bytes) {
+    return std::string(what) + " is " + std::to_string(size) + " bytes; the limit is " +
+           std::to_string(config.max_payload_bytes);
   }
   return std::nullopt;
 }
@@ -85,7 +88,7 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
                   "timeout must be positive (got " + std::to_string(spec.timeout->count()) + " us); leave it out for none");
   }
   // Deadlines add the timeout to times (detail::no_deadline is Time::max()); ten years keeps it far from overflow.
-  if (spec.timeout && *spec.timeout > std::chrono::hours(24 * 365 * 10)) {
+  if (spec.timeout && *spec.timeout > ten_years) {
     return refuse(SpawnErrorCode::InvalidTimeout, "timeout must be at most ten years");
   }
   if (spec.heartbeat && spec.heartbeat->count() <= 0) {
@@ -93,7 +96,7 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
                                                         std::to_string(spec.heartbeat->count()) +
                                                         " us); leave it out for none");
   }
-  if (spec.heartbeat && *spec.heartbeat > std::chrono::hours(24 * 365 * 10)) {
+  if (spec.heartbeat && *spec.heartbeat > ten_years) {
     return refuse(SpawnErrorCode::InvalidHeartbeat, "heartbeat must be at most ten years");
   }
   if (spec.run_after.count() < 0) return refuse(SpawnErrorCode::InvalidDelay, "run_after must not be negative");
@@ -109,14 +112,8 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
   }
   if (!(r.jitter >= 0.0 && r.jitter <= 1.0)) return refuse(SpawnErrorCode::InvalidRetry, "retry.jitter must be between 0 and 1");
   if (!spec.payload.is_null()) {
-    const std::size_t size = json_size(spec.payload);
-    if (json_depth(spec.payload) > max_payload_depth) {
-      return refuse(SpawnErrorCode::PayloadTooLarge,
-                    "payload nests deeper than " + std::to_string(max_payload_depth) + " levels");
-    }
-    if (size > config.max_payload_bytes) {
-      return refuse(SpawnErrorCode::PayloadTooLarge, "payload is " + std::to_string(size) + " bytes; the limit is " +
-                                                         std::to_string(config.max_payload_bytes));
+    if (auto problem = payload_limit_problem(spec.payload, "payload", config)) {
+      return refuse(SpawnErrorCode::PayloadTooLarge, std::move(*problem));
     }
   }
   if (const auto& limit = spec.rate_limit) {
@@ -126,7 +123,7 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
       return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be positive");
     }
     // Token arithmetic adds intervals to times; ten years keeps it far from overflow.
-    if (limit->interval > std::chrono::hours(24 * 365 * 10)) {
+    if (limit->interval > ten_years) {
       return refuse(SpawnErrorCode::InvalidRateLimit, "rate_limit.interval must be at most ten years");
     }
   }
@@ -139,7 +136,7 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
                     "repeat.every must be positive (got " + std::to_string(repeat->every.count()) + " us)");
     }
     // Slot arithmetic adds periods to times; ten years keeps it far from overflow.
-    if (repeat->every > std::chrono::hours(24 * 365 * 10)) {
+    if (repeat->every > ten_years) {
       return refuse(SpawnErrorCode::InvalidRepeat, "repeat.every must be at most ten years");
     }
     if (repeat->times && *repeat->times == 0) {

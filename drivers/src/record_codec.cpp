@@ -319,7 +319,7 @@ void read_task(ByteReader& r, TaskInfo& t) {
     const std::uint32_t times = r.u32("spec.repeat.times");
     if (times != 0) rep.times = times;
     // As the JSON decoder: what spawn refuses never reaches a record, and must not divide by zero at restore.
-    if (!r.failed() && (rep.every.count() <= 0 || rep.every > std::chrono::hours(24 * 365 * 10))) {
+    if (!r.failed() && (rep.every.count() <= 0 || rep.every > ten_years)) {
       return r.fail("spec.repeat.every: must be positive and at most ten years (got " + std::to_string(rep.every.count()) + ")");
     }
     s.repeat = rep;

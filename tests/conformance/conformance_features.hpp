@@ -389,12 +389,7 @@ TYPED_TEST_P(DriverFeatures, AMessageWaitingForADurableSubAgentsStartSurvivesARe
     this->spawn_ok(*h, marker);  // answered once its record is synced, and with it every record before
   }
   HandlerRegistry handlers;
-  handlers.add("sub-agent", [](WorkContext& ctx) {
-    if (!ctx.inbox) return Outcome::failure("no inbox");
-    const auto m = ctx.inbox->pop_for(std::chrono::duration_cast<std::chrono::milliseconds>(harness_timeout));
-    if (!m) return Outcome::failure("no message arrived");
-    return Outcome::success({{"from", m->from}, {"message", m->message}});
-  });
+  handlers.add("sub-agent", answer_first_message);
   auto h = this->open(std::move(handlers), this->durable_options());
   EXPECT_EQ(h->pause(pause_selector::Owner{"alice"}, true), answered(1));
   const TaskInfo info = this->wait_ok(*h, id);

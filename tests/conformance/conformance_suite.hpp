@@ -64,6 +64,15 @@ struct HarnessName {
   }
 };
 
+// A sub-agent's work: waits for the first message in its inbox and succeeds with it as
+// {"from", "message"}; fails when it has no inbox or no message comes within harness_timeout.
+inline Outcome answer_first_message(WorkContext& ctx) {
+  if (!ctx.inbox) return Outcome::failure("no inbox");
+  const auto m = ctx.inbox->pop_for(std::chrono::duration_cast<std::chrono::milliseconds>(harness_timeout));
+  if (!m) return Outcome::failure("no message arrived");
+  return Outcome::success({{"from", m->from}, {"message", m->message}});
+}
+
 // The ids of `kind` events, in the order the subscriber saw them.
 inline std::vector<TaskId> ids_of(const std::vector<TaskEvent>& events, TaskEventKind kind) {
   std::vector<TaskId> ids;
@@ -454,12 +463,7 @@ TYPED_TEST_P(DriverConformance, FlushReportsTheFirstErrorAndLeavesUnmatchedTasks
 
 TYPED_TEST_P(DriverConformance, SentMessageReachesTheInbox) {
   HandlerRegistry handlers;
-  handlers.add("sub-agent", [](WorkContext& ctx) {
-    if (!ctx.inbox) return Outcome::failure("no inbox");
-    const auto m = ctx.inbox->pop_for(std::chrono::duration_cast<std::chrono::milliseconds>(harness_timeout));
-    if (!m) return Outcome::failure("no message arrived");
-    return Outcome::success({{"from", m->from}, {"message", m->message}});
-  });
+  handlers.add("sub-agent", answer_first_message);
   auto h = this->open(std::move(handlers));
   TaskSpec spec = task("sub-agent", "alice");
   spec.inbox = true;

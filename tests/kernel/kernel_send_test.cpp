@@ -20,6 +20,14 @@ TaskSpec sub_agent(std::string owner = "alice") {
   return spec;
 }
 
+// A durable sub-agent that waits 50 ms for its start: messages sent meanwhile wait in its record.
+TaskSpec waiting_durable_sub_agent() {
+  TaskSpec spec = sub_agent();
+  spec.durable = true;
+  spec.run_after = ms(50);
+  return spec;
+}
+
 SendErrorCode send_error(Harness& h, TaskId to, std::string from, Time now) {
   const auto r = h.kernel.send(to, std::move(from), Json{{"content", "hi"}}, now);
   EXPECT_FALSE(r.has_value());
@@ -160,10 +168,7 @@ TEST(KernelSend, AFailedSendEmitsNothing) {
 // it in order. Once delivered it leaves the record.
 TEST(KernelSend, MessagesWaitingForTheStartOfADurableSubAgentSurviveARestart) {
   Harness h;
-  TaskSpec spec = sub_agent();
-  spec.durable = true;
-  spec.run_after = ms(50);
-  const TaskId id = h.spawn(spec, ms(0));
+  const TaskId id = h.spawn(waiting_durable_sub_agent(), ms(0));
   h.drain();
   ASSERT_TRUE(h.kernel.send(id, "alice", "first", ms(1)).has_value());
   const auto records = persists(h.drain());
@@ -187,10 +192,7 @@ TEST(KernelSend, MessagesWaitingForTheStartOfADurableSubAgentSurviveARestart) {
 
 TEST(KernelSend, AnEndedSubAgentKeepsNoUndeliveredMessages) {
   Harness h;
-  TaskSpec spec = sub_agent();
-  spec.durable = true;
-  spec.run_after = ms(50);
-  const TaskId id = h.spawn(spec, ms(0));
+  const TaskId id = h.spawn(waiting_durable_sub_agent(), ms(0));
   ASSERT_TRUE(h.kernel.send(id, "alice", "never read", ms(1)).has_value());
   EXPECT_TRUE(h.kernel.cancel(id, ms(2)));
   const auto records = persists(h.drain());
