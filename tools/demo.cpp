@@ -200,7 +200,7 @@ class Demo {
   }
 
   std::string kind_of(TaskId id) const {
-    const TaskInfo* info = sim_.kernel().get(id);
+    const std::optional<TaskInfo> info = sim_.kernel().get(id);
     return info ? info->spec.kind : std::string("?");
   }
 
@@ -263,7 +263,7 @@ class Demo {
                 " stale completion ignored\n",
                 s.started, s.attempt_timeouts, s.retried, s.ignored_completions);
     for (const TaskId id : highlighted) {
-      const TaskInfo* info = sim_.kernel().get(id);
+      const std::optional<TaskInfo> info = sim_.kernel().get(id);
       if (!info) continue;
       std::printf("  %-10s %s %s after %u attempt(s), finished at %s\n", to_string(id).c_str(), info->spec.kind.c_str(),
                   to_string(info->status), info->attempt,

@@ -25,6 +25,8 @@
 #include "rng.hpp"
 #include "sequence_lanes.hpp"
 #include "spawn_checks.hpp"
+#include "string_pool.hpp"
+#include "task_record.hpp"
 #include "timer_queue.hpp"
 
 namespace tasklane {
@@ -33,15 +35,19 @@ using detail::TimerKind;
 
 namespace {
 
-struct Entry {
-  TaskInfo info;
+// One task in the kernel's table: its compact record and the kernel's bookkeeping for it. The
+// bookkeeping starts in the record's tail padding (a derived class may use it): 168 bytes in all.
+struct Entry : detail::TaskRecord {
+  bool ready = false;  // queued in the ReadyQueue (which keeps no membership of its own)
+  TaskId id;
   std::uint64_t due_generation = 0;  // invalidates TaskDue timers armed before the last change
-  // The running attempt's deadlines, detail::no_deadline when it has none (8 bytes each, where an
-  // optional<Time> took 16).
+  // The running attempt's deadlines, detail::no_deadline when it has none.
   Time attempt_deadline = detail::no_deadline;    // per-attempt timeout
   Time heartbeat_deadline = detail::no_deadline;  // heartbeat deadline (see heartbeats.hpp)
-  bool ready = false;  // queued in the ReadyQueue (which keeps no membership of its own)
+
+  TaskInfo to_info() const { return TaskRecord::to_info(id); }
 };
+static_assert(sizeof(std::pair<const TaskId, Entry>) <= 176, "a task's table slot grew: see bench/RESULTS.md, 'compact record'");
 
 std::string timed_out_message(Duration timeout) {
   return "timed out after " + std::to_string(timeout.count() / 1000) + " ms";
@@ -58,6 +64,8 @@ struct Kernel::State {
   std::uint64_t next_id = 0;
   detail::SplitMix64 rng;
 
+  detail::StringPool kinds;   // every task's kind, once (TaskRecord)
+  detail::StringPool owners;  // every task's owner, once
   detail::IdTable<Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
   std::map<std::string, detail::IdSet, std::less<>> by_owner;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
@@ -135,14 +143,14 @@ struct Kernel::State {
         return t.generation != poll_generation;
       case TimerKind::TaskDue: {
         const auto it = tasks.find(t.task);
-        return stopping || it == tasks.end() || it->second.info.status != TaskStatus::Pending ||
+        return stopping || it == tasks.end() || it->second.status != TaskStatus::Pending ||
                it->second.due_generation != t.generation;
       }
       case TimerKind::AttemptTimeout:
       case TimerKind::HeartbeatDue: {
         const auto it = tasks.find(t.task);
-        return it == tasks.end() || it->second.info.status != TaskStatus::Running ||
-               it->second.info.attempt != t.generation;
+        return it == tasks.end() || it->second.status != TaskStatus::Running ||
+               it->second.attempt != t.generation;
       }
     }
     return true;
@@ -170,44 +178,43 @@ struct Kernel::State {
     }
   }
 
-  static const SequenceKey* key_of(const TaskInfo& info) { return info.spec.key ? &*info.spec.key : nullptr; }
+  static const SequenceKey* key_of(const Entry& e) { return detail::pointer_to(e.key); }
 
   // ---- readiness and starting -------------------------------------------------------------
 
   // Puts a pending task where it belongs: behind a timer, behind its lane head, or ready.
   void consider(Entry& e) {
-    TaskInfo& info = e.info;
-    if (info.status != TaskStatus::Pending || stopping) return;
+    if (e.status != TaskStatus::Pending || stopping) return;
     if (e.ready) return;
-    if (!info.waiting_for.empty()) return;  // a dependency's end considers it again
-    if (info.paused) return;                // resume considers it again
-    if (info.due > now) {
-      timers.arm(info.due, TimerKind::TaskDue, info.id, ++e.due_generation);
+    if (!e.waiting_for().empty()) return;  // a dependency's end considers it again
+    if (e.paused) return;                // resume considers it again
+    if (e.due > now) {
+      timers.arm(e.due, TimerKind::TaskDue, e.id, ++e.due_generation);
       return;
     }
-    if (info.spec.key && !lanes.is_head(*info.spec.key, info.id)) return;
-    if (info.spec.quota) {
-      const Time open = quotas.cooldown_until(*info.spec.quota, now);
+    if (e.key && !lanes.is_head(*e.key, e.id)) return;
+    if (e.quota()) {
+      const Time open = quotas.cooldown_until(*e.quota(), now);
       if (open > now) {
-        timers.arm(open, TimerKind::TaskDue, info.id, ++e.due_generation);
+        timers.arm(open, TimerKind::TaskDue, e.id, ++e.due_generation);
         return;
       }
     }
-    if (info.spec.rate_limit) {  // wait for the next token; its timer is next_deadline() at the latest
-      const Time token = rates.next_token(*info.spec.rate_limit, now);
+    if (e.rate_limit()) {  // wait for the next token; its timer is next_deadline() at the latest
+      const Time token = rates.next_token(*e.rate_limit(), now);
       if (token > now) {
-        timers.arm(token, TimerKind::TaskDue, info.id, ++e.due_generation);
+        timers.arm(token, TimerKind::TaskDue, e.id, ++e.due_generation);
         return;
       }
     }
-    ready.push(info.spec.priority, info.id);
+    ready.push(e.priority, e.id);
     e.ready = true;
   }
 
   // The ReadyQueue's question: is this task still queued, at this priority?
   bool is_ready(std::uint64_t id, Priority p) const {
     const auto it = tasks.find(TaskId{id});
-    return it != tasks.end() && it->second.ready && it->second.info.spec.priority == p;
+    return it != tasks.end() && it->second.ready && it->second.priority == p;
   }
   // Takes a queued pending task out of the ready queue (it finished, or a pause holds it).
   void unready(Entry& e) {
@@ -222,7 +229,7 @@ struct Kernel::State {
       if (!id) break;
       Entry& e = tasks.at(*id);
       e.ready = false;
-      if (const auto& quota = e.info.spec.quota) {
+      if (const auto& quota = e.quota()) {
         if (quotas.attempts_exhausted(*quota)) {
           finish(e, TaskStatus::Failed,
                  "attempt quota for '" + quota->key + "' is used up (limit " + std::to_string(quota->max_attempts) + ")");
@@ -230,14 +237,14 @@ struct Kernel::State {
         }
         const Time open = quotas.cooldown_until(*quota, now);
         if (open > now) {  // another task of this key started earlier in this pass
-          timers.arm(open, TimerKind::TaskDue, e.info.id, ++e.due_generation);
+          timers.arm(open, TimerKind::TaskDue, e.id, ++e.due_generation);
           continue;
         }
       }
-      if (const auto& limit = e.info.spec.rate_limit) {
+      if (const auto& limit = e.rate_limit()) {
         // A task before this one in ready order took the last token: wait for the next.
         if (!rates.has_token(*limit, now)) {
-          timers.arm(rates.next_token(*limit, now), TimerKind::TaskDue, e.info.id, ++e.due_generation);
+          timers.arm(rates.next_token(*limit, now), TimerKind::TaskDue, e.id, ++e.due_generation);
           continue;
         }
       }
@@ -246,55 +253,53 @@ struct Kernel::State {
   }
 
   void start(Entry& e) {
-    TaskInfo& info = e.info;
-    info.status = TaskStatus::Running;
-    ++info.attempt;
+    e.status = TaskStatus::Running;
+    ++e.attempt;
     ++running;
     ++stats.started;
-    if (info.spec.quota) quotas.started(*info.spec.quota, now);
-    if (info.spec.rate_limit) rates.take(*info.spec.rate_limit, now);
+    if (e.quota()) quotas.started(*e.quota(), now);
+    if (e.rate_limit()) rates.take(*e.rate_limit(), now);
     std::optional<Time> deadline;
     e.attempt_deadline = detail::no_deadline;
-    if (info.spec.timeout) {
+    if (e.timeout()) {
       // Spawn refuses a timeout over ten years; a record from before that check may still hold one.
-      deadline = e.attempt_deadline = now + std::min<Duration>(*info.spec.timeout, ten_years);
-      timers.arm(e.attempt_deadline, TimerKind::AttemptTimeout, info.id, info.attempt);
+      deadline = e.attempt_deadline = now + std::min<Duration>(*e.timeout(), ten_years);
+      timers.arm(e.attempt_deadline, TimerKind::AttemptTimeout, e.id, e.attempt);
     }
     e.heartbeat_deadline = detail::no_deadline;
-    if (info.spec.heartbeat) {
-      e.heartbeat_deadline = now + *info.spec.heartbeat;
-      timers.arm(e.heartbeat_deadline, TimerKind::HeartbeatDue, info.id, info.attempt);
+    if (e.heartbeat()) {
+      e.heartbeat_deadline = now + *e.heartbeat();
+      timers.arm(e.heartbeat_deadline, TimerKind::HeartbeatDue, e.id, e.attempt);
     }
-    out.emplace_back(command::Start{info.id, info.attempt, info.spec.kind, info.spec.payload, deadline, info.spec.inbox});
-    if (info.undelivered) {
-      for (auto& m : *info.undelivered) {
-        out.emplace_back(command::Deliver{info.id, info.attempt, std::move(m.from), std::move(m.message)});
+    out.emplace_back(command::Start{e.id, e.attempt, e.kind(), e.payload, deadline, e.inbox});
+    if (auto* waiting = e.undelivered()) {
+      for (auto& m : *waiting) {
+        out.emplace_back(command::Deliver{e.id, e.attempt, std::move(m.from), std::move(m.message)});
       }
-      info.undelivered.reset();
+      e.drop_undelivered();
     }
     persist(e);
   }
 
   // ---- attempt endings --------------------------------------------------------------------
 
-  Duration backoff(const TaskInfo& info) {
-    const RetryPolicy& p = info.spec.retry;
+  Duration backoff(const Entry& e) {
+    const RetryPolicy& p = e.retry();
     const double cap = static_cast<double>(p.max_backoff.count());
     double delay = static_cast<double>(p.initial_backoff.count()) *
-                   std::pow(p.multiplier, static_cast<double>(info.attempt > 0 ? info.attempt - 1 : 0));
+                   std::pow(p.multiplier, static_cast<double>(e.attempt > 0 ? e.attempt - 1 : 0));
     if (!(delay <= cap)) delay = cap;  // also catches overflow to infinity
     if (p.jitter > 0) delay -= delay * p.jitter * rng.unit();
     return Duration{static_cast<Duration::rep>(std::max(0.0, delay))};
   }
 
   void end_attempt_with_error(Entry& e, std::string error, bool retryable, TaskStatus final_status) {
-    TaskInfo& info = e.info;
-    if (retryable && info.attempt < info.spec.retry.max_attempts) {
+    if (retryable && e.attempt < e.retry().max_attempts) {
       ++stats.retried;
-      info.status = TaskStatus::Pending;
-      info.due = now + backoff(info);
-      info.error = std::move(error);
-      info.paused = pauses.holds(info.spec);  // a retry under a pause rule waits for the resume
+      e.status = TaskStatus::Pending;
+      e.due = now + backoff(e);
+      e.error = std::move(error);
+      e.paused = pauses.holds(e.owner(), key_of(e));  // a retry under a pause rule waits for the resume
       persist(e);
       consider(e);
       return;
@@ -306,71 +311,68 @@ struct Kernel::State {
   void on_attempt_timer(Entry& e) {
     switch (detail::expiry(e.attempt_deadline, e.heartbeat_deadline, now)) {
       case detail::AttemptExpiry::None:
-        timers.arm(e.heartbeat_deadline, TimerKind::HeartbeatDue, e.info.id, e.info.attempt);
+        timers.arm(e.heartbeat_deadline, TimerKind::HeartbeatDue, e.id, e.attempt);
         return;
       case detail::AttemptExpiry::Timeout:
-        on_timeout(e, timed_out_message(*e.info.spec.timeout));
+        on_timeout(e, timed_out_message(*e.timeout()));
         return;
       case detail::AttemptExpiry::Heartbeat:
         ++stats.heartbeat_timeouts;
-        on_timeout(e, detail::heartbeat_timeout_message(*e.info.spec.heartbeat));
+        on_timeout(e, detail::heartbeat_timeout_message(*e.heartbeat()));
         return;
     }
   }
 
   void on_timeout(Entry& e, std::string error) {
-    TaskInfo& info = e.info;
     --running;
     ++stats.attempt_timeouts;
-    out.emplace_back(command::Cancel{info.id, info.attempt, CancelReason::TimedOut});
-    if (info.cancel_requested) {
+    out.emplace_back(command::Cancel{e.id, e.attempt, CancelReason::TimedOut});
+    if (e.cancel_requested) {
       finish(e, TaskStatus::Cancelled, std::nullopt);
       return;
     }
     end_attempt_with_error(e, std::move(error), true, TaskStatus::TimedOut);
   }
 
-  bool retryable(const TaskInfo& info, const Outcome& outcome) const {
+  bool retryable(const Entry& e, const Outcome& outcome) const {
     if (!outcome.retryable) return false;
-    const auto& list = info.spec.retry.non_retryable_errors;
+    const auto& list = e.retry().non_retryable_errors;
     return outcome.error_type.empty() || std::find(list.begin(), list.end(), outcome.error_type) == list.end();
   }
 
   void on_complete(Entry& e, Outcome outcome) {
-    TaskInfo& info = e.info;
     --running;
-    if (info.cancel_requested) {
+    if (e.cancel_requested) {
       finish(e, TaskStatus::Cancelled, std::nullopt);
     } else if (outcome.ok) {
-      info.result = std::move(outcome.result);
+      e.set_result(std::move(outcome.result));
       finish(e, TaskStatus::Completed, std::nullopt);
     } else {
-      const bool again = retryable(info, outcome);
+      const bool again = retryable(e, outcome);
       end_attempt_with_error(e, std::move(outcome.error), again, TaskStatus::Failed);
     }
   }
 
   // The one way a task becomes terminal.
   void finish(Entry& e, TaskStatus status, std::optional<std::string> error) {
-    TaskInfo& info = e.info;
-    const bool was_pending = info.status == TaskStatus::Pending;
-    info.status = status;
-    info.finished_at = now;
-    info.cancel_requested = false;
-    info.paused = false;
-    if (status == TaskStatus::Completed) info.error.reset();
-    if (error) info.error = std::move(*error);
+    const bool was_pending = e.status == TaskStatus::Pending;
+    e.status = status;
+    e.set_finished_at(now);
+    e.cancel_requested = false;
+    e.paused = false;
+    if (status == TaskStatus::Completed) e.error.reset();
+    if (error) e.error = std::move(*error);
     ++e.due_generation;
-    info.undelivered.reset();
-    if (!info.waiting_for.empty()) {
-      dependents.unlink(info.id, info.waiting_for);
-      info.waiting_for.clear();
+    e.drop_undelivered();
+    if (!e.waiting_for().empty()) {
+      dependents.unlink(e.id, e.waiting_for());
+      e.waiting_for_mut().clear();
     }
     if (was_pending) unready(e);
     --unfinished;
-    if (info.spec.name) live_names.erase({info.spec.owner, *info.spec.name});
-    if (info.spec.quota) quotas.release(*info.spec.quota);
-    if (info.spec.dedup) release_dedup(info);
+    if (e.name()) live_names.erase({e.owner(), *e.name()});
+    if (e.quota()) quotas.release(*e.quota());
+    if (e.dedup()) release_dedup(e);
     switch (status) {
       case TaskStatus::Completed: ++stats.completed; break;
       case TaskStatus::Failed: ++stats.failed; break;
@@ -379,19 +381,19 @@ struct Kernel::State {
       default: break;
     }
     std::optional<TaskId> next_run;
-    if (info.series) {
-      series.ended(*info.series, info.id);
+    if (e.series()) {
+      series.ended(*e.series(), e.id);
       next_run = continue_series(e, status);  // before this run's Notify and Persist: series_end travels with them
     }
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
-    out.emplace_back(command::Notify{info.spec.owner, info.id, status, info.result,
-                                     is_error ? info.error.to_optional() : std::nullopt, next_run});
-    info.error_unflushed =  // after the Notify it waited for; before the record that carries the mark
-        flushes.on_terminal(info.id, is_error ? info.error.to_optional() : std::nullopt, key_of(info), out);
+    out.emplace_back(command::Notify{e.owner(), e.id, status, e.result(),
+                                     is_error ? e.error.to_optional() : std::nullopt, next_run});
+    e.error_unflushed =  // after the Notify it waited for; before the record that carries the mark
+        flushes.on_terminal(e.id, is_error ? e.error.to_optional() : std::nullopt, key_of(e), out);
     persist(e);
-    const TaskId id = info.id;
-    if (info.spec.key) {
-      if (const auto next = lanes.remove(*info.spec.key, id)) {
+    const TaskId id = e.id;
+    if (e.key) {
+      if (const auto next = lanes.remove(*e.key, id)) {
         if (released_heads) {
           released_heads->push_back(*next);
         } else {
@@ -404,7 +406,7 @@ struct Kernel::State {
       forget_oldest_terminal();
       return;
     }
-    detail::DependencyEnd end{id, status, info.error.to_optional(), false};  // taken before forgetting may drop the record
+    detail::DependencyEnd end{id, status, e.error.to_optional(), false};  // taken before forgetting may drop the record
     forget_oldest_terminal();
     release_dependents(std::move(end));
   }
@@ -415,30 +417,29 @@ struct Kernel::State {
   // the batch of this run's final record, or note on this run why the series ends here.
   // Answers the next run's id when it spawned one.
   std::optional<TaskId> continue_series(Entry& e, TaskStatus status) {
-    TaskInfo& info = e.info;
-    if (!detail::series_goes_on(info, status)) return std::nullopt;
-    if (series.current(*info.series)) return std::nullopt;  // a restore found the successor persisted before the crash
+    if (!detail::series_goes_on(e.repeat(), e.run, status)) return std::nullopt;
+    if (series.current(*e.series())) return std::nullopt;  // a restore found the successor persisted before the crash
     std::string cut;
     if (stopping) {
       cut = "runtime is shutting down";
-    } else if (info.attempt == 0) {
-      cut = "run " + std::to_string(info.run) + " never started";
+    } else if (e.attempt == 0) {
+      cut = "run " + std::to_string(e.run) + " never started";
     } else {
-      const detail::NextRun next = detail::next_run(info, now);
-      TaskSpec spec = detail::successor_spec(info.spec, next.due, now);
+      const detail::NextRun next = detail::next_run(*e.repeat(), e.created_at + e.run_after, now);
+      TaskSpec spec = detail::successor_spec(e.spec(), next.due, now);
       if (auto refusal = detail::check_admission(spec, spawn_context(nullptr))) {
-        cut = "run " + std::to_string(info.run + 1) + " refused: " + refusal->message;
+        cut = "run " + std::to_string(e.run + 1) + " refused: " + refusal->message;
       } else {
         stats.repeat_slots_skipped += next.skipped;
         ++stats.repeated;
-        Entry& successor = create(TaskId{next_id++}, std::move(spec), info.series, info.run + 1);
+        Entry& successor = create(TaskId{next_id++}, std::move(spec), e.series(), e.run + 1);
         persist(successor);
         consider(successor);
-        return successor.info.id;
+        return successor.id;
       }
     }
     ++stats.series_cut;
-    info.series_end = detail::series_end_message(cut);
+    e.set_series_end(detail::series_end_message(cut));
     return std::nullopt;
   }
 
@@ -462,11 +463,10 @@ struct Kernel::State {
   }
 
   void on_dependency_end(Entry& w, const detail::DependencyEnd& end) {
-    TaskInfo& info = w.info;
-    if (info.status != TaskStatus::Pending) return;
-    auto& list = info.waiting_for;
+    if (w.status != TaskStatus::Pending) return;
+    auto& list = w.waiting_for_mut();
     list.erase(std::remove(list.begin(), list.end(), end.id), list.end());
-    if (auto verdict = detail::waiter_verdict(info.spec.after_mode, end)) {
+    if (auto verdict = detail::waiter_verdict(w.after_mode, end)) {
       finish(w, verdict->first, std::move(verdict->second));
       return;
     }
@@ -481,30 +481,30 @@ struct Kernel::State {
     std::sort(deps.begin(), deps.end());
     deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
     std::vector<detail::DependencyEnd> over;
-    w.info.waiting_for.clear();
+    if (!w.waiting_for().empty()) w.waiting_for_mut().clear();
     for (const TaskId dep : deps) {
-      const auto it = dep < w.info.id ? tasks.find(dep) : tasks.end();  // a record pointing forward is corrupt: lost
+      const auto it = dep < w.id ? tasks.find(dep) : tasks.end();  // a record pointing forward is corrupt: lost
       if (it == tasks.end()) {
         over.push_back(detail::DependencyEnd{dep, TaskStatus::Failed, std::nullopt, true});
-      } else if (is_terminal(it->second.info.status)) {
-        over.push_back(detail::DependencyEnd{dep, it->second.info.status, it->second.info.error.to_optional(), false});
+      } else if (is_terminal(it->second.status)) {
+        over.push_back(detail::DependencyEnd{dep, it->second.status, it->second.error.to_optional(), false});
       } else {
-        w.info.waiting_for.push_back(dep);
-        dependents.link(w.info.id, dep);
+        w.waiting_for_mut().push_back(dep);
+        dependents.link(w.id, dep);
       }
     }
     for (const auto& end : over) {
-      if (auto verdict = detail::waiter_verdict(w.info.spec.after_mode, end)) {
+      if (auto verdict = detail::waiter_verdict(w.after_mode, end)) {
         finish(w, verdict->first, std::move(verdict->second));
         return;
       }
     }
   }
 
-  void release_dedup(const TaskInfo& info) {
-    const auto it = dedup_holders.find({info.spec.owner, info.spec.dedup->key});
+  void release_dedup(const Entry& e) {
+    const auto it = dedup_holders.find({e.owner(), e.dedup()->key});
     if (it == dedup_holders.end()) return;
-    it->second.erase(info.id);
+    it->second.erase(e.id);
     if (it->second.empty()) dedup_holders.erase(it);
   }
 
@@ -525,12 +525,13 @@ struct Kernel::State {
       // The tracker keeps the error for this kernel's flushes, but no flush could clear a mark on a
       // record nobody holds: a restart from the journal would bring the error back each time.
       drop_error_mark(it->second);
-      const auto owner = by_owner.find(it->second.info.spec.owner);
+      const auto owner = by_owner.find(it->second.owner());
       if (owner != by_owner.end()) {
         owner->second.erase(id);
         if (owner->second.empty()) by_owner.erase(owner);
       }
-      ParentContext parent = std::move(it->second.info.spec.parent);
+      ParentContext parent = it->second.take_parent();
+      it->second.release(kinds, owners);
       tasks.erase(it);
       if (children.find(id.value)) {
         forgotten_parents[id] = std::move(parent);  // still a link between live descendants and their ancestors
@@ -572,13 +573,13 @@ struct Kernel::State {
   static void erase_id(std::vector<TaskId>& ids, TaskId id) { ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end()); }
 
   void persist(const Entry& e) {
-    if (e.info.spec.durable) out.persist(e.info);
+    if (e.durable) out.persist(e.to_info());
   }
 
   // A task's error no longer waits for a flush in its record (TaskInfo::error_unflushed): durably.
   void drop_error_mark(Entry& e) {
-    if (!e.info.error_unflushed) return;
-    e.info.error_unflushed = false;
+    if (!e.error_unflushed) return;
+    e.error_unflushed = false;
     persist(e);
   }
 
@@ -593,13 +594,13 @@ struct Kernel::State {
     const auto it = tasks.find(id);
     if (it == tasks.end()) return false;
     Entry& e = it->second;
-    if (is_terminal(e.info.status) || e.info.cancel_requested) return false;
-    if (e.info.status == TaskStatus::Pending) {
+    if (is_terminal(e.status) || e.cancel_requested) return false;
+    if (e.status == TaskStatus::Pending) {
       finish(e, TaskStatus::Cancelled, std::nullopt);
       return true;
     }
-    e.info.cancel_requested = true;
-    out.emplace_back(command::Cancel{id, e.info.attempt, reason});
+    e.cancel_requested = true;
+    out.emplace_back(command::Cancel{id, e.attempt, reason});
     persist(e);
     return true;
   }
@@ -651,7 +652,7 @@ struct Kernel::State {
       if (const auto it = by_owner.find(o->owner); it != by_owner.end()) ids.assign(it->second.begin(), it->second.end());
     } else {
       for (const auto& [id, e] : tasks) {
-        if (!is_terminal(e.info.status)) ids.push_back(id);
+        if (!is_terminal(e.status)) ids.push_back(id);
       }
     }
     return ids;
@@ -663,17 +664,15 @@ struct Kernel::State {
   // series' first run, which names the series).
   Entry& create(TaskId id, TaskSpec&& spec, std::optional<TaskId> series_id, std::uint32_t run) {
     Entry& e = tasks[id];
-    e.info.id = id;
-    e.info.created_at = now;
-    e.info.due = now + spec.run_after;
-    e.info.spec = std::move(spec);
-    if (e.info.spec.repeat) {
-      e.info.series = series_id.value_or(id);
-      e.info.run = run;
-    }
-    index(e.info);
+    const Time due = now + spec.run_after;
+    static_cast<detail::TaskRecord&>(e) = detail::TaskRecord::make(std::move(spec), kinds, owners);
+    e.id = id;
+    e.created_at = now;
+    e.due = due;
+    if (e.repeat()) e.set_series(series_id.value_or(id), run);
+    index(e);
     ++stats.spawned;
-    e.info.paused = pauses.holds(e.info.spec);
+    e.paused = pauses.holds(e.owner(), key_of(e));
     return e;
   }
 
@@ -687,35 +686,35 @@ struct Kernel::State {
         stopping,
         [this, replacing](const std::string& owner, const std::string& name) {
           const auto it = live_names.find({owner, name});
-          return it != live_names.end() && (replacing == nullptr || it->second != replacing->info.id);
+          return it != live_names.end() && (replacing == nullptr || it->second != replacing->id);
         },
         [this](TaskId id) { return tasks.count(id) != 0 || forgotten_parents.count(id) != 0; },
         quotas,
         [this, replacing](const QuotaSpec& q) {
-          const bool replaced_holds = replacing && replacing->info.spec.quota && replacing->info.spec.quota->key == q.key;
+          const bool replaced_holds = replacing && replacing->quota() && replacing->quota()->key == q.key;
           return quotas.holders(q) > (replaced_holds ? 1u : 0u);
         },
         [this](TaskId id) { return tasks.count(id) != 0; }};
   }
 
-  void index(const TaskInfo& info) {
-    by_owner[info.spec.owner].insert(info.id);
-    if (info.spec.parent.task) {
-      children[info.spec.parent.task->value].push_back(info.id);
-    } else if (info.spec.parent.run) {
-      run_roots[*info.spec.parent.run].push_back(info.id);
+  void index(const Entry& e) {
+    by_owner[e.owner()].insert(e.id);
+    if (e.parent().task) {
+      children[e.parent().task->value].push_back(e.id);
+    } else if (e.parent().run) {
+      run_roots[*e.parent().run].push_back(e.id);
     }
-    if (is_terminal(info.status)) {
-      terminal_order.push_back(info.id);
+    if (is_terminal(e.status)) {
+      terminal_order.push_back(e.id);
       return;
     }
     ++unfinished;
-    if (info.series) series.live(*info.series, info.id);
-    if (info.spec.name) live_names[{info.spec.owner, *info.spec.name}] = info.id;
-    if (info.spec.key) lanes.push(*info.spec.key, info.id);
-    if (info.spec.quota) quotas.hold(*info.spec.quota);
-    if (info.spec.dedup) dedup_holders[{info.spec.owner, info.spec.dedup->key}].insert(info.id);
-    flushes.on_accepted(info.id, key_of(info));
+    if (e.series()) series.live(*e.series(), e.id);
+    if (e.name()) live_names[{e.owner(), *e.name()}] = e.id;
+    if (e.key) lanes.push(*e.key, e.id);
+    if (e.quota()) quotas.hold(*e.quota());
+    if (e.dedup()) dedup_holders[{e.owner(), e.dedup()->key}].insert(e.id);
+    flushes.on_accepted(e.id, key_of(e));
   }
 
   Snapshot snapshot() const {
@@ -723,7 +722,7 @@ struct Kernel::State {
     s.next_id = next_id;
     s.rng_state = rng.state();
     for (const auto& [id, e] : tasks) {
-      if (e.info.spec.durable) s.tasks.push_back(e.info);
+      if (e.durable) s.tasks.push_back(e.to_info());
     }
     s.quotas = quotas.usage();
     s.rate_limits = rates.usage();
@@ -768,10 +767,10 @@ Result<Admission, SpawnError> Kernel::State::admit(TaskSpec& spec, Time at) {
         s.settle();
         return Admission{*holder, true, std::nullopt};
       }
-      if (held.info.status == TaskStatus::Pending) replacing = &held;
+      if (held.status == TaskStatus::Pending) replacing = &held;
     }
   }
-  const auto replaced_id = replacing ? std::optional<TaskId>(replacing->info.id) : std::nullopt;
+  const auto replaced_id = replacing ? std::optional<TaskId>(replacing->id) : std::nullopt;
   if (auto refusal = detail::check_admission(spec, s.spawn_context(replacing))) return refused(std::move(*refusal));
   const TaskId id{s.next_id++};
   if (replaced_id) {
@@ -782,8 +781,8 @@ Result<Admission, SpawnError> Kernel::State::admit(TaskSpec& spec, Time at) {
   }
   Entry& e = s.create(id, std::move(spec), std::nullopt, 1);
   s.forgetting_held = true;  // a dependency may end the new task at once; its record stays until persisted
-  if (!e.info.spec.after.empty()) s.link_dependencies(e, e.info.spec.after);
-  if (!is_terminal(e.info.status)) {  // a dependency already over may have ended it, record and all
+  if (!e.after().empty()) s.link_dependencies(e, e.after());
+  if (!is_terminal(e.status)) {  // a dependency already over may have ended it, record and all
     s.persist(e);
     s.consider(e);
   }
@@ -797,7 +796,7 @@ void Kernel::complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time no
   State& s = *state_;
   s.observe(now);  // a deadline that passed before this completion arrived wins
   const auto it = s.tasks.find(id);
-  if (it == s.tasks.end() || it->second.info.status != TaskStatus::Running || it->second.info.attempt != attempt) {
+  if (it == s.tasks.end() || it->second.status != TaskStatus::Running || it->second.attempt != attempt) {
     ++s.stats.ignored_completions;
   } else {
     s.on_complete(it->second, std::move(outcome));
@@ -809,9 +808,9 @@ void Kernel::heartbeat(TaskId id, std::uint32_t attempt, Time now) {
   State& s = *state_;
   s.observe(now);  // a deadline that passed before this heartbeat arrived wins
   const auto it = s.tasks.find(id);
-  if (it == s.tasks.end() || it->second.info.status != TaskStatus::Running || it->second.info.attempt != attempt) {
+  if (it == s.tasks.end() || it->second.status != TaskStatus::Running || it->second.attempt != attempt) {
     ++s.stats.ignored_heartbeats;
-  } else if (const auto& interval = it->second.info.spec.heartbeat) {
+  } else if (const auto& interval = it->second.heartbeat()) {
     it->second.heartbeat_deadline = s.now + *interval;  // the armed timer re-arms itself here when it fires
   }
   s.settle();
@@ -875,7 +874,7 @@ std::size_t Kernel::abort(const AbortSelector& which, Time now) {
   detail::IdSet cancellable;  // a set: a task selected twice counts once
   for (const TaskId id : ids) {
     const auto it = s.tasks.find(id);
-    if (it != s.tasks.end() && !is_terminal(it->second.info.status) && !it->second.info.cancel_requested) {
+    if (it != s.tasks.end() && !is_terminal(it->second.status) && !it->second.cancel_requested) {
       cancellable.insert(id);
     }
   }
@@ -891,8 +890,8 @@ std::size_t Kernel::pause(const PauseSelector& which, Time now) {
   if (s.pauses.add(which)) {
     for (const TaskId id : s.pause_candidates(which)) {
       Entry& e = s.tasks.at(id);
-      if (e.info.status != TaskStatus::Pending || e.info.paused || !detail::PauseRules::selects(which, e.info.spec)) continue;
-      e.info.paused = true;
+      if (e.status != TaskStatus::Pending || e.paused || !detail::PauseRules::selects(which, e.owner(), State::key_of(e))) continue;
+      e.paused = true;
       s.unready(e);  // its due timer may still fire: consider() leaves it alone
       s.persist(e);
       ++paused;
@@ -909,9 +908,9 @@ std::size_t Kernel::resume(const PauseSelector& which, Time now) {
   if (s.pauses.remove(which)) {
     for (const TaskId id : s.pause_candidates(which)) {  // by id: ready again in their original order
       Entry& e = s.tasks.at(id);
-      if (!e.info.paused || !detail::PauseRules::selects(which, e.info.spec)) continue;
-      e.info.paused = s.pauses.holds(e.info.spec);  // another rule may still hold it
-      if (e.info.paused) continue;
+      if (!e.paused || !detail::PauseRules::selects(which, e.owner(), State::key_of(e))) continue;
+      e.paused = s.pauses.holds(e.owner(), State::key_of(e));  // another rule may still hold it
+      if (e.paused) continue;
       s.persist(e);
       s.consider(e);
       ++resumed;
@@ -926,7 +925,7 @@ bool Kernel::cancel(TaskId id, Time now) { return abort(abort_selector::Task{id}
 FlushId Kernel::flush(const FlushSelector& which, Time now) {
   State& s = *state_;
   s.observe(now);
-  const auto key_of_task = [&s](TaskId task) { return State::key_of(s.tasks.at(task).info); };  // a live task
+  const auto key_of_task = [&s](TaskId task) { return State::key_of(s.tasks.at(task)); };  // a live task
   const auto error_taken = [&s](TaskId task) {  // its record (unless forgotten) loses the mark
     if (const auto it = s.tasks.find(task); it != s.tasks.end()) s.drop_error_mark(it->second);
   };
@@ -948,17 +947,17 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
   const auto it = s.tasks.find(to);
   if (it == s.tasks.end()) return Failure{SendError{SendErrorCode::TaskNotFound, "task not found"}};
   Entry& e = it->second;
-  if (e.info.spec.owner != from) return Failure{SendError{SendErrorCode::NotOwner, "caller does not own this task"}};
-  if (is_terminal(e.info.status)) {
-    return Failure{SendError{SendErrorCode::TaskTerminated, std::string("task already ") + to_string(e.info.status)}};
+  if (e.owner() != from) return Failure{SendError{SendErrorCode::NotOwner, "caller does not own this task"}};
+  if (is_terminal(e.status)) {
+    return Failure{SendError{SendErrorCode::TaskTerminated, std::string("task already ") + to_string(e.status)}};
   }
-  if (!e.info.spec.inbox) return Failure{SendError{SendErrorCode::NoInbox, "task has no inbox (not a sub-agent)"}};
-  if (e.info.cancel_requested || s.stopping) return Failure{SendError{SendErrorCode::InboxClosed, "sub-agent inbox closed"}};
+  if (!e.inbox) return Failure{SendError{SendErrorCode::NoInbox, "task has no inbox (not a sub-agent)"}};
+  if (e.cancel_requested || s.stopping) return Failure{SendError{SendErrorCode::InboxClosed, "sub-agent inbox closed"}};
   if (auto problem = detail::payload_limit_problem(message, "message", s.config)) {
     return Failure{SendError{SendErrorCode::MessageTooLarge, std::move(*problem)}};
   }
-  if (e.info.status != TaskStatus::Running && e.info.undelivered) {  // it waits in the record: bound the record
-    const auto& waiting = *e.info.undelivered;
+  if (e.status != TaskStatus::Running && e.undelivered()) {  // it waits in the record: bound the record
+    const auto& waiting = *e.undelivered();
     std::size_t bytes = detail::json_size(message);
     for (const InboxMessage& m : waiting) bytes += detail::json_size(m.message);
     if (waiting.size() >= detail::max_waiting_messages || bytes > s.config.max_payload_bytes) {
@@ -968,11 +967,12 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
                                    std::to_string(s.config.max_payload_bytes) + " bytes together"}};
     }
   }
-  if (e.info.status == TaskStatus::Running) {
-    s.out.emplace_back(command::Deliver{to, e.info.attempt, std::move(from), std::move(message)});
+  if (e.status == TaskStatus::Running) {
+    s.out.emplace_back(command::Deliver{to, e.attempt, std::move(from), std::move(message)});
   } else {
-    if (!e.info.undelivered) e.info.undelivered.emplace();
-    e.info.undelivered->push_back(InboxMessage{std::move(from), std::move(message)});
+    auto& waiting = e.extras_mut().undelivered;
+    if (!waiting) waiting.emplace();
+    waiting->push_back(InboxMessage{std::move(from), std::move(message)});
     s.persist(e);  // a durable sub-agent's record keeps it across a restart
   }
   return {};
@@ -984,7 +984,7 @@ void Kernel::shutdown(ShutdownMode mode, Time now) {
   s.stopping = true;
   if (mode == ShutdownMode::Cancel) {
     for (auto& [id, e] : s.tasks) {
-      if (e.info.status == TaskStatus::Running) s.cancel_one(id, CancelReason::Shutdown);
+      if (e.status == TaskStatus::Running) s.cancel_one(id, CancelReason::Shutdown);
     }
   }
   s.settle();
@@ -1005,17 +1005,18 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
     if (s.tasks.count(r->id)) continue;
     s.next_id = std::max(s.next_id, r->id.value + 1);
     Entry& e = s.tasks[r->id];
-    e.info = *r;
-    s.index(e.info);
-    if (e.info.undelivered && (is_terminal(e.info.status) || !e.info.spec.inbox)) {
-      e.info.undelivered.reset();  // damaged input: no attempt could ever take them
+    static_cast<detail::TaskRecord&>(e) = detail::TaskRecord::make(*r, s.kinds, s.owners);
+    e.id = r->id;
+    s.index(e);
+    if (e.undelivered() && (is_terminal(e.status) || !e.inbox)) {
+      e.drop_undelivered();  // damaged input: no attempt could ever take them
     }
-    if (e.info.error_unflushed) {
-      const bool is_error = e.info.status == TaskStatus::Failed || e.info.status == TaskStatus::TimedOut;
-      if (is_error && e.info.error) {
-        s.flushes.restore_error(e.info.id, State::key_of(e.info), *e.info.error);
+    if (e.error_unflushed) {
+      const bool is_error = e.status == TaskStatus::Failed || e.status == TaskStatus::TimedOut;
+      if (is_error && e.error) {
+        s.flushes.restore_error(e.id, State::key_of(e), *e.error);
       } else {
-        e.info.error_unflushed = false;  // a mark only a failed record can carry: not an error to report
+        e.error_unflushed = false;  // a mark only a failed record can carry: not an error to report
       }
     }
     restored.push_back(r->id);
@@ -1027,44 +1028,44 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   s.pauses.restore(snapshot);
   for (const TaskId id : restored) {  // the rules decide; a record that disagrees lost a change in a crash
     Entry& e = s.tasks.at(id);
-    const bool paused = e.info.status == TaskStatus::Pending && s.pauses.holds(e.info.spec);
-    if (e.info.paused != paused) {
-      e.info.paused = paused;
+    const bool paused = e.status == TaskStatus::Pending && s.pauses.holds(e.owner(), State::key_of(e));
+    if (e.paused != paused) {
+      e.paused = paused;
       s.persist(e);
     }
   }
   // Waiters link again before running records are resolved: an orphaned dependency fails its waiters.
   for (const TaskId id : restored) {
     Entry& e = s.tasks.at(id);
-    if (e.info.waiting_for.empty()) continue;
-    if (e.info.status != TaskStatus::Pending) {  // only a pending task waits; a record saying otherwise is corrupt
-      if (!is_terminal(e.info.status)) e.info.waiting_for.clear();
+    if (e.waiting_for().empty()) continue;
+    if (e.status != TaskStatus::Pending) {  // only a pending task waits; a record saying otherwise is corrupt
+      if (!is_terminal(e.status)) e.waiting_for_mut().clear();
       continue;
     }
-    const std::vector<TaskId> before = e.info.waiting_for;
+    const std::vector<TaskId> before = e.waiting_for();
     s.link_dependencies(e, before);
-    if (e.info.waiting_for != before && e.info.status == TaskStatus::Pending) s.persist(e);
+    if (e.waiting_for() != before && e.status == TaskStatus::Pending) s.persist(e);
   }
   for (const TaskId id : restored) {
     Entry& e = s.tasks.at(id);
-    if (!is_terminal(e.info.status) && e.info.series) {
-      const auto current = s.series.current(*e.info.series);
+    if (!is_terminal(e.status) && e.series()) {
+      const auto current = s.series.current(*e.series());
       if (current && *current != id) {  // a crash kept its successor's record but lost this run's end
-        const bool was_running = e.info.status == TaskStatus::Running;
+        const bool was_running = e.status == TaskStatus::Running;
         if (was_running) ++s.stats.orphaned;
         s.finish(e, was_running ? TaskStatus::Failed : TaskStatus::Cancelled,
-                 "superseded by run " + std::to_string(s.tasks.at(*current).info.run) + " of its series (" +
+                 "superseded by run " + std::to_string(s.tasks.at(*current).run) + " of its series (" +
                      to_string(*current) + ") after a restart");
         continue;
       }
     }
-    if (e.info.status == TaskStatus::Running) {
-      if (e.info.cancel_requested) {
+    if (e.status == TaskStatus::Running) {
+      if (e.cancel_requested) {
         s.finish(e, TaskStatus::Cancelled, std::nullopt);
-      } else if (e.info.spec.retry.requeue_on_restart && e.info.attempt < e.info.spec.retry.max_attempts) {
-        e.info.status = TaskStatus::Pending;
-        e.info.due = s.now;
-        e.info.paused = s.pauses.holds(e.info.spec);
+      } else if (e.retry().requeue_on_restart && e.attempt < e.retry().max_attempts) {
+        e.status = TaskStatus::Pending;
+        e.due = s.now;
+        e.paused = s.pauses.holds(e.owner(), State::key_of(e));
         s.persist(e);
       } else {
         ++s.stats.orphaned;
@@ -1092,16 +1093,24 @@ std::optional<Time> Kernel::next_deadline() const {
   return top->at;
 }
 
-const TaskInfo* Kernel::get(TaskId id) const {
+std::optional<TaskInfo> Kernel::get(TaskId id) const {
   const auto it = state_->tasks.find(id);
-  return it == state_->tasks.end() ? nullptr : &it->second.info;
+  if (it == state_->tasks.end()) return std::nullopt;
+  return it->second.to_info();
+}
+
+std::optional<TaskGlance> Kernel::glance(TaskId id) const {
+  const auto it = state_->tasks.find(id);
+  if (it == state_->tasks.end()) return std::nullopt;
+  const Entry& e = it->second;
+  return TaskGlance{e.kind(), e.owner(), e.status, e.priority, e.attempt, e.due, e.heartbeat()};
 }
 
 std::vector<TaskInfo> Kernel::list(std::string_view owner) const {
   std::vector<TaskInfo> out;
   const auto it = state_->by_owner.find(owner);
   if (it == state_->by_owner.end()) return out;
-  for (const TaskId id : it->second) out.push_back(state_->tasks.at(id).info);
+  for (const TaskId id : it->second) out.push_back(state_->tasks.at(id).to_info());
   return out;
 }
 
@@ -1109,7 +1118,7 @@ bool Kernel::has_running(std::string_view owner) const {
   const auto it = state_->by_owner.find(owner);
   if (it == state_->by_owner.end()) return false;
   return std::any_of(it->second.begin(), it->second.end(),
-                     [&](TaskId id) { return !is_terminal(state_->tasks.at(id).info.status); });
+                     [&](TaskId id) { return !is_terminal(state_->tasks.at(id).status); });
 }
 
 std::optional<TaskId> Kernel::current_run(TaskId series) const { return state_->series.current(series); }

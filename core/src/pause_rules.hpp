@@ -18,15 +18,16 @@ namespace tasklane::detail {
 class PauseRules {
  public:
   // Whether `which` names this task (whether or not a rule for it is in force).
-  static bool selects(const PauseSelector& which, const TaskSpec& spec) {
-    if (const auto* o = std::get_if<pause_selector::Owner>(&which)) return spec.owner == o->owner;
+  // A task is named by its owner and its sequence key (nullptr: none).
+  static bool selects(const PauseSelector& which, const std::string& owner, const SequenceKey* key) {
+    if (const auto* o = std::get_if<pause_selector::Owner>(&which)) return owner == o->owner;
     const auto& purpose = std::get<pause_selector::Purpose>(which).purpose;
-    return spec.key && spec.key->purpose == purpose;
+    return key && key->purpose == purpose;
   }
 
-  bool holds(const TaskSpec& spec) const {
+  bool holds(const std::string& owner, const SequenceKey* key) const {
     if (owners_.empty() && purposes_.empty()) return false;  // the usual case: one branch
-    return owners_.count(spec.owner) != 0 || (spec.key && purposes_.count(spec.key->purpose) != 0);
+    return owners_.count(owner) != 0 || (key && purposes_.count(key->purpose) != 0);
   }
 
   bool add(const PauseSelector& which) { return set_of(which).insert(name_of(which)).second; }

@@ -41,10 +41,9 @@ class RepeatSeries {
 
 // Whether a run that ended in `status` may be followed by another: not when cancelled, not after
 // `times` runs. (A run that never started is decided by the caller: it cuts the series.)
-inline bool series_goes_on(const TaskInfo& run, TaskStatus status) {
-  if (!run.spec.repeat || status == TaskStatus::Cancelled) return false;
-  const auto& times = run.spec.repeat->times;
-  return !times || run.run < *times;
+inline bool series_goes_on(const Repeat* repeat, std::uint32_t run, TaskStatus status) {
+  if (!repeat || status == TaskStatus::Cancelled) return false;
+  return !repeat->times || run < *repeat->times;
 }
 
 struct NextRun {
@@ -52,13 +51,11 @@ struct NextRun {
   std::uint64_t skipped = 0;  // fixed-rate slots passed over
 };
 
-// When the run after `run`, which ended at `now`, is due. A fixed-rate series' slots are counted from
-// the run's own slot, created_at + spec.run_after (the successor's run_after is the delay to its slot,
-// so every run's slot is on the first run's grid).
-inline NextRun next_run(const TaskInfo& run, Time now) {
-  const Repeat& repeat = *run.spec.repeat;
+// When the run after the one whose slot was `slot`, which ended at `now`, is due. A fixed-rate
+// series' slots are counted from the run's own slot, created_at + spec.run_after (the successor's
+// run_after is the delay to its slot, so every run's slot is on the first run's grid).
+inline NextRun next_run(const Repeat& repeat, Time slot, Time now) {
   if (repeat.mode == RepeatMode::FixedDelay) return NextRun{now + repeat.every, 0};
-  const Time slot = run.created_at + run.spec.run_after;
   if (now < slot) return NextRun{slot + repeat.every, 0};
   const auto passed = static_cast<std::uint64_t>((now - slot) / repeat.every);  // whole periods since the slot
   return NextRun{slot + repeat.every * static_cast<Duration::rep>(passed + 1), passed};

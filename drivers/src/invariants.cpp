@@ -58,7 +58,7 @@ InvariantChecker::Track& InvariantChecker::learn(TaskId id) {
   const auto it = tasks_.find(id);
   if (it != tasks_.end()) return it->second;
   Track t;
-  if (const TaskInfo* info = kernel_.get(id)) t = make_track(*info);
+  if (const std::optional<TaskInfo> info = kernel_.get(id)) t = make_track(*info);
   Track& track = tasks_.emplace(id, std::move(t)).first->second;
   if (track.key) lanes_[*track.key].insert(id);
   return track;
@@ -105,7 +105,7 @@ void InvariantChecker::on_start(Time at, const command::Start& start) {
   // Only while the record still describes this attempt: one input may start an attempt and also end
   // it (a late input fires the due timer first, then completes what just started), and a retry
   // moves `due` on.
-  if (const TaskInfo* info = kernel_.get(id); info && info->status == TaskStatus::Running && info->attempt == start.attempt &&
+  if (const std::optional<TaskInfo> info = kernel_.get(id); info && info->status == TaskStatus::Running && info->attempt == start.attempt &&
       at < info->due) {
     violation(at, name + " started before it was due (" + format_time(info->due) + ")");
   }
@@ -193,7 +193,7 @@ void InvariantChecker::on_notify(Time at, const command::Notify& notify) {
     violation(at, "Notify for " + name + " (" + to_string(notify.status) + ") " +
                       (is_error ? "carries no error" : "carries an error"));
   }
-  if (const TaskInfo* info = kernel_.get(id); info && info->status != notify.status) {
+  if (const std::optional<TaskInfo> info = kernel_.get(id); info && info->status != notify.status) {
     violation(at, "Notify for " + name + " says " + to_string(notify.status) + ", the kernel says " + to_string(info->status));
   }
   track.notified = true;
@@ -238,7 +238,7 @@ void InvariantChecker::after_input(Time at_given) {
   }
   // An attempt that failed and went back to pending ended without a command of its own.
   for (auto it = live_attempts_.begin(); it != live_attempts_.end();) {
-    const TaskInfo* info = kernel_.get(*it);
+    const std::optional<TaskInfo> info = kernel_.get(*it);
     Track& track = tasks_.at(*it);
     if (info && info->status == TaskStatus::Running && info->attempt == track.attempt) {
       ++it;

@@ -44,10 +44,10 @@ void Metrics::on_command(const Command& command, const Kernel& kernel) {
   if (const auto* start = std::get_if<command::Start>(&command)) {
     touched_.push_back(start->id);
     // The record still describes this attempt unless a later command of the same input moved it on.
-    const TaskInfo* info = kernel.get(start->id);
-    if (info && info->attempt == start->attempt) {
+    const auto task = kernel.glance(start->id);
+    if (task && task->attempt == start->attempt) {
       std::lock_guard lock(mutex_);
-      lag_.observe(kernel.last_time() - info->due);
+      lag_.observe(kernel.last_time() - task->due);
     }
   } else if (const auto* cancel = std::get_if<command::Cancel>(&command)) {
     touched_.push_back(cancel->id);
@@ -62,12 +62,12 @@ void Metrics::after_input(const Kernel& kernel) {
   std::lock_guard lock(mutex_);
   constexpr std::size_t max_spare = 1024;
   for (const TaskId id : touched_) {
-    const TaskInfo* info = kernel.get(id);
-    if (!info || is_terminal(info->status)) {
+    const auto task = kernel.glance(id);
+    if (!task || is_terminal(task->status)) {
       if (auto node = live_.extract(id.value); node && spare_.size() < max_spare) spare_.push_back(std::move(node));
       continue;
     }
-    const Live live{info->spec.priority, info->status, info->due};
+    const Live live{task->priority, task->status, task->due};
     if (const auto it = live_.find(id.value); it != live_.end()) {
       it->second = live;
     } else if (!spare_.empty()) {

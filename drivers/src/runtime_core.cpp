@@ -206,11 +206,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void on(command::Start& s) {
-    const TaskInfo* info = kernel.get(s.id);
+    const auto task = kernel.glance(s.id);
     Running& r = running.insert_or_assign(s.id, Running{}).first->second;  // a fresh token for this attempt
     r.attempt = s.attempt;
     r.kind = s.kind;
-    r.owner = info ? info->spec.owner : std::string();
+    r.owner = task ? std::string(task->owner) : std::string();
     if (s.inbox) r.inbox = std::make_shared<Inbox>();
     publish(TaskEvent{TaskEventKind::Started, s.id, r.owner, s.kind, s.attempt, TaskStatus::Running, 0, {}, nullptr, {}});
     const WorkFunction* work = handlers.find(s.kind);
@@ -225,7 +225,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     context.progress = [reports = reports, id = s.id, attempt = s.attempt](double fraction, std::string message) {
       reports->add(WorkReport{id, attempt, std::nullopt, fraction, std::move(message), nullptr});
     };
-    context.heartbeat = info && info->spec.heartbeat ? heartbeat_for(s.id, s.attempt) : std::function<void()>([] {});
+    context.heartbeat = task && task->heartbeat ? heartbeat_for(s.id, s.attempt) : std::function<void()>([] {});
     auto report = [reports = reports, id = s.id, attempt = s.attempt](Outcome outcome) {
       reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
     };
@@ -279,14 +279,14 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void on(command::Notify& n) {
-    const TaskInfo* info = kernel.get(n.id);
-    log_finished(n, info);
-    publish(TaskEvent{TaskEventKind::Finished, n.id, n.owner, info ? info->spec.kind : std::string(),
-                      info ? info->attempt : 0, n.status, 1, {}, n.result, n.error});
-    if (n.next_run) on_next_run(*n.next_run);  // after: listeners see run 1 end, then run 2 appear
+    const auto task = kernel.glance(n.id);
+    log_finished(n, task ? &*task : nullptr);
+    publish(TaskEvent{TaskEventKind::Finished, n.id, n.owner, task ? std::string(task->kind) : std::string(),
+                      task ? task->attempt : 0, n.status, 1, {}, n.result, n.error});
     const auto [first, last] = waiters.equal_range(n.id);
-    std::optional<TaskInfo> copy;
-    if (info) copy = *info;
+    // Before on_next_run: a new input could forget the task. A copy only when someone waits.
+    const std::optional<TaskInfo> copy = first != last ? kernel.get(n.id) : std::nullopt;
+    if (n.next_run) on_next_run(*n.next_run);  // after: listeners see run 1 end, then run 2 appear
     for (auto it = first; it != last; ++it) call_user([done = std::move(it->second), copy] { done(copy); });
     waiters.erase(first, last);
   }
@@ -294,20 +294,20 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // A run of a repeating series ended and the kernel spawned the next in the same input: a spawn
   // that no caller made, announced like one (a Spawned event, metrics, an id reservation).
   void on_next_run(TaskId next) {
-    const TaskInfo* run = kernel.get(next);
+    const auto run = kernel.glance(next);
     if (!run) return;  // it ended and was forgotten in the same input
-    metrics->touch(run->id);
-    (void)reserve_past(run->id);
-    publish(TaskEvent{TaskEventKind::Spawned, run->id, run->spec.owner, run->spec.kind, 0, TaskStatus::Pending, 0, {},
-                      nullptr, {}});
+    metrics->touch(next);
+    (void)reserve_past(next);
+    publish(TaskEvent{TaskEventKind::Spawned, next, std::string(run->owner), std::string(run->kind), 0,
+                      TaskStatus::Pending, 0, {}, nullptr, {}});
   }
 
-  void log_finished(const command::Notify& n, const TaskInfo* info) {
+  void log_finished(const command::Notify& n, const TaskGlance* task) {
     if (!options.log) return;
     Json fields{{"id", tasklane::to_string(n.id)}, {"owner", n.owner}, {"status", tasklane::to_string(n.status)}};
-    if (info) {
-      fields["kind"] = info->spec.kind;
-      fields["attempt"] = info->attempt;
+    if (task) {
+      fields["kind"] = task->kind;
+      fields["attempt"] = task->attempt;
     }
     if (n.error) fields["error"] = *n.error;
     const bool bad = n.status == TaskStatus::Failed || n.status == TaskStatus::TimedOut;
@@ -338,7 +338,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     // get the task as it is (not terminal) rather than waiting forever.
     for (auto& [id, done] : waiters) {
       std::optional<TaskInfo> copy;
-      if (const TaskInfo* info = kernel.get(id)) copy = *info;
+      if (const std::optional<TaskInfo> info = kernel.get(id)) copy = *info;
       call_user([done = std::move(done), copy] { done(copy); });
     }
     waiters.clear();
@@ -468,8 +468,8 @@ void RuntimeCore::admit(TaskSpec spec, AdmitDone done) {
   const bool created = result && !result.value().deduplicated;
   if (created) {
     s.metrics->touch(result.value().id);
-    const TaskInfo* info = s.kernel.get(result.value().id);
-    s.publish(TaskEvent{TaskEventKind::Spawned, result.value().id, info->spec.owner, info->spec.kind, 0,
+    const auto task = s.kernel.glance(result.value().id);
+    s.publish(TaskEvent{TaskEventKind::Spawned, result.value().id, std::string(task->owner), std::string(task->kind), 0,
                         TaskStatus::Pending, 0, {}, nullptr, {}});
   }
   const bool needs_reservation = created && s.reserve_past(result.value().id);  // a deduplicated spawn made no id
@@ -533,7 +533,7 @@ void RuntimeCore::complete_session(std::string session, std::string reason) {
 
 void RuntimeCore::wait(TaskId id, std::function<void(std::optional<TaskInfo>)> done) {
   Impl& s = *impl_;
-  const TaskInfo* info = s.kernel.get(id);
+  const std::optional<TaskInfo> info = s.kernel.get(id);
   if (!info || is_terminal(info->status) || s.stopped) {
     std::optional<TaskInfo> copy;
     if (info) copy = *info;

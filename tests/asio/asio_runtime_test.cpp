@@ -186,7 +186,7 @@ TEST(AsioRuntime, UseAwaitableThroughCoSpawn) {
     EXPECT_FALSE(spawn_ec);
     auto [wait_ec, info] = co_await rt.async_wait(id, net::use_awaitable);
     EXPECT_FALSE(wait_ec);
-    const bool known = co_await rt.async_read([id](const Kernel& k) { return k.get(id) != nullptr; }, net::use_awaitable);
+    const bool known = co_await rt.async_read([id](const Kernel& k) { return k.get(id).has_value(); }, net::use_awaitable);
     EXPECT_TRUE(known);
     EXPECT_FALSE(co_await rt.async_shutdown(ShutdownMode::Drain, net::use_awaitable));
     co_return info;

@@ -86,7 +86,7 @@ inline std::vector<TaskId> ids_of(const std::vector<TaskEvent>& events, TaskEven
 template <class H>
 std::optional<TaskInfo> info_of(H& h, TaskId id) {
   return h.read([id](const Kernel& k) -> std::optional<TaskInfo> {
-    const TaskInfo* info = k.get(id);
+    const std::optional<TaskInfo> info = k.get(id);
     return info ? std::optional<TaskInfo>(*info) : std::nullopt;
   });
 }

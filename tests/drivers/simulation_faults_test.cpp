@@ -183,7 +183,7 @@ TEST(SimulationFaults, ARecordLeftUnsyncedDiesWithTheProcess) {
   const Snapshot back = sim.durable_state();
   EXPECT_TRUE(back.tasks.empty()) << "never acknowledged, never stored";
   sim.restore(back);
-  EXPECT_EQ(sim.kernel().get(id), nullptr);
+  EXPECT_FALSE(sim.kernel().get(id).has_value());
 }
 
 TEST(SimulationFaults, ACrashRestartsFromTheDurableStore) {
@@ -206,8 +206,8 @@ TEST(SimulationFaults, ACrashRestartsFromTheDurableStore) {
   ASSERT_EQ(crashes.size(), 1u);
   EXPECT_LE(crashes[0].records_kept, crashes[0].records);
   // The acknowledged task was durable before the crash; it was running, so it comes back orphaned.
-  const TaskInfo* info = sim.kernel().get(before);
-  ASSERT_NE(info, nullptr);
+  const std::optional<TaskInfo> info = sim.kernel().get(before);
+  ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->status, TaskStatus::Failed);
   EXPECT_EQ(sim.in_flight(), 0u) << "the dead process's work never returns";
   EXPECT_TRUE(sim.run_until_idle());

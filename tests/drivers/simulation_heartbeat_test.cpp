@@ -61,7 +61,7 @@ TEST(SimulationHeartbeat, WorkThatBeatsTooRarelyTimesOutRetriesAndItsLateBeatsAr
   ASSERT_TRUE(id.has_value());
   checker.on_spawned(id.value());
   EXPECT_TRUE(sim.run_until_idle());
-  const TaskInfo* info = sim.kernel().get(id.value());
+  const std::optional<TaskInfo> info = sim.kernel().get(id.value());
   EXPECT_EQ(info->status, TaskStatus::TimedOut);
   EXPECT_EQ(info->error, "heartbeat timeout: no heartbeat within 50 ms");
   EXPECT_EQ(sim.kernel().stats().heartbeat_timeouts, 2u);

@@ -101,7 +101,7 @@ class Workload {
     sim_.on_command([this](Time, const Command& c) {
       if (const auto* n = std::get_if<command::Notify>(&c)) {
         hanging_.erase(n->id);
-        const TaskInfo* next = n->next_run ? sim_.kernel().get(*n->next_run) : nullptr;
+        const std::optional<TaskInfo> next = n->next_run ? sim_.kernel().get(*n->next_run) : std::nullopt;
         if (next) note_live(*n->next_run, n->owner, next->spec.inbox, next->spec.parent);
       }
       if (const auto* f = std::get_if<command::FlushDone>(&c)) {
@@ -416,7 +416,7 @@ class Workload {
         },
         which);
     for (const TaskId id : selected) {
-      const TaskInfo* info = sim_.kernel().get(id);
+      const std::optional<TaskInfo> info = sim_.kernel().get(id);
       if (info && !is_terminal(info->status) && !info->cancel_requested) {
         problem("at " + format_time(sim_.now()) + ": abort " + describe(which) + " did not reach live " + to_string(id) +
                 " (" + to_string(info->status) + ")" + forgotten_ancestors(id));
@@ -429,7 +429,7 @@ class Workload {
   std::vector<TaskId> live() {
     std::vector<TaskId> out;
     for (auto it = live_.begin(); it != live_.end();) {
-      const TaskInfo* info = sim_.kernel().get(*it);
+      const std::optional<TaskInfo> info = sim_.kernel().get(*it);
       if (!info || is_terminal(info->status)) {
         it = live_.erase(it);
       } else {
@@ -490,7 +490,7 @@ class Workload {
     while (!inboxes_.empty() && rng_.chance(85)) {
       const std::size_t at = rng_.below(inboxes_.size());
       const TaskId id = inboxes_[at];
-      const TaskInfo* info = sim_.kernel().get(id);
+      const std::optional<TaskInfo> info = sim_.kernel().get(id);
       if (info && !is_terminal(info->status)) return id;
       inboxes_[at] = inboxes_.back();
       inboxes_.pop_back();
@@ -617,7 +617,7 @@ class Workload {
       // What is left hangs without a timeout (or waits behind such work): cancel it.
       std::size_t cancelled = 0;
       for (const TaskId id : live()) {
-        const TaskInfo* info = sim_.kernel().get(id);
+        const std::optional<TaskInfo> info = sim_.kernel().get(id);
         if (info && info->status == TaskStatus::Running && !info->cancel_requested) {
           cancelled += sim_.abort(abort_selector::Task{id});
         }
@@ -632,7 +632,7 @@ class Workload {
     if (sim_.kernel().unfinished() != 0) {
       std::string stuck;
       for (const TaskId id : accepted_) {
-        const TaskInfo* info = sim_.kernel().get(id);
+        const std::optional<TaskInfo> info = sim_.kernel().get(id);
         if (info && !is_terminal(info->status) && stuck.size() < 300) {
           stuck += " " + to_string(id) + "=" + to_string(info->status) + "(attempt " + std::to_string(info->attempt) + ")";
         }
@@ -714,7 +714,7 @@ TEST_F(ForgottenLink, AbortOfARunReachesTheLiveChildOfAForgottenRoot) {
   sim.advance_to(milliseconds(1));  // the root is done
   spawn("quick", std::nullopt, std::nullopt);
   sim.advance_to(milliseconds(3));  // another task is done, and the root is forgotten
-  ASSERT_EQ(sim.kernel().get(root), nullptr);
+  ASSERT_FALSE(sim.kernel().get(root).has_value());
   ASSERT_EQ(sim.kernel().get(child)->status, TaskStatus::Running);
   EXPECT_EQ(sim.abort(abort_selector::Run{"run-1"}), 1u);
   EXPECT_TRUE(sim.kernel().get(child)->cancel_requested) << "the run's live descendant was not cancelled";
@@ -725,8 +725,8 @@ TEST_F(ForgottenLink, AbortOfATreeReachesTheLiveGrandchildOfAForgottenChild) {
   const TaskId middle = spawn("quick", root, std::nullopt, 500);
   const TaskId leaf = spawn("long", middle, std::nullopt);
   sim.advance_to(milliseconds(3));  // middle ends first, then root: middle is forgotten, root kept
-  ASSERT_NE(sim.kernel().get(root), nullptr);
-  ASSERT_EQ(sim.kernel().get(middle), nullptr);
+  ASSERT_TRUE(sim.kernel().get(root).has_value());
+  ASSERT_FALSE(sim.kernel().get(middle).has_value());
   ASSERT_EQ(sim.kernel().get(leaf)->status, TaskStatus::Running);
   EXPECT_EQ(sim.abort(abort_selector::Tree{root}), 1u);
   EXPECT_TRUE(sim.kernel().get(leaf)->cancel_requested) << "the tree's live descendant was not cancelled";
@@ -740,7 +740,7 @@ TEST_F(ForgottenLink, AbortOfARunReachesAChildSpawnedUnderAForgottenRoot) {
   sim.advance_to(milliseconds(1));
   spawn("quick", std::nullopt, std::nullopt);
   sim.advance_to(milliseconds(3));
-  ASSERT_EQ(sim.kernel().get(root), nullptr) << "the root is forgotten";
+  ASSERT_FALSE(sim.kernel().get(root).has_value()) << "the root is forgotten";
   TaskSpec spec;
   spec.kind = "long";
   spec.owner = "alice";

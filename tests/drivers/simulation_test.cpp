@@ -177,7 +177,7 @@ TEST(Simulation, StaleCompletionDoesNotDisturbTheRetry) {
   EXPECT_EQ(sim.kernel().get(id)->attempt, 2u);
   EXPECT_EQ(sim.kernel().get(id)->status, TaskStatus::Running);
   EXPECT_TRUE(sim.run_until_idle());
-  const TaskInfo* info = sim.kernel().get(id);
+  const std::optional<TaskInfo> info = sim.kernel().get(id);
   EXPECT_EQ(info->status, TaskStatus::Completed);
   EXPECT_EQ(info->finished_at, std::optional<Time>(milliseconds(9)));
   EXPECT_EQ(info->result, Json({{"attempt", 2}}));
@@ -450,8 +450,8 @@ TEST(Simulation, ARestartNeverHandsOutAnIdAgainNotEvenOneOfALostTask) {
   ASSERT_NE(*next_run, first_run);
   sim.crash();
   sim.restore(sim.durable_state());
-  EXPECT_NE(sim.kernel().get(kept), nullptr);
-  EXPECT_EQ(sim.kernel().get(lost), nullptr);
+  EXPECT_TRUE(sim.kernel().get(kept).has_value());
+  EXPECT_FALSE(sim.kernel().get(lost).has_value());
   const TaskId fresh = spawn_ok(sim, task("quick"));
   EXPECT_GT(fresh.value, next_run->value);
   EXPECT_GT(fresh.value, lost.value);

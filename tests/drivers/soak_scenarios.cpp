@@ -38,13 +38,13 @@ ScenarioDetector::ScenarioDetector(Simulation& sim) : sim_(sim) {
 }
 
 void ScenarioDetector::note_if_paused(TaskId id) {
-  if (const TaskInfo* info = sim_.kernel().get(id); info && info->paused) paused_.insert(id);
+  if (const std::optional<TaskInfo> info = sim_.kernel().get(id); info && info->paused) paused_.insert(id);
 }
 
 void ScenarioDetector::on_spawned(TaskId id) {
   live_.insert(id);
   note_if_paused(id);
-  const TaskInfo* info = sim_.kernel().get(id);
+  const std::optional<TaskInfo> info = sim_.kernel().get(id);
   if (!info || !info->spec.key || is_terminal(info->status)) return;
   key_of_[id] = *info->spec.key;
   if (info->status == TaskStatus::Pending) {
@@ -94,10 +94,10 @@ void ScenarioDetector::command(Time at, const Command& c) {
       retrying_.insert(s->id);
     }
     last_start_[s->id] = s->attempt;
-    if (const TaskInfo* info = sim_.kernel().get(s->id); info && !info->spec.after.empty() && s->attempt == 1) {
+    if (const std::optional<TaskInfo> info = sim_.kernel().get(s->id); info && !info->spec.after.empty() && s->attempt == 1) {
       hit(Scenario::WaiterStarts);
     }
-    if (const TaskInfo* info = sim_.kernel().get(s->id); info && info->run >= 2 && s->attempt == 1) {
+    if (const std::optional<TaskInfo> info = sim_.kernel().get(s->id); info && info->run >= 2 && s->attempt == 1) {
       hit(Scenario::SeriesNextRunStarts);
     }
     if (s->deadline) {
@@ -148,7 +148,7 @@ void ScenarioDetector::input(const TimedEvent& e) {
           const auto last = last_start_.find(ev.id);
           if (last == last_start_.end() || last->second > ev.attempt) hit(Scenario::StaleCompletion);
           // A failed attempt that goes back to pending is waiting for its retry.
-          if (const TaskInfo* info = sim_.kernel().get(ev.id); info && info->status == TaskStatus::Pending && info->attempt > 0) {
+          if (const std::optional<TaskInfo> info = sim_.kernel().get(ev.id); info && info->status == TaskStatus::Pending && info->attempt > 0) {
             retrying_.insert(ev.id);
             note_if_paused(ev.id);  // a retry under a pause rule waits paused
             if (const auto key = key_of_.find(ev.id); key != key_of_.end()) {

@@ -37,7 +37,7 @@ std::optional<TaskInfo> wait(VirtualTimeRuntime& rt, TaskId id) {
 std::optional<TaskInfo> get(VirtualTimeRuntime& rt, TaskId id) {
   auto r = blocking_call<std::optional<TaskInfo>>("virtual_time", "read", [&](auto done) {
     rt.read([id, done](const Kernel& k) {
-      const TaskInfo* info = k.get(id);
+      const std::optional<TaskInfo> info = k.get(id);
       done(info ? std::optional<TaskInfo>(*info) : std::nullopt);
     });
   });

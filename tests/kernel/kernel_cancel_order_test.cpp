@@ -100,8 +100,8 @@ TEST(KernelCancelOrder, ATreeCancelEmitsItsCommandsParentsFirstWithTheFlushDoneA
   EXPECT_TRUE(s.h.drain().empty());
   EXPECT_EQ(s.h.kernel.abort(abort_selector::Tree{TaskId{0}}, ms(2)), 12u);
   EXPECT_EQ(describe(s.h.drain()), tree_cancel_commands());
-  EXPECT_EQ(s.h.kernel.get(TaskId{4}), nullptr) << "forgotten: only two terminal tasks are kept";
-  EXPECT_NE(s.h.kernel.get(TaskId{9}), nullptr);
+  EXPECT_FALSE(s.h.kernel.get(TaskId{4}).has_value()) << "forgotten: only two terminal tasks are kept";
+  EXPECT_TRUE(s.h.kernel.get(TaskId{9}).has_value());
   s.h.succeed(TaskId{0}, 1, ms(3));
   EXPECT_EQ(describe(s.h.drain()), (std::vector<std::string>{
                                        "Notify bg_0 cancelled",

@@ -150,7 +150,7 @@ TEST(KernelCancel, CancelDescendantsOfARunReachesALiveChildOfAForgottenRoot) {
   const TaskId filler = h.spawn(task(), ms(0));
   h.succeed(root, 1, ms(1));
   h.succeed(filler, 1, ms(2));  // root is forgotten now
-  ASSERT_EQ(h.kernel.get(root), nullptr);
+  ASSERT_FALSE(h.kernel.get(root).has_value());
   h.drain();
   EXPECT_EQ(h.kernel.abort(abort_selector::Run{"run-1"}, ms(3)), 1u);
   EXPECT_TRUE(h.kernel.get(child)->cancel_requested);

@@ -141,7 +141,7 @@ TEST(KernelDedup, AReplacementKeepsItsForgottenParentLinked) {
   h.spawn(spec, ms(2));
   spec.parent.task = parent;
   const TaskId child = h.spawn(spec, ms(3));  // replaces; the replaced task's end pushes `parent` out
-  EXPECT_EQ(h.kernel.get(parent), nullptr) << "forgotten: only one finished task is kept";
+  EXPECT_FALSE(h.kernel.get(parent).has_value()) << "forgotten: only one finished task is kept";
   TaskSpec sibling = task("leaf");
   sibling.parent.task = parent;
   EXPECT_TRUE(h.kernel.spawn(sibling, ms(4)).has_value()) << "the parent still links " << to_string(child);

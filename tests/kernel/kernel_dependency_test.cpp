@@ -176,7 +176,7 @@ TEST(KernelDependency, AForgottenDependencyIsRefusedAsUnknown) {
   h.succeed(old, 1, ms(1));
   const TaskId newer = h.spawn(task(), ms(2));
   h.succeed(newer, 1, ms(3));
-  ASSERT_EQ(h.kernel.get(old), nullptr);
+  ASSERT_FALSE(h.kernel.get(old).has_value());
   EXPECT_EQ(h.refuse(after({old}), ms(4)),
             (SpawnError{SpawnErrorCode::UnknownDependency,
                         "dependency bg_0 is no longer known (it finished and was forgotten, or it was not durable "
@@ -326,7 +326,7 @@ TEST(KernelDependency, ADependencyForgottenAfterItEndedDoesNotAffectItsWaiter) {
   const TaskId waiter = h.spawn(w, ms(0));
   h.drain();
   h.succeed(a, 1, ms(1));
-  EXPECT_EQ(h.kernel.get(a), nullptr) << "forgotten at once";
+  EXPECT_FALSE(h.kernel.get(a).has_value()) << "forgotten at once";
   EXPECT_EQ(h.kernel.get(waiter)->waiting_for, std::vector<TaskId>{b}) << "its success was taken when it ended";
   h.succeed(b, 1, ms(2));
   EXPECT_EQ(started_ids(h.drain()), std::vector<TaskId>{waiter});

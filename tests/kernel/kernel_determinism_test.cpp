@@ -54,7 +54,7 @@ std::vector<std::pair<Time, Command>> run_script(std::uint64_t seed) {
     drain(now);
     // The work of each running task returns at the kernel's next wake-up: flaky fails twice, the
     // lane head and the sub-agent succeed, the slow one never returns (only its timeout ends it).
-    if (const TaskInfo* info = k.get(f); info->status == TaskStatus::Running) {
+    if (const std::optional<TaskInfo> info = k.get(f); info->status == TaskStatus::Running) {
       if (info->attempt < 3) {
         k.complete(f, info->attempt, Outcome::failure("flaky " + std::to_string(info->attempt)), now);
       } else {

@@ -129,8 +129,8 @@ class Harness {
   void tick(Time now) { kernel.tick(now); }
 
   TaskStatus status(TaskId id) const {
-    const TaskInfo* info = kernel.get(id);
-    EXPECT_NE(info, nullptr) << to_string(id) << " is unknown";
+    const std::optional<TaskInfo> info = kernel.get(id);
+    EXPECT_TRUE(info.has_value()) << to_string(id) << " is unknown";
     return info ? info->status : TaskStatus::Pending;
   }
 };

@@ -234,7 +234,7 @@ TEST(KernelFlush, AForgottenTasksErrorStillSurfacesButItsLastRecordDropsTheMark)
   EXPECT_TRUE(records[records.size() - 2].record.error_unflushed) << "the record of its end";
   EXPECT_EQ(records.back().record.id, id);
   EXPECT_FALSE(records.back().record.error_unflushed) << "the record written as it is forgotten";
-  EXPECT_EQ(h.kernel.get(id), nullptr);
+  EXPECT_FALSE(h.kernel.get(id).has_value());
   const FlushId flush = h.kernel.flush(flush_selector::All{}, ms(2));
   EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{flush, std::string("boom")}}));
 }
@@ -254,8 +254,8 @@ TEST(KernelFlush, AMarkOnARecordThatIsNotAFailureIsDroppedAtRestore) {
   Harness h;
   h.kernel.restore(snapshot, ms(10));
   h.drain();
-  const TaskInfo* restored = h.kernel.get(TaskId{4});
-  ASSERT_NE(restored, nullptr);
+  const std::optional<TaskInfo> restored = h.kernel.get(TaskId{4});
+  ASSERT_TRUE(restored.has_value());
   EXPECT_FALSE(restored->error_unflushed);
   const FlushId flush = h.kernel.flush(flush_selector::All{}, ms(11));
   EXPECT_EQ(flush_dones(h.drain()), (std::vector<command::FlushDone>{{flush, std::nullopt}}));

@@ -36,12 +36,46 @@ TEST(KernelLifecycle, StartCarriesKindPayloadAttemptAndInbox) {
   ASSERT_EQ(out.size(), 1u) << "a non-durable spawn emits only its Start";
   EXPECT_EQ(std::get<command::Start>(out[0]),
             (command::Start{id, 1, "summarize", Json{{"turn", 12}}, std::nullopt, true}));
-  const TaskInfo* info = h.kernel.get(id);
-  ASSERT_NE(info, nullptr);
+  const std::optional<TaskInfo> info = h.kernel.get(id);
+  ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->status, TaskStatus::Running);
   EXPECT_EQ(info->attempt, 1u);
   EXPECT_EQ(info->created_at, ms(3));
   EXPECT_EQ(h.kernel.stats().started, 1u);
+}
+
+// glance() reads what get() would copy, for the fields a driver follows per command.
+TEST(KernelLifecycle, AGlanceAgreesWithTheRecordThroughATasksLife) {
+  Harness h;
+  EXPECT_FALSE(h.kernel.glance(TaskId{0}).has_value());
+  TaskSpec spec = task("summarize", "alice");
+  spec.priority = Priority::High;
+  spec.run_after = ms(5);
+  spec.heartbeat = ms(50);
+  const TaskId id = h.spawn(spec, ms(1));
+  const auto same = [&] {
+    const auto g = h.kernel.glance(id);
+    const auto info = h.kernel.get(id);
+    ASSERT_TRUE(g.has_value());
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(g->kind, info->spec.kind);
+    EXPECT_EQ(g->owner, info->spec.owner);
+    EXPECT_EQ(g->status, info->status);
+    EXPECT_EQ(g->priority, info->spec.priority);
+    EXPECT_EQ(g->attempt, info->attempt);
+    EXPECT_EQ(g->due, info->due);
+    EXPECT_EQ(g->heartbeat, info->spec.heartbeat);
+  };
+  same();
+  EXPECT_EQ(h.kernel.glance(id)->status, TaskStatus::Pending);
+  EXPECT_EQ(h.kernel.glance(id)->due, ms(6));
+  h.tick(ms(6));
+  same();
+  EXPECT_EQ(h.kernel.glance(id)->status, TaskStatus::Running);
+  EXPECT_EQ(h.kernel.glance(id)->attempt, 1u);
+  h.succeed(id, 1, ms(7));
+  same();
+  EXPECT_EQ(h.kernel.glance(id)->status, TaskStatus::Completed);
 }
 
 TEST(KernelLifecycle, SuccessNotifiesTheOwnerOnceWithTheResult) {
@@ -229,7 +263,7 @@ TEST(KernelLifecycle, ListGetAndHasRunningAreByOwner) {
   EXPECT_EQ(ids(h.kernel.list("alice")), (std::vector<TaskId>{a, c}));
   EXPECT_EQ(ids(h.kernel.list("bob")), std::vector<TaskId>{b});
   EXPECT_TRUE(h.kernel.list("carol").empty());
-  EXPECT_EQ(h.kernel.get(TaskId{99}), nullptr);
+  EXPECT_FALSE(h.kernel.get(TaskId{99}).has_value());
 
   EXPECT_TRUE(h.kernel.has_running("alice"));
   h.succeed(a, 1, ms(1));
@@ -248,10 +282,10 @@ TEST(KernelLifecycle, OnlyTheNewestFinishedTasksAreRetained) {
   std::vector<TaskId> ids;
   for (int i = 0; i < 4; ++i) ids.push_back(h.spawn(task(), ms(0)));
   for (int i = 0; i < 3; ++i) h.succeed(ids[static_cast<std::size_t>(i)], 1, ms(1 + i));
-  EXPECT_EQ(h.kernel.get(ids[0]), nullptr);
-  EXPECT_NE(h.kernel.get(ids[1]), nullptr);
-  EXPECT_NE(h.kernel.get(ids[2]), nullptr);
-  EXPECT_NE(h.kernel.get(ids[3]), nullptr) << "an unfinished task is never forgotten";
+  EXPECT_FALSE(h.kernel.get(ids[0]).has_value());
+  EXPECT_TRUE(h.kernel.get(ids[1]).has_value());
+  EXPECT_TRUE(h.kernel.get(ids[2]).has_value());
+  EXPECT_TRUE(h.kernel.get(ids[3]).has_value()) << "an unfinished task is never forgotten";
   EXPECT_EQ(h.kernel.list("alice").size(), 3u);
 }
 

@@ -35,8 +35,8 @@ TEST(KernelRepeat, EachRunIsATaskWithItsOwnIdNumberedInItsSeries) {
   Harness h;
   const TaskId first = h.spawn(repeating(ms(100)), ms(0));
   EXPECT_EQ(started_ids(h.drain()), std::vector<TaskId>{first});
-  const TaskInfo* info = h.kernel.get(first);
-  ASSERT_NE(info, nullptr);
+  const std::optional<TaskInfo> info = h.kernel.get(first);
+  ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->series, first) << "the first run names the series";
   EXPECT_EQ(info->run, 1u);
 
@@ -58,7 +58,7 @@ TEST(KernelRepeat, EachRunIsATaskWithItsOwnIdNumberedInItsSeries) {
 
   h.tick(ms(100));
   EXPECT_EQ(started_ids(h.drain()), std::vector<TaskId>{second->id});
-  const TaskInfo* plain = h.kernel.get(h.spawn(task(), ms(100)));
+  const std::optional<TaskInfo> plain = h.kernel.get(h.spawn(task(), ms(100)));
   EXPECT_EQ(plain->series, std::nullopt);
   EXPECT_EQ(plain->run, 0u);
 }
@@ -451,7 +451,7 @@ TEST(KernelRepeat, TheEndedRunsNotifyNamesTheNextRunEvenWhenTheRunIsForgotten) {
   h.succeed(first, 1, ms(10));
   const auto n = notifies(h.drain());
   ASSERT_EQ(n.size(), 1u);
-  EXPECT_EQ(h.kernel.get(first), nullptr) << "forgotten at once";
+  EXPECT_FALSE(h.kernel.get(first).has_value()) << "forgotten at once";
   ASSERT_TRUE(n[0].next_run.has_value());
   EXPECT_EQ(n[0].next_run, h.kernel.current_run(first));
 }

@@ -140,8 +140,8 @@ TEST(KernelRestore, ARunningTaskComesBackOrphaned) {
   h.kernel.restore(one_record(record(3, TaskStatus::Running, 1), 4), ms(100));
   const auto out = h.drain();
   EXPECT_TRUE(starts(out).empty());
-  const TaskInfo* info = h.kernel.get(TaskId{3});
-  ASSERT_NE(info, nullptr);
+  const std::optional<TaskInfo> info = h.kernel.get(TaskId{3});
+  ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->status, TaskStatus::Failed);
   EXPECT_EQ(info->error, "task orphaned: runtime restarted while running");
   EXPECT_EQ(info->finished_at, ms(100));

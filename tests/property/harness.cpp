@@ -250,9 +250,9 @@ void KernelHarness::spawn(const TaskSpec& spec, Duration skew) {
     const TaskFacts& old = tasks_.at(*scope_.replaced);
     HARNESS_EXPECT(old.phase == Phase::Terminal && old.final_status == TaskStatus::Cancelled,
                    "the pending task a dedup key replaced must end Cancelled");
-    const TaskInfo* info = kernel_.get(*scope_.replaced);
+    const std::optional<TaskInfo> info = kernel_.get(*scope_.replaced);
     const std::string expected = "replaced by " + to_string(TaskId{next_id_ - 1}) + " (dedup key '" + spec.dedup->key + "')";
-    HARNESS_EXPECT(info == nullptr || info->error == expected, "a replaced task's error must be '" + expected + "'");
+    HARNESS_EXPECT(!info.has_value() || info->error == expected, "a replaced task's error must be '" + expected + "'");
     Coverage::instance().hit("spawn replaced a pending task");
   }
   end_input();
@@ -308,8 +308,8 @@ void KernelHarness::complete_attempt(TaskId id, std::uint32_t attempt, const Out
   process(drain());
   forget_oldest_terminal();  // the waiters a failure ends may push this task out of the retained window
   if (applies && tasks_.at(id).in_kernel) {
-    const TaskInfo* info = kernel_.get(id);
-    HARNESS_EXPECT(info != nullptr, "a completed task was forgotten");
+    const std::optional<TaskInfo> info = kernel_.get(id);
+    HARNESS_EXPECT(info.has_value(), "a completed task was forgotten");
     if (was_cancelling) {
       HARNESS_EXPECT(info->status == TaskStatus::Cancelled, "a task asked to stop ends Cancelled when its work returns");
     } else if (outcome.ok) {
@@ -333,7 +333,7 @@ void KernelHarness::complete_attempt(TaskId id, std::uint32_t attempt, const Out
 void KernelHarness::complete_ignored(TaskId id, std::uint32_t attempt, const Outcome& outcome) {
   std::vector<std::optional<TaskInfo>> before;
   for (std::uint64_t i = 0; i <= next_id_; ++i) {
-    const TaskInfo* info = kernel_.get(TaskId{i});
+    const std::optional<TaskInfo> info = kernel_.get(TaskId{i});
     before.push_back(info ? std::optional<TaskInfo>(*info) : std::nullopt);
   }
   KernelStats stats_before = kernel_.stats();
@@ -350,7 +350,7 @@ void KernelHarness::complete_ignored(TaskId id, std::uint32_t attempt, const Out
   const auto batch = drain();
   HARNESS_EXPECT(batch.empty(), "an ignored completion emitted " + describe(batch.front()));
   for (std::uint64_t i = 0; i <= next_id_; ++i) {
-    const TaskInfo* info = kernel_.get(TaskId{i});
+    const std::optional<TaskInfo> info = kernel_.get(TaskId{i});
     HARNESS_EXPECT((info ? std::optional<TaskInfo>(*info) : std::nullopt) == before[i],
                    "an ignored completion changed " + to_string(TaskId{i}));
   }

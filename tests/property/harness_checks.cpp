@@ -80,13 +80,13 @@ void KernelHarness::check_tasks() {
   std::size_t running = 0;
   std::size_t unfinished = 0;
   for (auto& [id, f] : tasks_) {
-    const TaskInfo* info = kernel_.get(id);
+    const std::optional<TaskInfo> info = kernel_.get(id);
     const std::string name = to_string(id);
     if (!f.in_kernel) {
-      HARNESS_EXPECT(info == nullptr, name + " must be gone: forgotten, or not durable across a restart");
+      HARNESS_EXPECT(!info.has_value(), name + " must be gone: forgotten, or not durable across a restart");
       continue;
     }
-    HARNESS_EXPECT(info != nullptr, name + " was forgotten");
+    HARNESS_EXPECT(info.has_value(), name + " was forgotten");
     HARNESS_EXPECT(info->id == id && info->spec == f.spec && info->created_at == f.created_at,
                    name + ": the record must keep the spec and creation time");
     HARNESS_EXPECT(info->series == f.series && info->run == f.run,
@@ -154,7 +154,7 @@ void KernelHarness::check_tasks() {
     HARNESS_EXPECT(info->cancel_requested == (f.phase == Phase::Running && f.cancel_requested),
                    name + ": cancel_requested disagrees");
   }
-  HARNESS_EXPECT(kernel_.get(TaskId{next_id_}) == nullptr, "the kernel has a task with an id it never gave");
+  HARNESS_EXPECT(!kernel_.get(TaskId{next_id_}), "the kernel has a task with an id it never gave");
   HARNESS_EXPECT(kernel_.running() == running, "running() is " + std::to_string(kernel_.running()) + ", but " +
                                                    std::to_string(running) + " attempts run");
   HARNESS_EXPECT(running <= config_.max_running, "more than max_running attempts run");  // invariant 2

@@ -104,9 +104,9 @@ RC_GTEST_PROP(LateInput, ActsAsIfTheDueTimersHadFiredFirst, ()) {
             ") gave\n  " + text(late_out) + "\nbut tick + " + names[kind] + " gave\n  " + text(on_time_out));
   }
   for (std::uint64_t i = 0; i <= static_cast<std::uint64_t>(spawns); ++i) {
-    const TaskInfo* a = late.get(TaskId{i});
-    const TaskInfo* b = on_time.get(TaskId{i});
-    RC_ASSERT((a == nullptr) == (b == nullptr));
+    const std::optional<TaskInfo> a = late.get(TaskId{i});
+    const std::optional<TaskInfo> b = on_time.get(TaskId{i});
+    RC_ASSERT(a.has_value() == b.has_value());
     if (a) RC_ASSERT(*a == *b);
   }
 }

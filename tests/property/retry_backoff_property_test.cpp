@@ -64,8 +64,8 @@ std::vector<Duration> retry_delays(const RetryPolicy& policy, std::uint64_t seed
     now += think;
     kernel.complete(id.value(), n, Outcome::failure("boom"), now);
     const auto after_failure = drain(kernel);
-    const TaskInfo* info = kernel.get(id.value());
-    RC_ASSERT(info != nullptr);
+    const std::optional<TaskInfo> info = kernel.get(id.value());
+    RC_ASSERT(info.has_value());
     const Duration delay = info->due - now;
     delays.push_back(delay);
     if (delay.count() == 0) {  // no backoff: the retry starts within the same input

@@ -72,8 +72,8 @@ TEST(Seed003TaskManager, ParentContextIsRecordedOnTheTask) {
   TaskSpec spec = background("thread-1");
   spec.parent = ParentContext{parent, std::string("run-7"), std::string("call-3"), std::string("planner")};
   const TaskId child = h.spawn(spec, ms(1));
-  const TaskInfo* info = h.kernel.get(child);
-  ASSERT_NE(info, nullptr);
+  const std::optional<TaskInfo> info = h.kernel.get(child);
+  ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->spec.parent.task, parent);
   EXPECT_EQ(info->spec.parent.run, "run-7");
   EXPECT_EQ(info->spec.parent.call, "call-3");

@@ -100,8 +100,8 @@ TEST(Seed004JobPool, JobPoolPersistenceAndRecovery) {
   Harness new_pool;
   new_pool.kernel.restore(saved, seconds(2));  // load_persisted_jobs
   EXPECT_EQ(new_pool.kernel.unfinished(), 1u);
-  const TaskInfo* recovered = new_pool.kernel.get(id);
-  ASSERT_NE(recovered, nullptr);
+  const std::optional<TaskInfo> recovered = new_pool.kernel.get(id);
+  ASSERT_TRUE(recovered.has_value());
   EXPECT_EQ(recovered->status, TaskStatus::Pending);
   EXPECT_EQ(recovered->spec.priority, Priority::High);
   EXPECT_EQ(recovered->spec.payload.at("payload").at("message"), "persist_me");

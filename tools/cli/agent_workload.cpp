@@ -148,14 +148,14 @@ WorkloadRun run_agent_workload(const WorkloadOptions& options,
       if (id && simulation.restarts().size() == restarts_before) {
         checker.on_spawned(id.value());
         spawned.push_back(id.value());
-        if (const TaskInfo* info = simulation.kernel().get(id.value()); info && info->spec.inbox) sub_agents.push_back(id.value());
+        if (const std::optional<TaskInfo> info = simulation.kernel().get(id.value()); info && info->spec.inbox) sub_agents.push_back(id.value());
       }
     } else if (roll < 75) {
       simulation.advance_by(milliseconds(static_cast<std::int64_t>(rng.below(21))));
     } else if (roll < 82) {
       if (!sub_agents.empty()) {
         const TaskId to = sub_agents[rng.below(sub_agents.size())];
-        const TaskInfo* info = simulation.kernel().get(to);
+        const std::optional<TaskInfo> info = simulation.kernel().get(to);
         (void)simulation.send(to, info ? info->spec.owner : std::string("someone"), Json{{"step", step}});
       }
     } else if (roll < 87) {

@@ -169,7 +169,7 @@ class Converter {
   void on_work_returned(const event::Complete& done) {
     Attempt* a = attempt(done.id, done.attempt);
     if (!a) return;  // a completion for an attempt this trace never started
-    const TaskInfo* info = kernel_.get(done.id);
+    const std::optional<TaskInfo> info = kernel_.get(done.id);
     Json args{{"id", to_string(done.id)}, {"attempt", done.attempt}, {"outcome", done.outcome.ok ? "ok" : "error"}};
     if (!done.outcome.ok && !done.outcome.error.empty()) args["error"] = done.outcome.error;
     if (info) args["task_status"] = to_string(info->status);
@@ -180,7 +180,7 @@ class Converter {
   }
 
   void on(const command::Start& s) {
-    const TaskInfo* info = kernel_.get(s.id);
+    const std::optional<TaskInfo> info = kernel_.get(s.id);
     Attempt a;
     a.id = s.id;
     a.number = s.attempt;
@@ -221,7 +221,7 @@ class Converter {
   void on(const command::Notify& n) {
     // A task that ends while an attempt of it is still open ended without that attempt's work
     // returning here (a timeout): the lane is free from now on.
-    const TaskInfo* info = kernel_.get(n.id);
+    const std::optional<TaskInfo> info = kernel_.get(n.id);
     Attempt* a = info ? attempt(n.id, info->attempt) : nullptr;
     if (a) {
       close_lane(*a, {{"id", to_string(n.id)}, {"task_status", to_string(n.status)}});

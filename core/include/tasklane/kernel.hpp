@@ -135,7 +135,13 @@ class Kernel {
 
   // ---- reads --------------------------------------------------------------------------------
 
-  const TaskInfo* get(TaskId id) const;                      // nullptr when unknown or forgotten
+  // A copy of the task's record; nullopt when unknown or forgotten. The kernel keeps tasks in a
+  // compact form (a TaskInfo is 480 bytes, the kernel's record 168), so this copies: a driver that
+  // reads a few fields per command calls glance() instead.
+  std::optional<TaskInfo> get(TaskId id) const;
+  // The fields a driver reads on its hot path, without a copy. The views stay valid until the
+  // kernel's next input.
+  std::optional<TaskGlance> glance(TaskId id) const;
   std::vector<TaskInfo> list(std::string_view owner) const;  // by id
   bool has_running(std::string_view owner) const;            // any unfinished task of the owner
   // A repeating task's series (named by its first run's id): the run that is live now, pending or

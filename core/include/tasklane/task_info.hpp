@@ -52,4 +52,16 @@ struct TaskInfo {
   friend bool operator==(const TaskInfo&, const TaskInfo&) = default;
 };
 
+// A look at one task without copying its record (Kernel::glance): its kind and owner as views
+// valid until the kernel's next input, and the state a driver follows.
+struct TaskGlance {
+  std::string_view kind;
+  std::string_view owner;
+  TaskStatus status = TaskStatus::Pending;
+  Priority priority = Priority::Normal;
+  std::uint32_t attempt = 0;
+  Time due{0};
+  std::optional<Duration> heartbeat;  // TaskSpec::heartbeat: the work must call heartbeat()
+};
+
 }  // namespace tasklane
