@@ -1,7 +1,10 @@
 // FileJournal: group commit, snapshot-and-restart, and recovery that never drops a record silently.
 #include "tasklane/drivers/file_journal.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string_view>
@@ -68,6 +71,20 @@ Result<SnapshotFile, SnapshotDamage> decode_snapshot_file(std::string_view bytes
   return SnapshotFile{std::move(snapshot).value(), seq};
 }
 
+// Asks the OS for huge pages behind a large vector's free capacity (Linux transparent huge pages,
+// in "madvise" mode on many machines): a million records are ~480 MB, which 4 KB pages fault in
+// 120,000 times. Only a hint; nothing depends on it being taken.
+template <class T>
+void advise_huge_pages(std::vector<T>& v) {
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  if (v.capacity() * sizeof(T) < 4 * huge) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(v.data() + v.size());
+  const auto end = reinterpret_cast<std::uintptr_t>(v.data() + v.capacity());
+  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1);
+  const std::uintptr_t last = end & ~(huge - 1);
+  if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
 // The last record of every task, replaced in place when a later one comes, listed in id order at
 // the end (as Kernel::snapshot lists them). No record is copied: each is moved in once and out once.
 // A snapshot's records, already in id order, are adopted whole and found by binary search, so a
@@ -78,12 +95,14 @@ class LatestRecords {
     const auto not_after = [](const TaskInfo& a, const TaskInfo& b) { return !(a.id < b.id); };
     if (std::adjacent_find(records.begin(), records.end(), not_after) != records.end()) {
       records_.reserve(records.size() + more);
+      advise_huge_pages(records_);
       index_.reserve(records.size() + more);
       for (auto& r : records) put(std::move(r));
       return;
     }
     records_ = std::move(records);
     if (more > 0) records_.reserve(records_.size() + more);
+    advise_huge_pages(records_);
     index_.reserve(more);
     sorted_ = records_.size();
   }
