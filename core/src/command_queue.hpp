@@ -38,8 +38,10 @@ class CommandQueue {
       items_.emplace_back(std::in_place_type<T>, std::forward<C>(command));
     }
   }
-  // A Persist of `record`, copied once, into its box.
-  void persist(const TaskInfo& record) { items_.emplace_back(std::make_unique<command::Persist>(command::Persist{record})); }
+  // A Persist of `record` (the kernel builds it from its compact record), moved into its box.
+  void persist(TaskInfo&& record) {
+    items_.emplace_back(std::make_unique<command::Persist>(command::Persist{std::move(record)}));
+  }
 
   // Room for `more` commands beyond those queued, so that a bulk input moves the queue once at most.
   void reserve(std::size_t more) { items_.reserve(items_.size() + more); }

@@ -8,6 +8,7 @@
 // pool outlives its handles (both live in Kernel::State).
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,7 +24,8 @@ class PooledString {
   PooledString(const PooledString&) = delete;
   PooledString& operator=(const PooledString&) = delete;
   PooledString(PooledString&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
-  PooledString& operator=(PooledString&& other) noexcept {
+  PooledString& operator=(PooledString&& other) noexcept {  // into an empty handle only
+    assert(node_ == nullptr || node_ == other.node_);
     node_ = std::exchange(other.node_, nullptr);
     return *this;
   }

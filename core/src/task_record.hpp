@@ -1,7 +1,7 @@
 // TaskRecord: the kernel's compact form of one task, the TaskInfo it answers with Kernel::get.
 //
 // A TaskInfo is 480 bytes, and the kernel held one per task: at a million pending tasks that was
-// most of the 579 bytes each cost. A TaskRecord keeps the same facts in 144 bytes:
+// most of the 579 bytes each cost. A TaskRecord keeps the same facts in 136 bytes:
 //   - the kind and the owner are pooled strings (8 bytes, one copy per distinct name: StringPool);
 //   - the retry policy is boxed, empty when it is RetryPolicy{} (most tasks: 8 bytes, not 72);
 //   - the optional times and durations are a value beside a flag bit, not std::optional (8, not 16);
@@ -185,6 +185,7 @@ class TaskRecord {
   // The parent context, moved out (a forgotten task hands it to the tree indexes).
   ParentContext take_parent() { return extras_ ? std::move(extras_->parent) : ParentContext{}; }
   // The boxed rarely-set fields, made on first write.
+  bool has_extras() const { return extras_.has_value(); }
   RecordExtras& extras_mut() {
     if (!extras_) extras_.emplace();
     return *extras_;

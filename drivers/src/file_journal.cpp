@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -75,7 +76,8 @@ Result<SnapshotFile, SnapshotDamage> decode_snapshot_file(std::string_view bytes
 // in "madvise" mode on many machines): a million records are ~480 MB, which 4 KB pages fault in
 // 120,000 times. Only a hint; nothing depends on it being taken.
 template <class T>
-void advise_huge_pages(std::vector<T>& v) {
+void advise_huge_pages([[maybe_unused]] std::vector<T>& v) {
+#ifdef MADV_HUGEPAGE  // Linux
   constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
   if (v.capacity() * sizeof(T) < 4 * huge) return;
   const auto begin = reinterpret_cast<std::uintptr_t>(v.data() + v.size());
@@ -83,6 +85,7 @@ void advise_huge_pages(std::vector<T>& v) {
   const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1);
   const std::uintptr_t last = end & ~(huge - 1);
   if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#endif
 }
 
 // The last record of every task, replaced in place when a later one comes, listed in id order at
@@ -100,9 +103,13 @@ class LatestRecords {
       for (auto& r : records) put(std::move(r));
       return;
     }
-    records_ = std::move(records);
-    if (more > 0) records_.reserve(records_.size() + more);
-    advise_huge_pages(records_);
+    if (more > 0) {  // the records move into a new buffer: advised before they do
+      records_.reserve(records.size() + more);
+      advise_huge_pages(records_);
+      std::move(records.begin(), records.end(), std::back_inserter(records_));
+    } else {
+      records_ = std::move(records);
+    }
     index_.reserve(more);
     sorted_ = records_.size();
   }

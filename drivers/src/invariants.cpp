@@ -105,7 +105,7 @@ void InvariantChecker::on_start(Time at, const command::Start& start) {
   // Only while the record still describes this attempt: one input may start an attempt and also end
   // it (a late input fires the due timer first, then completes what just started), and a retry
   // moves `due` on.
-  if (const std::optional<TaskInfo> info = kernel_.get(id); info && info->status == TaskStatus::Running && info->attempt == start.attempt &&
+  if (const auto info = kernel_.glance(id); info && info->status == TaskStatus::Running && info->attempt == start.attempt &&
       at < info->due) {
     violation(at, name + " started before it was due (" + format_time(info->due) + ")");
   }
@@ -193,7 +193,7 @@ void InvariantChecker::on_notify(Time at, const command::Notify& notify) {
     violation(at, "Notify for " + name + " (" + to_string(notify.status) + ") " +
                       (is_error ? "carries no error" : "carries an error"));
   }
-  if (const std::optional<TaskInfo> info = kernel_.get(id); info && info->status != notify.status) {
+  if (const auto info = kernel_.glance(id); info && info->status != notify.status) {
     violation(at, "Notify for " + name + " says " + to_string(notify.status) + ", the kernel says " + to_string(info->status));
   }
   track.notified = true;
@@ -238,7 +238,7 @@ void InvariantChecker::after_input(Time at_given) {
   }
   // An attempt that failed and went back to pending ended without a command of its own.
   for (auto it = live_attempts_.begin(); it != live_attempts_.end();) {
-    const std::optional<TaskInfo> info = kernel_.get(*it);
+    const auto info = kernel_.glance(*it);
     Track& track = tasks_.at(*it);
     if (info && info->status == TaskStatus::Running && info->attempt == track.attempt) {
       ++it;

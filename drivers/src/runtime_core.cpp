@@ -284,7 +284,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     publish(TaskEvent{TaskEventKind::Finished, n.id, n.owner, task ? std::string(task->kind) : std::string(),
                       task ? task->attempt : 0, n.status, 1, {}, n.result, n.error});
     const auto [first, last] = waiters.equal_range(n.id);
-    // Before on_next_run: a new input could forget the task. A copy only when someone waits.
+    // A copy only when someone waits.
     const std::optional<TaskInfo> copy = first != last ? kernel.get(n.id) : std::nullopt;
     if (n.next_run) on_next_run(*n.next_run);  // after: listeners see run 1 end, then run 2 appear
     for (auto it = first; it != last; ++it) call_user([done = std::move(it->second), copy] { done(copy); });
@@ -533,11 +533,9 @@ void RuntimeCore::complete_session(std::string session, std::string reason) {
 
 void RuntimeCore::wait(TaskId id, std::function<void(std::optional<TaskInfo>)> done) {
   Impl& s = *impl_;
-  const std::optional<TaskInfo> info = s.kernel.get(id);
-  if (!info || is_terminal(info->status) || s.stopped) {
-    std::optional<TaskInfo> copy;
-    if (info) copy = *info;
-    s.call_user([done = std::move(done), copy] { done(copy); });
+  const auto task = s.kernel.glance(id);
+  if (!task || is_terminal(task->status) || s.stopped) {
+    s.call_user([done = std::move(done), copy = s.kernel.get(id)]() mutable { done(std::move(copy)); });
     return;
   }
   s.waiters.emplace(id, std::move(done));

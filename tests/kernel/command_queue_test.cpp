@@ -37,7 +37,7 @@ TEST(CommandQueue, APersistComesOutEqualToTheRecordItWasMadeOf) {
   record.spec.payload = Json{{"turn", 3}};
   record.error = "boom";
   detail::CommandQueue q;
-  q.persist(record);
+  q.persist(TaskInfo(record));
   q.emplace_back(command::Persist{record});  // the generic path boxes it too
   q.emplace_back(command::Notify{"agent-1", TaskId{7}, TaskStatus::Failed, Json(), std::string("boom"), std::nullopt});
   EXPECT_EQ(q.size(), 3u);

@@ -42,6 +42,7 @@ TEST(KernelMemory, ForgottenTasksGiveTheirNamesBack) {
   Kernel k(config);
   run_tasks_with_new_names(k, 0, 2000);  // warm up: containers reach their steady capacity
   const std::size_t before = heap_in_use();
+  if (before == 0) GTEST_SKIP() << "mallinfo2 sees no heap (another allocator)";
   run_tasks_with_new_names(k, 2000, 20000);
   const std::size_t after = heap_in_use();
   // Kept names would be 20000 x (two pool nodes and their texts, ~200 bytes): 4 MB.

@@ -41,6 +41,7 @@ TEST(TaskRecord, ADefaultTaskRoundTripsAndKeepsNoExtras) {
   plain.spec.owner = "bench";
   EXPECT_EQ(round_trip(plain, pools), plain);
   detail::TaskRecord r = detail::TaskRecord::make(plain, pools.kinds, pools.owners);
+  EXPECT_FALSE(r.has_extras());  // nothing rarely set: no box
   EXPECT_EQ(r.name(), nullptr);
   EXPECT_EQ(r.quota(), nullptr);
   EXPECT_EQ(r.repeat(), nullptr);
@@ -108,6 +109,15 @@ TEST(TaskRecord, EachFieldAloneRoundTrips) {
     set(one);
     ASSERT_FALSE(one == plain) << name << " does not change the default";
     EXPECT_EQ(round_trip(one, pools), one) << name;
+    // The rarely-set fields live in the boxed extras; every other field keeps a task without them.
+    const std::string field = name;
+    const bool rare = field == "name" || field == "description" || field == "quota" || field == "dedup" ||
+                      field == "rate_limit" || field == "after" || field == "repeat" || field.rfind("parent.", 0) == 0 ||
+                      field == "waiting_for" || field == "series" || field == "series_end" ||
+                      field.rfind("undelivered", 0) == 0;
+    detail::TaskRecord r = detail::TaskRecord::make(one, pools.kinds, pools.owners);
+    EXPECT_EQ(r.has_extras(), rare) << name;
+    r.release(pools.kinds, pools.owners);
   }
 }
 

@@ -136,7 +136,7 @@ class Kernel {
   // ---- reads --------------------------------------------------------------------------------
 
   // A copy of the task's record; nullopt when unknown or forgotten. The kernel keeps tasks in a
-  // compact form (a TaskInfo is 480 bytes, the kernel's record 168), so this copies: a driver that
+  // compact form (a TaskInfo is 480 bytes, the kernel's record 136), so this copies: a driver that
   // reads a few fields per command calls glance() instead.
   std::optional<TaskInfo> get(TaskId id) const;
   // The fields a driver reads on its hot path, without a copy. The views stay valid until the
