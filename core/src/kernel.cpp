@@ -187,7 +187,7 @@ struct Kernel::State {
     if (e.status != TaskStatus::Pending || stopping) return;
     if (e.ready) return;
     if (!e.waiting_for().empty()) return;  // a dependency's end considers it again
-    if (e.paused) return;                // resume considers it again
+    if (e.paused) return;                  // resume considers it again
     if (e.due > now) {
       timers.arm(e.due, TimerKind::TaskDue, e.id, ++e.due_generation);
       return;
@@ -956,11 +956,11 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
   if (auto problem = detail::payload_limit_problem(message, "message", s.config)) {
     return Failure{SendError{SendErrorCode::MessageTooLarge, std::move(*problem)}};
   }
-  if (e.status != TaskStatus::Running && e.undelivered()) {  // it waits in the record: bound the record
+  const bool waits = e.status != TaskStatus::Running;  // in the record: bound the record
+  const std::size_t bytes = waits ? detail::json_size(message) : 0;
+  if (waits && e.undelivered()) {
     const auto& waiting = *e.undelivered();
-    std::size_t bytes = detail::json_size(message);
-    for (const InboxMessage& m : waiting) bytes += detail::json_size(m.message);
-    if (waiting.size() >= detail::max_waiting_messages || bytes > s.config.max_payload_bytes) {
+    if (waiting.size() >= detail::max_waiting_messages || e.undelivered_bytes() + bytes > s.config.max_payload_bytes) {
       return Failure{SendError{SendErrorCode::InboxFull,
                                std::to_string(waiting.size()) + " messages wait for the sub-agent's start; at most " +
                                    std::to_string(detail::max_waiting_messages) + " and " +
@@ -970,9 +970,7 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
   if (e.status == TaskStatus::Running) {
     s.out.emplace_back(command::Deliver{to, e.attempt, std::move(from), std::move(message)});
   } else {
-    auto& waiting = e.extras_mut().undelivered;
-    if (!waiting) waiting.emplace();
-    waiting->push_back(InboxMessage{std::move(from), std::move(message)});
+    e.add_undelivered(InboxMessage{std::move(from), std::move(message)}, bytes);
     s.persist(e);  // a durable sub-agent's record keeps it across a restart
   }
   return {};
@@ -1010,6 +1008,8 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
     s.index(e);
     if (e.undelivered() && (is_terminal(e.status) || !e.inbox)) {
       e.drop_undelivered();  // damaged input: no attempt could ever take them
+    } else {
+      e.recount_undelivered(detail::json_size);  // Kernel::send's bound counts them
     }
     if (e.error_unflushed) {
       const bool is_error = e.status == TaskStatus::Failed || e.status == TaskStatus::TimedOut;

@@ -41,6 +41,9 @@ struct RecordExtras {
   std::optional<TaskId> series;
   Boxed<std::string> series_end;
   Boxed<std::vector<InboxMessage>> undelivered;
+  // Not a TaskInfo field: the JSON bytes of `undelivered`'s messages, which the kernel keeps beside
+  // them so that Kernel::send checks its bound without measuring them again.
+  std::size_t undelivered_bytes = 0;
 };
 
 class TaskRecord {
@@ -175,7 +178,25 @@ class TaskRecord {
   std::vector<InboxMessage>* undelivered() { return extras_ && extras_->undelivered ? &*extras_->undelivered : nullptr; }
   // Hands the waiting messages over (to their Deliver commands, or to nobody), leaving none.
   void drop_undelivered() {
-    if (extras_) extras_->undelivered.reset();
+    if (!extras_) return;
+    extras_->undelivered.reset();
+    extras_->undelivered_bytes = 0;
+  }
+  // A message for the next attempt, `bytes` long as JSON.
+  void add_undelivered(InboxMessage m, std::size_t bytes) {
+    RecordExtras& x = extras_mut();
+    if (!x.undelivered) x.undelivered.emplace();
+    x.undelivered->push_back(std::move(m));
+    x.undelivered_bytes += bytes;
+  }
+  std::size_t undelivered_bytes() const { return extras_ ? extras_->undelivered_bytes : 0; }
+  // Counts the waiting messages' bytes again (a restored record brings none), `size_of` measuring one.
+  template <class SizeOf>
+  void recount_undelivered(SizeOf size_of) {
+    if (!extras_) return;
+    extras_->undelivered_bytes = 0;
+    if (!extras_->undelivered) return;
+    for (const InboxMessage& m : *extras_->undelivered) extras_->undelivered_bytes += size_of(m.message);
   }
   void set_series(std::optional<TaskId> id, std::uint32_t number) {
     if (id) extras_mut().series = id;

@@ -241,12 +241,56 @@ TEST(KernelSend, MessagesWaitingForTheStartAreBoundedInNumberAndBytes) {
   EXPECT_EQ(delivers(h.drain()).size(), 2u);
   EXPECT_TRUE(h.kernel.send(id, "alice", "x", ms(51)).has_value()) << "running: delivered at once";
 
+  h.drain();
+
   Harness many;  // the default 1 MiB: the count bounds it
   const TaskId waiting = many.spawn(spec, ms(0));
   for (std::size_t i = 0; i < 256; ++i) ASSERT_TRUE(many.kernel.send(waiting, "alice", i, ms(1)).has_value()) << i;
   const auto over = many.kernel.send(waiting, "alice", 256, ms(2));
   ASSERT_FALSE(over.has_value());
   EXPECT_EQ(over.error().code, SendErrorCode::InboxFull);
+}
+
+// The bound counts messages a restart brought back: the restored record's bytes count as sent ones.
+TEST(KernelSend, TheBoundOnWaitingMessagesCountsThoseARestoreBroughtBack) {
+  Config config;
+  config.max_payload_bytes = 20;
+  Harness h(config);
+  const TaskId id = h.spawn(waiting_durable_sub_agent(), ms(0));
+  ASSERT_TRUE(h.kernel.send(id, "alice", "12345678", ms(1)).has_value());  // 10 bytes as JSON
+  ASSERT_TRUE(h.kernel.send(id, "alice", "abcdefgh", ms(2)).has_value());  // 20 together
+  h.drain();
+
+  Harness restarted(config);
+  restarted.kernel.restore(h.kernel.snapshot(), ms(10));
+  const auto full = restarted.kernel.send(id, "alice", "x", ms(11));
+  ASSERT_FALSE(full.has_value());
+  EXPECT_EQ(full.error().code, SendErrorCode::InboxFull);
+  restarted.tick(ms(50));
+  EXPECT_EQ(delivers(restarted.drain()).size(), 2u);
+}
+
+// Delivered messages no longer count: between two attempts the bound starts from zero again.
+TEST(KernelSend, DeliveredMessagesLeaveTheBoundOnWaitingOnes) {
+  Config config;
+  config.max_payload_bytes = 20;
+  Harness h(config);
+  TaskSpec spec = waiting_durable_sub_agent();
+  spec.retry.max_attempts = 2;
+  spec.retry.initial_backoff = ms(10);
+  const TaskId id = h.spawn(spec, ms(0));
+  ASSERT_TRUE(h.kernel.send(id, "alice", "12345678", ms(1)).has_value());
+  ASSERT_TRUE(h.kernel.send(id, "alice", "abcdefgh", ms(2)).has_value());  // 20 bytes wait
+  h.tick(ms(50));
+  EXPECT_EQ(delivers(h.drain()).size(), 2u);
+  h.fail(id, 1, ms(51), "boom");  // pending again until ms(61)
+  h.drain();
+  ASSERT_EQ(h.status(id), TaskStatus::Pending);
+  EXPECT_TRUE(h.kernel.send(id, "alice", "12345678", ms(52)).has_value());
+  EXPECT_TRUE(h.kernel.send(id, "alice", "abcdefgh", ms(53)).has_value()) << "the first attempt's messages still count";
+  EXPECT_FALSE(h.kernel.send(id, "alice", "x", ms(54)).has_value());
+  h.tick(ms(61));
+  EXPECT_EQ(delivers(h.drain()).size(), 2u);
 }
 
 }  // namespace
