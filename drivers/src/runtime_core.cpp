@@ -337,9 +337,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     // Nothing starts after a stop, so a task still pending now will never end here: its waiters
     // get the task as it is (not terminal) rather than waiting forever.
     for (auto& [id, done] : waiters) {
-      std::optional<TaskInfo> copy;
-      if (const std::optional<TaskInfo> info = kernel.get(id)) copy = *info;
-      call_user([done = std::move(done), copy] { done(copy); });
+      call_user([done = std::move(done), copy = kernel.get(id)] { done(copy); });
     }
     waiters.clear();
     for (auto& [id, done] : flushes) answer_stopped_flush(std::move(done));

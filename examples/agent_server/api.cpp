@@ -86,7 +86,7 @@ std::optional<Json> parse_body(const Request& request, std::string& error) {
 
 // A read of one task on the kernel's strand.
 auto find_task(tasklane::TaskId id) {
-  return [id](const tasklane::Kernel& k) { return k.get(id) ? std::optional<tasklane::TaskInfo>(*k.get(id)) : std::nullopt; };
+  return [id](const tasklane::Kernel& k) { return k.get(id); };
 }
 
 }  // namespace
@@ -191,7 +191,7 @@ net::awaitable<Response> Api::get(const Request& request, tasklane::TaskId id) {
 net::awaitable<Response> Api::cancel(const Request& request, tasklane::TaskId id, bool tree) {
   // A series id names the series even after its first run is forgotten: cancel reaches the current run.
   auto reading = runtime_.async_read(
-      [id](const tasklane::Kernel& k) { return k.get(id).has_value() || k.current_run(id).has_value(); }, net::use_awaitable);
+      [id](const tasklane::Kernel& k) { return k.glance(id).has_value() || k.current_run(id).has_value(); }, net::use_awaitable);
   const bool known = co_await std::move(reading);
   if (!known) co_return error_response(request, http::status::not_found, "task " + tasklane::to_string(id) + " not found");
   tasklane::AbortSelector which = tasklane::abort_selector::Task{id};
