@@ -4,7 +4,7 @@
 #include "conformance/conformance_features.hpp"
 #include "conformance/conformance_suite.hpp"
 #include "conformance/conformance_trace.hpp"
-#include "drivers/virtual_time_harness.hpp"
+#include "virtual_time/virtual_time_harness.hpp"
 
 namespace tasklane::conformance {
 
