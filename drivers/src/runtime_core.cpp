@@ -19,7 +19,10 @@ namespace tasklane::drivers {
 
 struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   Impl(RuntimeOptions o, HandlerRegistry h, RuntimeHooks k)
-      : options(std::move(o)), handlers(std::move(h)), hooks(std::move(k)), kernel(options.config) {
+      : options(std::move(o)),
+        handlers(std::make_shared<const HandlerRegistry>(std::move(h))),
+        hooks(std::move(k)),
+        kernel(options.config) {
     if (options.trace_file) {
       trace.emplace(*options.trace_file, options.config);
       if (!trace->ok()) {
@@ -47,7 +50,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   };
 
   RuntimeOptions options;
-  HandlerRegistry handlers;
+  std::shared_ptr<const HandlerRegistry> handlers;  // shared with the attempts on their way to a worker
   RuntimeHooks hooks;
   Kernel kernel;
   std::unique_ptr<FileJournal> journal;
@@ -55,7 +58,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::shared_ptr<WorkReports> reports;  // from the workers, taken in batches (set by RuntimeCore)
   std::shared_ptr<WorkQueue> work_queue = std::make_shared<WorkQueue>(hooks.run_work, hooks.work_threads);
-  std::vector<std::function<void()>> starting;  // attempts started by this input, handed over at its end
+  std::vector<AttemptJob> starting;  // attempts started by this input, handed over at its end
   bool taking_reports = false;  // a batch of reports is being taken: its starts go over together
   std::map<TaskId, Running> running;
   std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
@@ -194,7 +197,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     return answer;
   }
 
-  void publish(TaskEvent e) {
+  // Builds the event only when someone subscribed: most runtimes have no subscriber.
+  template <class MakeEvent>
+  void publish(MakeEvent&& make_event) {
+    if (subscribers.empty()) return;
+    const TaskEvent e = make_event();
     for (const auto& [id, s] : subscribers) {
       if (s.owner && *s.owner != e.owner) continue;
       call_user([listener = s.listener, e] { listener(e); });
@@ -212,46 +219,28 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     r.kind = s.kind;
     r.owner = task ? std::string(task->owner) : std::string();
     if (s.inbox) r.inbox = std::make_shared<Inbox>();
-    publish(TaskEvent{TaskEventKind::Started, s.id, r.owner, s.kind, s.attempt, TaskStatus::Running, 0, {}, nullptr, {}});
-    const WorkFunction* work = handlers.find(s.kind);
-    const AsyncWorkFunction* async_work = handlers.find_async(s.kind);
+    publish([&] {
+      return TaskEvent{TaskEventKind::Started, s.id, r.owner, s.kind, s.attempt, TaskStatus::Running, 0, {}, nullptr, {}};
+    });
+    const WorkFunction* work = handlers->find(s.kind);
+    const AsyncWorkFunction* async_work = work ? nullptr : handlers->find_async(s.kind);
     if (!work && !async_work) {
       later([id = s.id, attempt = s.attempt, kind = s.kind](Impl& self) {
         self.on_work_done(id, attempt, Outcome::failure("no handler for kind '" + kind + "'", false));
       });
       return;
     }
-    WorkContext context{s.id, s.attempt, std::move(s.payload), r.token, {}, r.inbox, {}};
-    context.progress = [reports = reports, id = s.id, attempt = s.attempt](double fraction, std::string message) {
-      reports->add(WorkReport{id, attempt, std::nullopt, fraction, std::move(message), nullptr});
-    };
-    context.heartbeat = task && task->heartbeat ? heartbeat_for(s.id, s.attempt) : std::function<void()>([] {});
-    auto report = [reports = reports, id = s.id, attempt = s.attempt](Outcome outcome) {
-      reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
-    };
-    if (async_work) {
-      starting.push_back([work = *async_work, context = std::move(context), report]() mutable {
-        try {
-          work(std::move(context), report);
-        } catch (const std::exception& e) {
-          report(Outcome::failure(std::string("handler threw: ") + e.what()));
-        } catch (...) {
-          report(Outcome::failure("handler threw an exception that is not a std::exception"));
-        }
-      });
-      return;
+    AttemptJob job;
+    if (work) {
+      job.work = std::shared_ptr<const WorkFunction>(handlers, work);  // shares the registry's life
+    } else {
+      job.async_work = std::shared_ptr<const AsyncWorkFunction>(handlers, async_work);
     }
-    starting.push_back([work = *work, context = std::move(context), report]() mutable { report(run_work(work, context)); });
-  }
-
-  // The work's heartbeat(): at most one on its way to the owner at a time; the rest fold into it.
-  // It travels with the work's other reports, so that it is never seen after the outcome.
-  std::function<void()> heartbeat_for(TaskId id, std::uint32_t attempt) {
-    auto in_flight = std::make_shared<std::atomic<bool>>(false);
-    return [reports = reports, id, attempt, in_flight] {
-      if (in_flight->exchange(true, std::memory_order_acq_rel)) return;
-      reports->add(WorkReport{id, attempt, std::nullopt, 0, {}, in_flight});
-    };
+    WorkHeartbeat heartbeat = task && task->heartbeat ? WorkHeartbeat(reports, s.id, s.attempt) : WorkHeartbeat();
+    job.context = WorkContext{s.id, s.attempt, std::move(s.payload), r.token, WorkProgress(reports, s.id, s.attempt),
+                              r.inbox, std::move(heartbeat)};
+    job.reports = reports;
+    starting.push_back(std::move(job));
   }
 
   void on_heartbeat(TaskId id, std::uint32_t attempt) {
@@ -281,8 +270,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void on(command::Notify& n) {
     const auto task = kernel.glance(n.id);
     log_finished(n, task ? &*task : nullptr);
-    publish(TaskEvent{TaskEventKind::Finished, n.id, n.owner, task ? std::string(task->kind) : std::string(),
-                      task ? task->attempt : 0, n.status, 1, {}, n.result, n.error});
+    publish([&] {
+      return TaskEvent{TaskEventKind::Finished, n.id, n.owner, task ? std::string(task->kind) : std::string(),
+                       task ? task->attempt : 0, n.status, 1, {}, n.result, n.error};
+    });
     const auto [first, last] = waiters.equal_range(n.id);
     // A copy only when someone waits.
     const std::optional<TaskInfo> copy = first != last ? kernel.get(n.id) : std::nullopt;
@@ -298,8 +289,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     if (!run) return;  // it ended and was forgotten in the same input
     metrics->touch(next);
     (void)reserve_past(next);
-    publish(TaskEvent{TaskEventKind::Spawned, next, std::string(run->owner), std::string(run->kind), 0,
-                      TaskStatus::Pending, 0, {}, nullptr, {}});
+    publish([&] {
+      return TaskEvent{TaskEventKind::Spawned, next, std::string(run->owner), std::string(run->kind), 0,
+                       TaskStatus::Pending, 0, {}, nullptr, {}};
+    });
   }
 
   void log_finished(const command::Notify& n, const TaskGlance* task) {
@@ -317,8 +310,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void on(command::Deliver& d) {
     const auto it = running.find(d.to);
     if (it == running.end() || it->second.attempt != d.attempt || !it->second.inbox) return;
-    publish(TaskEvent{TaskEventKind::Inbox, d.to, it->second.owner, it->second.kind, d.attempt, TaskStatus::Running, 0,
-                      d.from, d.message, {}});
+    publish([&] {
+      return TaskEvent{TaskEventKind::Inbox, d.to, it->second.owner, it->second.kind, d.attempt, TaskStatus::Running, 0,
+                       d.from, d.message, {}};
+    });
     it->second.inbox->push(InboxMessage{std::move(d.from), std::move(d.message)});
   }
 
@@ -394,8 +389,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void on_progress(TaskId id, std::uint32_t attempt, double fraction, const std::string& message) {
     const auto it = running.find(id);
     if (it == running.end() || it->second.attempt != attempt) return;
-    publish(TaskEvent{TaskEventKind::Progress, id, it->second.owner, it->second.kind, attempt, TaskStatus::Running,
-                      fraction, message, nullptr, {}});
+    publish([&] {
+      return TaskEvent{TaskEventKind::Progress, id, it->second.owner, it->second.kind, attempt, TaskStatus::Running,
+                       fraction, message, nullptr, {}};
+    });
   }
 };
 
@@ -467,8 +464,10 @@ void RuntimeCore::admit(TaskSpec spec, AdmitDone done) {
   if (created) {
     s.metrics->touch(result.value().id);
     const auto task = s.kernel.glance(result.value().id);
-    s.publish(TaskEvent{TaskEventKind::Spawned, result.value().id, std::string(task->owner), std::string(task->kind), 0,
-                        TaskStatus::Pending, 0, {}, nullptr, {}});
+    s.publish([&] {
+      return TaskEvent{TaskEventKind::Spawned, result.value().id, std::string(task->owner), std::string(task->kind), 0,
+                       TaskStatus::Pending, 0, {}, nullptr, {}};
+    });
   }
   const bool needs_reservation = created && s.reserve_past(result.value().id);  // a deduplicated spawn made no id
   if (created && (durable || needs_reservation)) {

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "attempt_job.hpp"
+
 namespace tasklane::drivers {
 
 class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
@@ -21,7 +23,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
   WorkQueue(Post post, std::size_t threads) : post_(std::move(post)), threads_(threads) {}
 
   // Owner: hands over every job of `batch` (left empty), in order.
-  void submit(std::vector<std::function<void()>>& batch) {
+  void submit(std::vector<AttemptJob>& batch) {
     if (threads_ == 0) {
       for (auto& job : batch) post_(std::move(job));
       batch.clear();
@@ -45,7 +47,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
   // Owner, when the runtime goes: jobs not yet begun are dropped (as a closed pool skips them);
   // drainers return after the job they are in.
   void close() {
-    std::deque<std::function<void()>> dropped;
+    std::deque<AttemptJob> dropped;
     std::lock_guard lock(mutex_);
     closed_ = true;
     dropped.swap(jobs_);
@@ -55,7 +57,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
   void drain() {
     bool ran = false;
     for (;;) {
-      std::function<void()> job;
+      AttemptJob job;
       {
         std::lock_guard lock(mutex_);
         if (ran) --busy_;
@@ -75,7 +77,7 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
   Post post_;
   const std::size_t threads_;
   std::mutex mutex_;
-  std::deque<std::function<void()>> jobs_;
+  std::deque<AttemptJob> jobs_;
   std::size_t drainers_ = 0;  // posted and not yet returned
   std::size_t busy_ = 0;      // drainers inside a job
   bool closed_ = false;

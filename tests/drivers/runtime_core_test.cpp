@@ -94,6 +94,44 @@ TEST(RuntimeCore, ReportsFromWorkThatOutlivesTheCoreAreDroppedNotPostedToTheOwne
   driver.run_owner_calls();  // whatever was posted before finds no core
 }
 
+TEST(RuntimeCore, WorkThatBeginsAfterTheCoreIsGoneStillRunsItsHandler) {
+  // With an executor of the user's, an attempt handed over may begin after the runtime is gone:
+  // it holds on to its handler (and the registry it lives in), and its outcome goes nowhere.
+  ManualDriver driver;
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  HandlerRegistry handlers;
+  handlers.add("late", [ran](WorkContext& ctx) {
+    ctx.progress(0.5, "half");
+    ctx.heartbeat();
+    ++*ran;
+    return Outcome::success();
+  });
+  auto core = std::make_unique<RuntimeCore>(RuntimeOptions{}, std::move(handlers), driver.hooks());
+  ASSERT_TRUE(core->start());
+  TaskSpec spec;
+  spec.kind = "late";
+  spec.heartbeat = std::chrono::duration_cast<Duration>(1s);
+  core->spawn(spec, [](Result<TaskId, SpawnError>) {});
+  driver.run_owner_calls();
+  ASSERT_EQ(driver.work.size(), 1u);
+
+  core.reset();
+  const std::size_t posts_at_destruction = driver.posts();
+  driver.work.front()();
+  EXPECT_EQ(ran->load(), 1);
+  EXPECT_EQ(driver.posts(), posts_at_destruction);
+}
+
+TEST(RuntimeCore, AContextMadeByHandHasProgressAndHeartbeatThatDoNothing) {
+  // A handler tested on its own gets a WorkContext built by the test: reporting must not throw.
+  WorkContext ctx;
+  ctx.id = TaskId{7};
+  EXPECT_NO_THROW(ctx.progress(0.5, "half"));
+  EXPECT_NO_THROW(ctx.heartbeat());
+  std::function<void(double, std::string)> as_function = ctx.progress;  // still usable as a callable
+  EXPECT_NO_THROW(as_function(1.0, "done"));
+}
+
 TEST(RuntimeCore, ACallbackThatThrowsLeavesTheCallbacksQueuedBehindItToRunNext) {
   // The owner's callbacks run in batches; one that throws propagates to the driver's loop (as
   // Asio does with a throwing handler), and the ones behind it run on the next turn, not never.

@@ -86,11 +86,12 @@ class runtime {
     return net::async_initiate<Token, void(std::error_code, TaskId)>(
         [impl = impl_](auto handler, TaskSpec s) {
           run_on_strand(impl, [impl, h = share(std::move(handler)), s = std::move(s)]() mutable {
-            core_of(impl).spawn(std::move(s), [impl, h](Result<TaskId, SpawnError> r) {
+            // admit, not spawn: one closure instead of spawn's two
+            core_of(impl).admit(std::move(s), [impl, h](Result<Admission, SpawnError> r) {
               if (r) {
-                complete(impl, h, std::error_code{}, r.value());
+                answer(impl, h, std::error_code{}, r.value().id);
               } else {
-                complete(impl, h, drivers::make_error_code(r.error().code), TaskId{});
+                answer(impl, h, drivers::make_error_code(r.error().code), TaskId{});
               }
             });
           });
@@ -107,9 +108,9 @@ class runtime {
           run_on_strand(impl, [impl, h = share(std::move(handler)), s = std::move(s)]() mutable {
             core_of(impl).admit(std::move(s), [impl, h](Result<Admission, SpawnError> r) {
               if (r) {
-                complete(impl, h, std::error_code{}, r.value());
+                answer(impl, h, std::error_code{}, r.value());
               } else {
-                complete(impl, h, drivers::make_error_code(r.error().code), Admission{});
+                answer(impl, h, drivers::make_error_code(r.error().code), Admission{});
               }
             });
           });
@@ -126,11 +127,11 @@ class runtime {
           run_on_strand(impl, [impl, h = share(std::move(handler)), task]() {
             core_of(impl).wait(task, [impl, h](std::optional<TaskInfo> info) {
               if (info && !is_terminal(info->status)) {
-                complete(impl, h, make_error_code(drivers::errc::stopped), std::move(*info));
+                answer(impl, h, make_error_code(drivers::errc::stopped), std::move(*info));
               } else if (info) {
-                complete(impl, h, std::error_code{}, std::move(*info));
+                answer(impl, h, std::error_code{}, std::move(*info));
               } else {
-                complete(impl, h, make_error_code(drivers::errc::unknown_task), TaskInfo{});
+                answer(impl, h, make_error_code(drivers::errc::unknown_task), TaskInfo{});
               }
             });
           });
@@ -147,9 +148,9 @@ class runtime {
           run_on_strand(impl, [impl, h = share(std::move(handler)), w = std::move(w)]() {
             core_of(impl).flush(w, [impl, h](std::optional<std::string> first_error) {
               if (first_error) {
-                complete(impl, h, make_error_code(drivers::errc::task_failed), std::move(*first_error));
+                answer(impl, h, make_error_code(drivers::errc::task_failed), std::move(*first_error));
               } else {
-                complete(impl, h, std::error_code{}, std::string());
+                answer(impl, h, std::error_code{}, std::string());
               }
             });
           });
@@ -216,7 +217,7 @@ class runtime {
     return net::async_initiate<Token, void(std::error_code)>(
         [impl = impl_](auto handler, ShutdownMode m) {
           run_on_strand(impl, [impl, h = share(std::move(handler)), m]() {
-            core_of(impl).shutdown(m, [impl, h]() { complete(impl, h, std::error_code{}); });
+            core_of(impl).shutdown(m, [impl, h]() { answer(impl, h, std::error_code{}); });
           });
         },
         token, mode);
@@ -264,6 +265,16 @@ class runtime {
   static void complete(const std::shared_ptr<impl>& i, const std::shared_ptr<Handler>& handler, Args... args) {
     auto ex = net::get_associated_executor(*handler, strand_of(i));
     net::post(ex, [handler, args...]() mutable { std::move (*handler)(std::move(args)...); });
+  }
+
+  // Completes `handler` from one of the core's callbacks. Those run in a batch that is a strand
+  // handler of its own, never inside the initiating function, so dispatch is allowed: the handler
+  // runs at once when its executor is the strand (or runs on this thread), which saves a post per
+  // answer; a handler bound to another executor is posted there.
+  template <class Handler, class... Args>
+  static void answer(const std::shared_ptr<impl>& i, const std::shared_ptr<Handler>& handler, Args... args) {
+    auto ex = net::get_associated_executor(*handler, strand_of(i));
+    net::dispatch(ex, [handler, args...]() mutable { std::move (*handler)(std::move(args)...); });
   }
 
   std::shared_ptr<impl> impl_;

@@ -21,6 +21,7 @@
 #include "tasklane/command.hpp"
 #include "tasklane/drivers/cancellation.hpp"
 #include "tasklane/drivers/inbox.hpp"
+#include "tasklane/drivers/work_reporting.hpp"
 #include "tasklane/outcome.hpp"
 
 namespace tasklane::drivers {
@@ -30,14 +31,14 @@ struct WorkContext {
   std::uint32_t attempt = 0;
   Json payload;
   CancellationToken cancel;
-  std::function<void(double fraction, std::string message)> progress;  // safe from any thread
+  WorkProgress progress;         // progress(fraction, message): safe from any thread
   std::shared_ptr<Inbox> inbox;  // null unless the task is a sub-agent
   // Reports that the attempt is alive, resetting its TaskSpec::heartbeat deadline. Safe from any
   // thread and cheap to call in a hot loop: while one heartbeat is on its way to the runtime's
   // owner, further ones fold into it (the owner stamps it with the time it reads on arrival, which
-  // is no earlier than any call folded in). Does nothing when the spec has no heartbeat interval.
-  // Empty (not callable) only in a context made by hand.
-  std::function<void()> heartbeat;
+  // is no earlier than any call folded in). Does nothing when the spec has no heartbeat interval,
+  // nor in a context made by hand.
+  WorkHeartbeat heartbeat;
 };
 
 using WorkFunction = std::function<Outcome(WorkContext&)>;
