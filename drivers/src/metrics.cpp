@@ -38,11 +38,15 @@ const char* priority_label(Priority p) {
   return "normal";
 }
 
-void Metrics::touch(TaskId id) { touched_.push_back(id); }
+// An input names the same task several times in a row (a spawn and its Start, a completion and
+// its Notify): one entry is enough, after_input() reads the task once.
+void Metrics::touch(TaskId id) {
+  if (touched_.empty() || touched_.back() != id) touched_.push_back(id);
+}
 
 void Metrics::on_command(const Command& command, const Kernel& kernel) {
   if (const auto* start = std::get_if<command::Start>(&command)) {
-    touched_.push_back(start->id);
+    touch(start->id);
     // The record still describes this attempt unless a later command of the same input moved it on.
     const auto task = kernel.glance(start->id);
     if (task && task->attempt == start->attempt) {
@@ -50,11 +54,11 @@ void Metrics::on_command(const Command& command, const Kernel& kernel) {
       lag_.observe(kernel.last_time() - task->due);
     }
   } else if (const auto* cancel = std::get_if<command::Cancel>(&command)) {
-    touched_.push_back(cancel->id);
+    touch(cancel->id);
   } else if (const auto* notify = std::get_if<command::Notify>(&command)) {
-    touched_.push_back(notify->id);
+    touch(notify->id);
   } else if (const auto* persist = std::get_if<command::Persist>(&command)) {
-    touched_.push_back(persist->record.id);
+    touch(persist->record.id);
   }
 }
 

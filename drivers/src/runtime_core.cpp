@@ -138,6 +138,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       user_calls.insert(user_calls.begin(), first, last);
       post_user_calls();
     });
+    if (user_calls.empty() && !destroyed) {  // the next batch reuses this one's capacity
+      batch.clear();
+      user_calls.swap(batch);
+    }
   }
 
   void drain() {
