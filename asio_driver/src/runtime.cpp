@@ -98,8 +98,8 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
 
   net::strand<net::any_io_executor> strand;
   // Calls from threads other than the strand's: one post to the strand carries a whole batch.
-  drivers::HandoffBatch<std::function<void()>> inbox;
-  std::vector<std::function<void()>> unrun_calls;  // behind a call that threw; under `mutex`
+  drivers::HandoffBatch<drivers::UniqueFunction<void()>> inbox;
+  std::vector<drivers::UniqueFunction<void()>> unrun_calls;  // behind a call that threw; under `mutex`
   net::steady_timer timer;
   std::optional<net::thread_pool> own_pool;
   net::any_io_executor work;
@@ -153,12 +153,12 @@ runtime::~runtime() {
 
 runtime::executor_type runtime::get_executor() const { return impl_->strand; }
 
-void runtime::run_on_strand(const std::shared_ptr<impl>& i, std::function<void()> f) {
+void runtime::run_on_strand(const std::shared_ptr<impl>& i, drivers::UniqueFunction<void()> f) {
   if (i->strand.running_in_this_thread()) {
     i->guarded(f);  // what dispatch would do, without its allocation
     return;
   }
-  if (i->inbox.add(std::move(f)) == drivers::HandoffBatch<std::function<void()>>::Added::Wake) {
+  if (i->inbox.add(std::move(f)) == drivers::HandoffBatch<drivers::UniqueFunction<void()>>::Added::Wake) {
     net::post(i->strand, [i] { i->run_inbox(); });
   }
 }

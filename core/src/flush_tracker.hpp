@@ -11,7 +11,7 @@
 #include <string>
 #include <variant>
 
-#include "flat_id_map.hpp"
+#include "tasklane/flat_id_map.hpp"
 #include "id_set.hpp"
 #include "tasklane/command.hpp"
 #include "tasklane/selectors.hpp"

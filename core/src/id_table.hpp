@@ -19,7 +19,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "flat_id_map.hpp"
+#include "tasklane/flat_id_map.hpp"
 #include "tasklane/task_id.hpp"
 
 namespace tasklane::detail {

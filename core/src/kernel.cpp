@@ -11,7 +11,7 @@
 
 #include "command_queue.hpp"
 #include "dependency_graph.hpp"
-#include "flat_id_map.hpp"
+#include "tasklane/flat_id_map.hpp"
 #include "flush_tracker.hpp"
 #include "heartbeats.hpp"
 #include "id_set.hpp"

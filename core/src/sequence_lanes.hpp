@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <optional>
 
-#include "flat_id_map.hpp"
+#include "tasklane/flat_id_map.hpp"
 #include "tasklane/task_spec.hpp"
 
 namespace tasklane::detail {

@@ -64,24 +64,12 @@ void Metrics::on_command(const Command& command, const Kernel& kernel) {
 
 void Metrics::after_input(const Kernel& kernel) {
   std::lock_guard lock(mutex_);
-  constexpr std::size_t max_spare = 1024;
   for (const TaskId id : touched_) {
     const auto task = kernel.glance(id);
     if (!task || is_terminal(task->status)) {
-      if (auto node = live_.extract(id.value); node && spare_.size() < max_spare) spare_.push_back(std::move(node));
-      continue;
-    }
-    const Live live{task->priority, task->status, task->due};
-    if (const auto it = live_.find(id.value); it != live_.end()) {
-      it->second = live;
-    } else if (!spare_.empty()) {
-      auto node = std::move(spare_.back());
-      spare_.pop_back();
-      node.key() = id.value;
-      node.mapped() = live;
-      live_.insert(std::move(node));
+      live_.erase(id.value);
     } else {
-      live_.emplace(id.value, live);
+      live_[id.value] = Live{task->priority, task->status, task->due};
     }
   }
   touched_.clear();
@@ -95,7 +83,7 @@ MetricsSnapshot Metrics::snapshot() const {
   s.counters = counters_;
   s.start_lag = lag_;
   s.at = at_;
-  for (const auto& [id, live] : live_) {
+  live_.for_each([&](std::uint64_t, const Live& live) {
     PriorityGauges& g = s.by_priority[static_cast<std::size_t>(live.priority)];
     if (live.status == TaskStatus::Running) {
       ++g.running;
@@ -104,7 +92,7 @@ MetricsSnapshot Metrics::snapshot() const {
     } else {
       ++g.pending;
     }
-  }
+  });
   return s;
 }
 

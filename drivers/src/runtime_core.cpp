@@ -61,6 +61,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::vector<AttemptJob> starting;  // attempts started by this input, handed over at its end
   bool taking_reports = false;  // a batch of reports is being taken: its starts go over together
   std::map<TaskId, Running> running;
+  std::vector<std::map<TaskId, Running>::node_type> spare_running;  // nodes of ended attempts, reused
   std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
   std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
   std::vector<std::function<void()>> shutdown_waiters;
@@ -69,7 +70,21 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::uint64_t, Subscriber> subscribers;
   std::uint64_t next_subscription = 1;
   std::vector<Ack> acks;  // durable spawns waiting for the next commit
-  std::vector<std::function<void()>> user_calls;  // callbacks waiting for their batch to run
+  // One user callback waiting for its batch. An admission answer, the commonest, is kept as its
+  // callback and its result, not as a closure over both (which would allocate once per spawn).
+  struct UserCall {
+    std::function<void()> call;
+    AdmitDone admit_done;
+    std::optional<Result<Admission, SpawnError>> admission;
+    void operator()() {
+      if (admit_done) {
+        admit_done(std::move(*admission));
+      } else {
+        call();
+      }
+    }
+  };
+  std::vector<UserCall> user_calls;  // callbacks waiting for their batch to run
   bool user_calls_posted = false;
   bool destroyed = false;  // the RuntimeCore is gone (its Impl lives on while a batch runs)
   bool commit_scheduled = false;
@@ -120,7 +135,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // User callbacks wait in order and run in one posted batch: a drain that answers a hundred
   // spawns and publishes their events makes one post to the owner, not a few hundred.
   void call_user(std::function<void()> f) {
-    user_calls.push_back(std::move(f));
+    user_calls.push_back(UserCall{std::move(f), nullptr, std::nullopt});
+    post_user_calls();
+  }
+  void answer_admission(AdmitDone done, Result<Admission, SpawnError> result) {
+    user_calls.push_back(UserCall{nullptr, std::move(done), std::move(result)});
     post_user_calls();
   }
   void post_user_calls() {
@@ -131,7 +150,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // A callback that throws propagates to the driver's loop (Asio's rule for handlers); the ones
   // behind it go back to the front of the queue and run on the next turn.
   void run_user_calls() {
-    std::vector<std::function<void()>> batch;
+    std::vector<UserCall> batch;
     batch.swap(user_calls);
     user_calls_posted = false;
     run_call_batch(batch, [this] { return !destroyed; }, [this](auto first, auto last) {
@@ -176,11 +195,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
     for (auto& ack : done) {
       if (result || !ack.durable) {  // a task that is not durable was never promised a record
-        call_user([ack = std::move(ack)] { ack.done(ack.admission); });
+        answer_admission(std::move(ack.done), ack.admission);
       } else {
         const std::string message = "task " + tasklane::to_string(ack.admission.id) +
                                     " was accepted but could not be persisted: " + result.error().message;
-        call_user([ack = std::move(ack), message] { ack.done(Failure{SpawnError{SpawnErrorCode::NotPersisted, message}}); });
+        answer_admission(std::move(ack.done), Failure{SpawnError{SpawnErrorCode::NotPersisted, message}});
       }
     }
   }
@@ -216,9 +235,34 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     std::visit([&](auto& cmd) { on(cmd); }, c);
   }
 
+  // The running entry of a new attempt, with a fresh token. Ended attempts' map nodes are reused:
+  // no allocation per attempt beyond its token.
+  Running& fresh_running(TaskId id) {
+    if (const auto it = running.find(id); it != running.end()) {
+      it->second = Running{};
+      return it->second;
+    }
+    if (spare_running.empty()) return running.emplace(id, Running{}).first->second;
+    auto node = std::move(spare_running.back());
+    spare_running.pop_back();
+    node.key() = id;
+    node.mapped().token = CancellationToken();
+    return running.insert(std::move(node)).position->second;
+  }
+  void forget_running(std::map<TaskId, Running>::iterator it) {
+    constexpr std::size_t max_spare = 256;
+    if (spare_running.size() >= max_spare) {
+      running.erase(it);
+      return;
+    }
+    auto node = running.extract(it);
+    node.mapped().inbox.reset();  // the token stays until the node's next use replaces it
+    spare_running.push_back(std::move(node));
+  }
+
   void on(command::Start& s) {
     const auto task = kernel.glance(s.id);
-    Running& r = running.insert_or_assign(s.id, Running{}).first->second;  // a fresh token for this attempt
+    Running& r = fresh_running(s.id);
     r.attempt = s.attempt;
     r.kind = s.kind;
     r.owner = task ? std::string(task->owner) : std::string();
@@ -234,17 +278,14 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       });
       return;
     }
-    AttemptJob job;
-    if (work) {
-      job.work = std::shared_ptr<const WorkFunction>(handlers, work);  // shares the registry's life
-    } else {
-      job.async_work = std::shared_ptr<const AsyncWorkFunction>(handlers, async_work);
-    }
     WorkHeartbeat heartbeat = task && task->heartbeat ? WorkHeartbeat(reports, s.id, s.attempt) : WorkHeartbeat();
-    job.context = WorkContext{s.id, s.attempt, std::move(s.payload), r.token, WorkProgress(reports, s.id, s.attempt),
-                              r.inbox, std::move(heartbeat)};
-    job.reports = reports;
-    starting.push_back(std::move(job));
+    // Built in place: a default AttemptJob would make (and drop) a cancellation state of its own.
+    starting.push_back(AttemptJob{
+        work ? std::shared_ptr<const WorkFunction>(handlers, work) : nullptr,  // shares the registry's life
+        work ? nullptr : std::shared_ptr<const AsyncWorkFunction>(handlers, async_work),
+        WorkContext{s.id, s.attempt, std::move(s.payload), r.token, WorkProgress(reports, s.id, s.attempt), r.inbox,
+                    std::move(heartbeat)},
+        reports});
   }
 
   void on_heartbeat(TaskId id, std::uint32_t attempt) {
@@ -382,7 +423,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void on_work_done(TaskId id, std::uint32_t attempt, Outcome outcome) {
     if (const auto it = running.find(id); it != running.end() && it->second.attempt == attempt) {
       if (it->second.inbox) it->second.inbox->close();
-      running.erase(it);
+      forget_running(it);
     }
     metrics->touch(id);
     const Time t = input([&] { return Event{event::Complete{id, attempt, outcome}}; });
@@ -477,7 +518,7 @@ void RuntimeCore::admit(TaskSpec spec, AdmitDone done) {
   if (created && (durable || needs_reservation)) {
     s.acks.push_back(Impl::Ack{result.value(), std::move(done), durable});
   } else {
-    s.call_user([done = std::move(done), result] { done(result); });
+    s.answer_admission(std::move(done), std::move(result));
   }
   s.drain();
 }

@@ -6,10 +6,10 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -33,9 +33,9 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
     {
       std::lock_guard lock(mutex_);
       if (closed_) return batch.clear();
-      for (auto& job : batch) jobs_.push_back(std::move(job));
+      jobs_.insert(jobs_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
       // A drainer busy in a job may be busy for long: only idle ones count as serving the queue.
-      while (drainers_ < threads_ && drainers_ - busy_ < jobs_.size()) {
+      while (drainers_ < threads_ && drainers_ - busy_ < jobs_.size() - next_) {
         ++drainers_;
         ++new_drainers;
       }
@@ -47,29 +47,36 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
   // Owner, when the runtime goes: jobs not yet begun are dropped (as a closed pool skips them);
   // drainers return after the job they are in.
   void close() {
-    std::deque<AttemptJob> dropped;
+    std::vector<AttemptJob> dropped;
     std::lock_guard lock(mutex_);
     closed_ = true;
     dropped.swap(jobs_);
+    next_ = 0;
   }
 
  private:
   void drain() {
     bool ran = false;
     for (;;) {
-      AttemptJob job;
+      std::optional<AttemptJob> job;  // not a default AttemptJob: that would make a cancellation state
       {
         std::lock_guard lock(mutex_);
         if (ran) --busy_;
-        if (jobs_.empty()) {
+        if (next_ == jobs_.size()) {
           --drainers_;
           return;
         }
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
+        job.emplace(std::move(jobs_[next_++]));
+        if (next_ == jobs_.size()) {  // all taken: start over, keeping the capacity
+          jobs_.clear();
+          next_ = 0;
+        } else if (next_ >= 64 && next_ * 2 >= jobs_.size()) {  // a long-lived queue: drop the taken half
+          jobs_.erase(jobs_.begin(), jobs_.begin() + static_cast<std::ptrdiff_t>(next_));
+          next_ = 0;
+        }
         ++busy_;
       }
-      job();
+      (*job)();
       ran = true;
     }
   }
@@ -77,7 +84,8 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
   Post post_;
   const std::size_t threads_;
   std::mutex mutex_;
-  std::deque<AttemptJob> jobs_;
+  std::vector<AttemptJob> jobs_;  // jobs_[next_...] wait; the vector's capacity is reused
+  std::size_t next_ = 0;
   std::size_t drainers_ = 0;  // posted and not yet returned
   std::size_t busy_ = 0;      // drainers inside a job
   bool closed_ = false;

@@ -1,6 +1,6 @@
 // FlatIdMap (the ready queue's membership, the kernel's tree index) against std::map, over random
 // puts and erases, and through growth and shrinking.
-#include "../../core/src/flat_id_map.hpp"
+#include "tasklane/flat_id_map.hpp"
 
 #include <gtest/gtest.h>
 

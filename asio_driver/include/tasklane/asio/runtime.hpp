@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <type_traits>
 
 #include "tasklane/drivers/error_code.hpp"
 #include "tasklane/drivers/runtime_core.hpp"
@@ -85,13 +86,14 @@ class runtime {
   auto async_spawn(TaskSpec spec, Token&& token) {
     return net::async_initiate<Token, void(std::error_code, TaskId)>(
         [impl = impl_](auto handler, TaskSpec s) {
-          run_on_strand(impl, [impl, h = share(std::move(handler)), s = std::move(s)]() mutable {
-            // admit, not spawn: one closure instead of spawn's two
-            core_of(impl).admit(std::move(s), [impl, h](Result<Admission, SpawnError> r) {
+          // The handler moves along (the calls are move-only): no shared copy, and the answer's
+          // closure fits in place (drivers::UniqueFunction), so a spawn allocates for its call only.
+          run_on_strand(impl, [impl, h = std::move(handler), s = std::move(s)]() mutable {
+            core_of(impl).admit(std::move(s), [impl, h = std::move(h)](Result<Admission, SpawnError> r) mutable {
               if (r) {
-                answer(impl, h, std::error_code{}, r.value().id);
+                hand_over(impl, h, std::error_code{}, r.value().id);
               } else {
-                answer(impl, h, drivers::make_error_code(r.error().code), TaskId{});
+                hand_over(impl, h, drivers::make_error_code(r.error().code), TaskId{});
               }
             });
           });
@@ -105,12 +107,12 @@ class runtime {
   auto async_admit(TaskSpec spec, Token&& token) {
     return net::async_initiate<Token, void(std::error_code, Admission)>(
         [impl = impl_](auto handler, TaskSpec s) {
-          run_on_strand(impl, [impl, h = share(std::move(handler)), s = std::move(s)]() mutable {
-            core_of(impl).admit(std::move(s), [impl, h](Result<Admission, SpawnError> r) {
+          run_on_strand(impl, [impl, h = std::move(handler), s = std::move(s)]() mutable {
+            core_of(impl).admit(std::move(s), [impl, h = std::move(h)](Result<Admission, SpawnError> r) mutable {
               if (r) {
-                answer(impl, h, std::error_code{}, r.value());
+                hand_over(impl, h, std::error_code{}, r.value());
               } else {
-                answer(impl, h, drivers::make_error_code(r.error().code), Admission{});
+                hand_over(impl, h, drivers::make_error_code(r.error().code), Admission{});
               }
             });
           });
@@ -256,7 +258,7 @@ class runtime {
   static std::shared_ptr<Handler> share(Handler&& h) {
     return std::make_shared<Handler>(std::forward<Handler>(h));
   }
-  static void run_on_strand(const std::shared_ptr<impl>& i, std::function<void()> f);
+  static void run_on_strand(const std::shared_ptr<impl>& i, drivers::UniqueFunction<void()> f);
   static const net::strand<net::any_io_executor>& strand_of(const std::shared_ptr<impl>& i);
   static drivers::RuntimeCore& core_of(const std::shared_ptr<impl>& i);
 
@@ -267,14 +269,29 @@ class runtime {
     net::post(ex, [handler, args...]() mutable { std::move (*handler)(std::move(args)...); });
   }
 
-  // Completes `handler` from one of the core's callbacks. Those run in a batch that is a strand
-  // handler of its own, never inside the initiating function, so dispatch is allowed: the handler
-  // runs at once when its executor is the strand (or runs on this thread), which saves a post per
-  // answer; a handler bound to another executor is posted there.
+  // Completes `handler` (moved from) from one of the core's callbacks. Those run in a batch that is
+  // a strand handler of its own, never inside the initiating function, so dispatch is allowed: the
+  // handler runs at once when its executor is the strand (or runs on this thread), which saves a
+  // post per answer; a handler bound to another executor is posted there. A handler on the strand
+  // itself, while on it, is called directly: what dispatch would do, without Boost 1.74's
+  // allocating property query (any_io_executor's blocking) on every answer.
+  template <class Handler, class... Args>
+  static void hand_over(const std::shared_ptr<impl>& i, Handler& handler, Args... args) {
+    const auto& strand = strand_of(i);
+    auto ex = net::get_associated_executor(handler, strand);
+    if constexpr (std::is_same_v<decltype(ex), std::decay_t<decltype(strand)>>) {
+      if (ex == strand && strand.running_in_this_thread()) {
+        std::move(handler)(std::move(args)...);
+        return;
+      }
+    }
+    net::dispatch(ex, [handler = std::move(handler), args...]() mutable { std::move(handler)(std::move(args)...); });
+  }
+  // The same for a handler shared to fit in a std::function (the core's other callbacks); each is
+  // answered once, so it is moved out of the shared box.
   template <class Handler, class... Args>
   static void answer(const std::shared_ptr<impl>& i, const std::shared_ptr<Handler>& handler, Args... args) {
-    auto ex = net::get_associated_executor(*handler, strand_of(i));
-    net::dispatch(ex, [handler, args...]() mutable { std::move (*handler)(std::move(args)...); });
+    hand_over(i, *handler, std::move(args)...);
   }
 
   std::shared_ptr<impl> impl_;

@@ -21,9 +21,9 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "tasklane/flat_id_map.hpp"
 #include "tasklane/kernel.hpp"
 
 namespace tasklane::drivers {
@@ -76,12 +76,10 @@ class Metrics {
     Time due{0};
   };
 
-  using LiveMap = std::unordered_map<std::uint64_t, Live>;  // by TaskId::value
 
   std::vector<TaskId> touched_;  // owner only
   mutable std::mutex mutex_;     // guards what follows
-  LiveMap live_;
-  std::vector<LiveMap::node_type> spare_;  // nodes of ended tasks, reused: no allocation per task
+  detail::FlatIdMap<Live> live_;  // by TaskId::value; no allocation per task
   KernelStats counters_;
   LagHistogram lag_;
   Time at_{0};

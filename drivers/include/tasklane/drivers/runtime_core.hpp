@@ -20,6 +20,7 @@
 #include "tasklane/drivers/log.hpp"
 #include "tasklane/drivers/metrics.hpp"
 #include "tasklane/drivers/task_event.hpp"
+#include "tasklane/drivers/unique_function.hpp"
 #include "tasklane/kernel.hpp"
 
 namespace tasklane::drivers {
@@ -70,8 +71,9 @@ class RuntimeCore {
   using SpawnDone = std::function<void(Result<TaskId, SpawnError>)>;
   // `done` runs on the owner once the task is accepted and, when durable, synced to disk.
   void spawn(TaskSpec spec, SpawnDone done);
-  using AdmitDone = std::function<void(Result<Admission, SpawnError>)>;
   // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
+  // Move-only, so a driver passes its completion handler in without sharing or copying it.
+  using AdmitDone = UniqueFunction<void(Result<Admission, SpawnError>)>;
   void admit(TaskSpec spec, AdmitDone done);
   std::size_t abort(const AbortSelector& which);
   bool cancel(TaskId id);

@@ -2,6 +2,7 @@
 // deletion. No allocation per entry (one array, grown by doubling), which keeps the kernel's hot
 // path free of node allocations where a std::set/std::map would allocate on every insert. The
 // array shrinks when an eighth of it is in use, so memory and for_each follow the live entries.
+// Public (namespace detail) because the drivers keep per-task tables the same way (Metrics).
 //
 // find() and operator[] answer pointers and references that stay valid until the next put,
 // operator[] that inserts, or erase.
