@@ -75,6 +75,7 @@ class FlushTracker {
       it = surfacing_.erase(it);
     }
     const bool all = std::holds_alternative<flush_selector::All>(which);
+    if (all) claimed_by_.reserve(claimed_by_.size() + keyed_.size() + plain_.size());  // one growth, not one per doubling
     IdSet left;  // keyed tasks this flush does not select
     for (const TaskId task : keyed_) {
       if (all || matches(which, key_of(task))) {

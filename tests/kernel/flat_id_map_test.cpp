@@ -83,5 +83,19 @@ TEST(FlatIdMap, KeepsEveryEntryWhileGrowingAndShrinkingAgain) {
   EXPECT_EQ(flat.find(7)->size(), 1u);
 }
 
+TEST(FlatIdMap, ReserveMakesRoomOnceSoLaterInsertsMoveNothing) {
+  detail::FlatIdMap<std::uint64_t> flat;
+  flat.put(5, 50);
+  flat.reserve(1000);
+  EXPECT_EQ(*flat.find(5), 50u);  // kept through the growth
+  const std::uint64_t* first = flat.find(5);
+  for (std::uint64_t k = 100; k < 1099; ++k) flat.put(k, k);  // 1000 entries in all: no rehash
+  EXPECT_EQ(flat.find(5), first);
+  EXPECT_EQ(flat.size(), 1000u);
+  flat.reserve(10);  // smaller than what it holds: nothing changes
+  EXPECT_EQ(flat.find(5), first);
+  for (std::uint64_t k = 100; k < 1099; ++k) ASSERT_EQ(*flat.find(k), k);
+}
+
 }  // namespace
 }  // namespace tasklane

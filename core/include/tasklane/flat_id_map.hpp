@@ -5,7 +5,7 @@
 // Public (namespace detail) because the drivers keep per-task tables the same way (Metrics).
 //
 // find() and operator[] answer pointers and references that stay valid until the next put,
-// operator[] that inserts, or erase.
+// operator[] that inserts, or erase (after reserve(n): until the map holds more than n, or erase).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +48,14 @@ class FlatIdMap {
 
   // Inserts or overwrites.
   void put(std::uint64_t key, Value value) { (*this)[key] = std::move(value); }
+
+  // Grows once so that `n` entries fit without a rehash per doubling (a caller about to insert a
+  // known number of entries).
+  void reserve(std::size_t n) {
+    std::size_t capacity = slots_.empty() ? 16 : slots_.size();
+    while (n * 2 > capacity) capacity *= 2;
+    if (capacity > slots_.size()) rehash(capacity);
+  }
 
   bool erase(std::uint64_t key) {
     if (slots_.empty()) return false;
