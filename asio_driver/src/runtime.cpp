@@ -55,20 +55,23 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
     }
   }
 
-  // Called by the core, hence on the strand under the mutex. Re-arms the one timer only when the
-  // deadline moved.
+  // Called by the core, hence on the strand under the mutex. Re-arming the timer is a
+  // timerfd_settime system call, and a run of delayed tasks due microseconds apart moved the
+  // deadline at nearly every spawn (each input fires what is due), so the timer is re-armed only
+  // when the deadline came earlier or the timer is not armed: a deadline that moved later leaves
+  // the timer to fire early, once, and that fire arms the new deadline. A deadline already due is a
+  // post to the strand, not the timer. (A timer armed for a time no longer wanted fires for
+  // nothing: its generation is stale.)
   void arm(std::optional<Time> at) {
     if (at == armed) return;
+    if (at && armed && *at > *armed) return;
     armed = at;
     const std::uint64_t generation = ++timer_generation;
     if (!at) {
       timer.cancel();
       return;
     }
-    const auto delay = std::max(Duration{0}, *at - clock_now());
-    timer.expires_after(delay);
-    timer.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
-      if (ec) return;
+    auto fire = [weak = weak_from_this(), generation] {
       auto self = weak.lock();
       if (!self) return;
       self->guarded([&] {
@@ -76,6 +79,15 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
         self->armed.reset();
         self->core->on_timer();
       });
+    };
+    const auto delay = *at - clock_now();
+    if (delay <= Duration{0}) {
+      net::post(strand, std::move(fire));
+      return;
+    }
+    timer.expires_after(delay);
+    timer.async_wait([fire = std::move(fire)](const boost::system::error_code& ec) {
+      if (!ec) fire();
     });
   }
 
