@@ -291,6 +291,44 @@ TEST(AsioRuntime, CoroutineHandlerSeesItsTimeout) {
 
 // ---- the io_context's life ----------------------------------------------------------------
 
+// The timer is not re-armed when the deadline moves later (a system call each time): the armed
+// timer fires early, for nothing, and that fire arms the later deadline. Cancelling the earlier of
+// two delayed tasks moves the deadline later; the other must still run, and not before it is due.
+TEST(AsioRuntime, ADelayedTaskRunsOnTimeAfterTheEarlierDeadlineWentAway) {
+  LoopThread loop;
+  std::mutex mutex;
+  std::vector<std::pair<TaskId, std::chrono::steady_clock::time_point>> ran;
+  HandlerRegistry handlers;
+  handlers.add("stamp", [&](WorkContext& ctx) {
+    std::lock_guard lock(mutex);
+    ran.emplace_back(ctx.id, std::chrono::steady_clock::now());
+    return Outcome::success();
+  });
+  runtime rt(loop.io.get_executor(), {}, std::move(handlers));
+  EXPECT_FALSE(std::get<0>(rt.async_start(net::use_future).get()));
+  const auto t0 = std::chrono::steady_clock::now();
+  TaskSpec early = task("stamp");
+  early.run_after = 40ms;
+  TaskSpec late = task("stamp");
+  late.run_after = 150ms;
+  auto [early_ec, early_id] = rt.async_spawn(early, net::use_future).get();
+  auto [late_ec, late_id] = rt.async_spawn(late, net::use_future).get();
+  ASSERT_FALSE(early_ec);
+  ASSERT_FALSE(late_ec);
+  auto [abort_ec, aborted] = rt.async_abort(abort_selector::Task{early_id}, net::use_future).get();
+  ASSERT_FALSE(abort_ec);
+  EXPECT_EQ(aborted, 1u);
+  auto waited = rt.async_wait(late_id, net::use_future);
+  ASSERT_EQ(waited.wait_for(20s), std::future_status::ready) << "the later task never ran";
+  auto [ec, info] = waited.get();
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(info.status, TaskStatus::Completed);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(ran.size(), 1u) << "the cancelled task ran";
+  EXPECT_EQ(ran[0].first, late_id);
+  EXPECT_GE(ran[0].second - t0, 150ms) << "the later task ran before it was due";
+}
+
 TEST(AsioRuntime, RunReturnsOnlyAfterRunningWorkReportedBack) {
   net::io_context io;
   HandlerRegistry handlers;
