@@ -508,8 +508,8 @@ void RuntimeCore::admit(TaskSpec spec, AdmitDone done) {
   const bool created = result && !result.value().deduplicated;
   if (created) {
     s.metrics->touch(result.value().id);
-    const auto task = s.kernel.glance(result.value().id);
     s.publish([&] {
+      const auto task = s.kernel.glance(result.value().id);
       return TaskEvent{TaskEventKind::Spawned, result.value().id, std::string(task->owner), std::string(task->kind), 0,
                        TaskStatus::Pending, 0, {}, nullptr, {}};
     });
