@@ -60,35 +60,46 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
   // deadline at nearly every spawn (each input fires what is due), so the timer is re-armed only
   // when the deadline came earlier or the timer is not armed: a deadline that moved later leaves
   // the timer to fire early, once, and that fire arms the new deadline. A deadline already due is a
-  // post to the strand, not the timer. (A timer armed for a time no longer wanted fires for
-  // nothing: its generation is stale.)
+  // post to the strand, not the timer. No wait outlives the need for one: a wait still pending
+  // when the deadline went away or was posted is cancelled, or it would keep run() from returning
+  // until it expired. (A fire for a deadline no longer wanted does nothing: its generation is stale.)
   void arm(std::optional<Time> at) {
-    if (at == armed) return;
-    if (at && armed && *at > *armed) return;
-    armed = at;
-    const std::uint64_t generation = ++timer_generation;
     if (!at) {
-      timer.cancel();
+      if (armed) {
+        armed.reset();
+        ++timer_generation;
+      }
+      if (timer_waits > 0) timer.cancel();
       return;
     }
-    auto fire = [weak = weak_from_this(), generation] {
+    if (at == armed) return;
+    if (armed && *at > *armed) return;
+    armed = at;
+    const std::uint64_t generation = ++timer_generation;
+    const auto delay = *at - clock_now();
+    if (delay <= Duration{0}) {
+      if (timer_waits > 0) timer.cancel();
+      net::post(strand, [weak = weak_from_this(), generation] {
+        if (auto self = weak.lock()) self->guarded([&] { self->fire(generation); });
+      });
+      return;
+    }
+    ++timer_waits;
+    timer.expires_after(delay);  // a wait still pending ends with operation_aborted
+    timer.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
       auto self = weak.lock();
       if (!self) return;
       self->guarded([&] {
-        if (generation != self->timer_generation) return;
-        self->armed.reset();
-        self->core->on_timer();
+        --self->timer_waits;
+        if (!ec) self->fire(generation);
       });
-    };
-    const auto delay = *at - clock_now();
-    if (delay <= Duration{0}) {
-      net::post(strand, std::move(fire));
-      return;
-    }
-    timer.expires_after(delay);
-    timer.async_wait([fire = std::move(fire)](const boost::system::error_code& ec) {
-      if (!ec) fire();
     });
+  }
+  // On the strand under the mutex, with a core: the deadline armed as `generation` is here.
+  void fire(std::uint64_t generation) {
+    if (generation != timer_generation) return;
+    armed.reset();
+    core->on_timer();
   }
 
   // On the strand: the calls other threads made since the last batch, in order, as one handler.
@@ -121,6 +132,7 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
   std::optional<net::any_io_executor> busy;  // tracked executor: outstanding work while the core is not idle
   std::optional<Time> armed;
   std::uint64_t timer_generation = 0;
+  std::size_t timer_waits = 0;  // async_waits whose handler has not run yet (cancelled ones included)
 };
 
 runtime::runtime(executor_type executor, runtime_options options, drivers::HandlerRegistry handlers)

@@ -256,7 +256,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     auto node = running.extract(it);
-    node.mapped().inbox.reset();  // the token stays until the node's next use replaces it
+    node.mapped().inbox.reset();
+    { const CancellationToken ended = std::move(node.mapped().token); }  // its callbacks go now; reuse makes a new one
     spare_running.push_back(std::move(node));
   }
 

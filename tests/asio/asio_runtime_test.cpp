@@ -329,6 +329,41 @@ TEST(AsioRuntime, ADelayedTaskRunsOnTimeAfterTheEarlierDeadlineWentAway) {
   EXPECT_GE(ran[0].second - t0, 150ms) << "the later task ran before it was due";
 }
 
+// A deadline already due when the timer is armed is posted to the strand, not waited for; a wait
+// still pending for a later deadline must then be cancelled, or run() would wait for it (here: an
+// hour) once the task it was for is gone. The timer waits an hour for a pending task; a spawn
+// replaces it (dedup ReplacePending) with a task due in 1 ms, and the log sink that hears the
+// replaced task end sleeps 20 ms inside that input, so the new deadline is due before it is armed.
+TEST(AsioRuntime, RunReturnsOnceDoneThoughALongWaitWasPendingWhenADueDeadlineWasPosted) {
+  net::io_context io;
+  HandlerRegistry handlers;
+  handlers.add("noop", [](WorkContext&) { return Outcome::success(); });
+  runtime_options options;
+  int slept = 0;
+  options.runtime.log = [&slept](const drivers::LogRecord& r) {
+    if (r.event == "task_finished" && slept++ == 0) std::this_thread::sleep_for(20ms);
+  };
+  runtime rt(io.get_executor(), std::move(options), std::move(handlers));
+  rt.async_start([](std::error_code, const std::string&) {});
+  TaskSpec replaced = task("noop");
+  replaced.dedup = DedupSpec{"k", DedupMode::ReplacePending};
+  replaced.run_after = std::chrono::hours(1);  // the timer waits for it
+  TaskSpec replacement = replaced;
+  replacement.run_after = 1ms;  // due while the sink sleeps: posted, not waited for
+  rt.async_spawn(replaced, [](std::error_code ec, TaskId) { EXPECT_FALSE(ec); });
+  TaskStatus replacement_status = TaskStatus::Pending;
+  rt.async_spawn(replacement, [&](std::error_code ec, TaskId id) {
+    EXPECT_FALSE(ec);
+    rt.async_wait(id, [&](std::error_code, TaskInfo info) { replacement_status = info.status; });
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  io.run_for(20s);
+  EXPECT_TRUE(io.stopped()) << "run() did not come back once the runtime was idle";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+  EXPECT_EQ(replacement_status, TaskStatus::Completed);
+  EXPECT_GE(slept, 1) << "the replaced task's end was never logged: the test did not reach the posted path";
+}
+
 TEST(AsioRuntime, RunReturnsOnlyAfterRunningWorkReportedBack) {
   net::io_context io;
   HandlerRegistry handlers;

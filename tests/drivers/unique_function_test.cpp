@@ -72,5 +72,59 @@ TEST(UniqueFunction, KeepsTwoSharedPointersInPlace) {
   EXPECT_EQ(a.use_count(), 1);
 }
 
+TEST(UniqueFunction, AVoidSignatureDropsWhatTheCallableReturns) {
+  int calls = 0;
+  UniqueFunction<void(int)> f = [&calls](int x) { return calls += x; };
+  f(3);
+  f(4);
+  EXPECT_EQ(calls, 7);
+}
+
+TEST(UniqueFunction, NullPointersMakeAnEmptyOneAndPlainFunctionsWork) {
+  int (*null_function)(int) = nullptr;
+  EXPECT_FALSE(UniqueFunction<int(int)>(null_function));
+  int (*twice)(int) = [](int x) { return 2 * x; };
+  UniqueFunction<int(int)> f = twice;
+  EXPECT_EQ(f(21), 42);
+}
+
+// A callable whose move may throw is kept on the heap, so that moving the UniqueFunction never throws.
+struct ThrowingMove {
+  ThrowingMove() = default;
+  ThrowingMove(ThrowingMove&&) noexcept(false) {}
+  ThrowingMove(const ThrowingMove&) = default;
+  int operator()() const { return 5; }
+};
+
+TEST(UniqueFunction, ACallableThatMayThrowOnMoveStillMovesSafely) {
+  static_assert(std::is_nothrow_move_constructible_v<UniqueFunction<int()>>);
+  UniqueFunction<int()> f = ThrowingMove{};
+  UniqueFunction<int()> g = std::move(f);
+  EXPECT_FALSE(f);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(g(), 5);
+}
+
+TEST(UniqueFunction, SelfMoveAndAssigningFromInsideTheOldCallableKeepTheValue) {
+  int live = 0;
+  UniqueFunction<int()> f = [t = Tracked(&live)] { return 1; };
+  auto& same = f;
+  f = std::move(same);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f(), 1);
+  EXPECT_EQ(live, 1);
+  // `f` alone owns a holder of the next value: assigning that value to `f` destroys the holder
+  // while the value is being taken out of it.
+  auto holder = std::make_shared<UniqueFunction<int()>>([t = Tracked(&live)] { return 2; });
+  UniqueFunction<int()>* inner = holder.get();
+  f = [holder] { return (*holder)(); };
+  holder.reset();
+  EXPECT_EQ(live, 1);  // the first callable is gone, the second lives in the holder
+  f = std::move(*inner);
+  EXPECT_EQ(live, 1);
+  EXPECT_EQ(f(), 2);
+  f = nullptr;
+  EXPECT_EQ(live, 0);
+}
+
 }  // namespace
 }  // namespace tasklane::drivers

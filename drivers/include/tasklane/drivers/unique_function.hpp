@@ -52,8 +52,9 @@ class UniqueFunction<R(Args...)> {
   UniqueFunction(UniqueFunction&& other) noexcept { take(other); }
   UniqueFunction& operator=(UniqueFunction&& other) noexcept {
     if (this != &other) {
+      UniqueFunction incoming(std::move(other));  // first: `other` may live inside what reset() destroys
       reset();
-      take(other);
+      take(incoming);
     }
     return *this;
   }
@@ -79,13 +80,23 @@ class UniqueFunction<R(Args...)> {
     void (*destroy)(void*) noexcept;
   };
 
+  // std::invoke_r (C++23): a void signature drops what the callable returns.
+  template <class D>
+  static R call(D& callable, Args&&... args) {
+    if constexpr (std::is_void_v<R>) {
+      std::invoke(callable, std::forward<Args>(args)...);
+    } else {
+      return std::invoke(callable, std::forward<Args>(args)...);
+    }
+  }
+
   template <class D>
   static constexpr bool in_place =
       sizeof(D) <= inline_size && alignof(D) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<D>;
 
   template <class D>
   static constexpr Ops inline_ops{
-      [](void* p, Args&&... args) -> R { return std::invoke(*static_cast<D*>(p), std::forward<Args>(args)...); },
+      [](void* p, Args&&... args) -> R { return call(*static_cast<D*>(p), std::forward<Args>(args)...); },
       [](void* from, void* to) noexcept {
         D* source = static_cast<D*>(from);
         ::new (to) D(std::move(*source));
@@ -95,7 +106,7 @@ class UniqueFunction<R(Args...)> {
 
   template <class D>
   static constexpr Ops heap_ops{
-      [](void* p, Args&&... args) -> R { return std::invoke(**static_cast<D**>(p), std::forward<Args>(args)...); },
+      [](void* p, Args&&... args) -> R { return call(**static_cast<D**>(p), std::forward<Args>(args)...); },
       [](void* from, void* to) noexcept { ::new (to) D*(*static_cast<D**>(from)); },
       [](void* p) noexcept { delete *static_cast<D**>(p); }};
 
