@@ -76,7 +76,6 @@ class Metrics {
     Time due{0};
   };
 
-
   std::vector<TaskId> touched_;  // owner only
   mutable std::mutex mutex_;     // guards what follows
   detail::FlatIdMap<Live> live_;  // by TaskId::value; no allocation per task
