@@ -48,25 +48,34 @@ class CommandQueue {
   bool empty() const { return head_ == items_.size(); }
   std::size_t size() const { return items_.size() - head_; }
 
-  // Moves the first command into `into` and drops it from the queue. The queue must not be empty.
-  void take_front(std::optional<Command>& into) {
-    std::visit(
-        [&into](auto& item) {
+  // Moves the first command out and drops it from the queue. The queue must not be empty. The
+  // command is built in the caller's return slot: a local optional moved out was zeroed first
+  // (~500 bytes a poll, half of Kernel::poll's time).
+  std::optional<Command> take_front() {
+    const Advance advance{*this};  // after the return value is built from the item
+    return std::visit(
+        [](auto& item) -> std::optional<Command> {
           using T = std::decay_t<decltype(item)>;
           if constexpr (std::is_same_v<T, BoxedPersist>) {
-            into.emplace(std::in_place_type<command::Persist>, std::move(*item));
+            return std::optional<Command>(std::in_place, std::in_place_type<command::Persist>, std::move(*item));
           } else {
-            into.emplace(std::in_place_type<T>, std::move(item));
+            return std::optional<Command>(std::in_place, std::in_place_type<T>, std::move(item));
           }
         },
         items_[head_]);
-    if (++head_ == items_.size()) {
-      items_.clear();
-      head_ = 0;
-    }
   }
 
  private:
+  struct Advance {
+    CommandQueue& queue;
+    ~Advance() {
+      if (++queue.head_ == queue.items_.size()) {
+        queue.items_.clear();
+        queue.head_ = 0;
+      }
+    }
+  };
+
   std::vector<Item> items_;
   std::size_t head_ = 0;
 };

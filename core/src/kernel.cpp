@@ -665,7 +665,7 @@ struct Kernel::State {
   Entry& create(TaskId id, TaskSpec&& spec, std::optional<TaskId> series_id, std::uint32_t run) {
     Entry& e = tasks[id];
     const Time due = now + spec.run_after;
-    static_cast<detail::TaskRecord&>(e) = detail::TaskRecord::make(std::move(spec), kinds, owners);
+    e.adopt_spec(std::move(spec), kinds, owners);  // the slot is new: no record to build and move in
     e.id = id;
     e.created_at = now;
     e.due = due;
@@ -1082,9 +1082,7 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
 std::optional<Command> Kernel::poll() {
   auto& out = state_->out;
   if (out.empty()) return std::nullopt;
-  std::optional<Command> c;
-  out.take_front(c);  // one move, not two
-  return c;
+  return out.take_front();
 }
 
 std::optional<Time> Kernel::next_deadline() const {

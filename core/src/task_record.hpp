@@ -55,13 +55,13 @@ class TaskRecord {
   // A new task's record: moves from `spec`, takes its kind and owner from the pools.
   static TaskRecord make(TaskSpec&& spec, StringPool& kinds, StringPool& owners) {
     TaskRecord r;
-    r.set_spec(std::move(spec), kinds, owners);
+    r.adopt_spec(std::move(spec), kinds, owners);
     return r;
   }
   // A restored task's record.
   static TaskRecord make(const TaskInfo& info, StringPool& kinds, StringPool& owners) {
     TaskRecord r;
-    r.set_spec(TaskSpec(info.spec), kinds, owners);
+    r.adopt_spec(TaskSpec(info.spec), kinds, owners);
     r.status = info.status;
     r.cancel_requested = info.cancel_requested;
     r.paused = info.paused;
@@ -236,8 +236,8 @@ class TaskRecord {
  public:
   std::uint32_t attempt = 0;  // attempts started so far
 
- private:
-  void set_spec(TaskSpec&& s, StringPool& kinds, StringPool& owners) {
+  // A new (default-made) record takes `spec`, in place: what make() does without a record to move.
+  void adopt_spec(TaskSpec&& s, StringPool& kinds, StringPool& owners) {
     kind_ = kinds.take(s.kind);
     owner_ = owners.take(s.owner);
     payload = std::move(s.payload);
@@ -267,6 +267,7 @@ class TaskRecord {
     durable = s.durable;
   }
 
+ private:
   static const RetryPolicy& default_retry() {
     static const RetryPolicy policy;
     return policy;

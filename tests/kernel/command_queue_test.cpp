@@ -8,8 +8,7 @@ namespace tasklane {
 namespace {
 
 Command take(detail::CommandQueue& q) {
-  std::optional<Command> c;
-  q.take_front(c);
+  std::optional<Command> c = q.take_front();
   EXPECT_TRUE(c.has_value());
   return std::move(*c);
 }
