@@ -65,8 +65,12 @@ struct KernelHarness {
 
 // ---- the cycle: N ready tasks queued behind one running slot --------------------------------
 
+// What an agent's maintenance task carries (kernel_cycle runs without a payload; payload_cycle with).
+Json agent_payload() { return Json{{"session", "s-1"}, {"turn", 3}, {"reason", "compact memory"}}; }
+
 struct TasklaneCycle {
-  explicit TasklaneCycle(std::int64_t n) : k(static_cast<std::size_t>(n) + 16) {
+  explicit TasklaneCycle(std::int64_t n, Json payload = nullptr) : k(static_cast<std::size_t>(n) + 16) {
+    spec.payload = std::move(payload);
     const std::size_t before = heap_in_use();
     for (std::int64_t i = 0; i <= n; ++i) k.spawn(spec);  // one runs, n wait
     bytes_per_task = static_cast<double>(heap_in_use() - before) / static_cast<double>(n);
@@ -81,14 +85,14 @@ struct TasklaneCycle {
 };
 
 struct BareCycle {
-  explicit BareCycle(std::int64_t n) {
+  explicit BareCycle(std::int64_t n, Json task_payload = nullptr) : payload(std::move(task_payload)) {
     const std::size_t before = heap_in_use();
     for (std::int64_t i = 0; i <= n; ++i) spawn();
     bytes_per_task = static_cast<double>(heap_in_use() - before) / static_cast<double>(n);
   }
   void spawn() {
     ++now;
-    s.spawn(kind, owner, nullptr, Priority::Normal, now, now);
+    s.spawn(kind, owner, payload, Priority::Normal, now, now);
     drain();
   }
   void drain() {
@@ -105,6 +109,7 @@ struct BareCycle {
     s.complete(running, attempt);
     drain();
   }
+  Json payload;
   std::string kind = "noop", owner = "bench";
   BareScheduler s{1};
   std::int64_t now = 0;
@@ -113,9 +118,9 @@ struct BareCycle {
   double bytes_per_task = 0;
 };
 
-template <class Fixture>
-void run_cycles(benchmark::State& state, const std::string& key, std::int64_t n) {
-  Fixture& f = cached_fixture<Fixture>(key, [n] { return new Fixture(n); });
+template <class Fixture, class... Args>
+void run_cycles(benchmark::State& state, const std::string& key, std::int64_t n, Args... args) {
+  Fixture& f = cached_fixture<Fixture>(key, [n, &args...] { return new Fixture(n, std::move(args)...); });
   const std::uint64_t allocs_before = allocations();
   for (auto _ : state) f.cycle();
   state.SetItemsProcessed(state.iterations());
@@ -243,6 +248,15 @@ void register_kernel_benchmarks(const BenchOptions& o, RatioTable& table) {
       run_cycles<BareCycle>(s, "cycle/bare/" + std::to_string(n), n);
     });
   }
+  {
+    const std::int64_t n = o.kernel_sizes().front();
+    add(o, bench_name("payload_cycle", "tasklane", n), [n](benchmark::State& s) {
+      run_cycles<TasklaneCycle>(s, "payload_cycle/tasklane/" + std::to_string(n), n, agent_payload());
+    });
+    add(o, bench_name("payload_cycle", "bare", n), [n](benchmark::State& s) {
+      run_cycles<BareCycle>(s, "payload_cycle/bare/" + std::to_string(n), n, agent_payload());
+    });
+  }
   for (const std::int64_t n : o.kernel_sizes()) {
     add(o, bench_name("delayed_fire", "tasklane", n), [n](benchmark::State& s) {
       run_cycles<TasklaneDelayed>(s, "delayed/tasklane/" + std::to_string(n), n);
@@ -295,6 +309,8 @@ void register_kernel_benchmarks(const BenchOptions& o, RatioTable& table) {
 
   table.compare({"kernel_cycle", "bare", "one spawn, one start, one complete (3 inputs), N tasks waiting", 1.5,
                  "<= 1.5x"});
+  table.compare({"payload_cycle", "bare", "kernel_cycle with a three-field JSON payload (checked, stored, handed to Start)",
+                 1.5, "<= 1.5x"});
   table.compare({"delayed_fire", "bare", "one timer fires, its task starts and completes, one new delayed spawn; N timers",
                  1.5, "<= 1.5x (O(log n))"});
   table.compare({"cancel_tree", "one_by_one", "per task of the tree; the op is abort(Tree)", std::nullopt, "< 50 ms at 100k"});

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "json_measure.hpp"
 #include "quota_book.hpp"
 #include "tasklane/config.hpp"
 #include "tasklane/errors.hpp"
@@ -16,28 +17,6 @@
 namespace tasklane::detail {
 
 inline constexpr const char* reserved_names[] = {"parent", "self", "all", "broadcast"};
-inline constexpr std::size_t max_payload_depth = 256;  // the JSON codec refuses deeper values on restore
-
-// Nesting depth of a JSON value, without recursion (a hostile payload must not blow the stack).
-inline std::size_t json_depth(const Json& root) {
-  std::size_t deepest = 0;
-  std::vector<std::pair<const Json*, std::size_t>> stack{{&root, 1}};
-  while (!stack.empty()) {
-    const auto [value, depth] = stack.back();
-    stack.pop_back();
-    deepest = std::max(deepest, depth);
-    if (depth > max_payload_depth) break;
-    if (value->is_structured()) {
-      for (const auto& child : *value) stack.emplace_back(&child, depth + 1);
-    }
-  }
-  return deepest;
-}
-
-// The size of a JSON value as the payload limit counts it (compact UTF-8; bad UTF-8 replaced).
-inline std::size_t json_size(const Json& value) {
-  return value.dump(-1, ' ', false, Json::error_handler_t::replace).size();
-}
 
 // Messages waiting for a sub-agent's start, at most (Kernel::send answers InboxFull beyond).
 inline constexpr std::size_t max_waiting_messages = 256;
@@ -46,11 +25,12 @@ inline constexpr std::size_t max_waiting_messages = 256;
 // limit is 1048576"), `what` naming it: a spawn's payload (PayloadTooLarge), a sent message
 // (MessageTooLarge).
 inline std::optional<std::string> payload_limit_problem(const Json& value, const char* what, const Config& config) {
-  if (json_depth(value) > max_payload_depth) {
+  const auto measured = json_measure::measure(value);  // one walk for both limits
+  if (measured.depth > max_payload_depth) {
     return std::string(what) + " nests deeper than " + std::to_string(max_payload_depth) + " levels";
   }
-  if (const std::size_t size = json_size(value); size > config.max_payload_bytes) {
-    return std::string(what) + " is " + std::to_string(size) + " bytes; the limit is " +
+  if (measured.bytes > config.max_payload_bytes) {
+    return std::string(what) + " is " + std::to_string(measured.bytes) + " bytes; the limit is " +
            std::to_string(config.max_payload_bytes);
   }
   return std::nullopt;
