@@ -68,6 +68,8 @@ struct Kernel::State {
   detail::StringPool owners;  // every task's owner, once
   detail::IdTable<Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
   std::map<std::string, detail::IdSet, std::less<>> by_owner;
+  const std::string* owner_cache_key = nullptr;  // see owner_ids()
+  detail::IdSet* owner_cache_ids = nullptr;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
   std::map<std::pair<std::string, std::string>, std::set<TaskId>> dedup_holders;  // (owner, key): unfinished tasks
   detail::FlatIdMap<std::vector<TaskId>> children;  // parent id -> its children, by id
@@ -525,11 +527,7 @@ struct Kernel::State {
       // The tracker keeps the error for this kernel's flushes, but no flush could clear a mark on a
       // record nobody holds: a restart from the journal would bring the error back each time.
       drop_error_mark(it->second);
-      const auto owner = by_owner.find(it->second.owner());
-      if (owner != by_owner.end()) {
-        owner->second.erase(id);
-        if (owner->second.empty()) by_owner.erase(owner);
-      }
+      unindex_owner(it->second.owner(), id);
       ParentContext parent = it->second.take_parent();
       it->second.release(kinds, owners);
       tasks.erase(it);
@@ -697,8 +695,34 @@ struct Kernel::State {
         [this](TaskId id) { return tasks.count(id) != 0; }};
   }
 
+  // by_owner's entry for a record's owner(), a string of the owners pool: the last one used is
+  // remembered by the string's address, so a run of one owner's tasks compares no strings. While
+  // the entry lives a record naming the owner holds that pooled string (its address is this
+  // owner's); erasing the entry forgets it.
+  detail::IdSet& owner_ids(const std::string& pooled_owner) {
+    if (&pooled_owner != owner_cache_key) {
+      owner_cache_ids = &by_owner[pooled_owner];
+      owner_cache_key = &pooled_owner;
+    }
+    return *owner_cache_ids;
+  }
+  void unindex_owner(const std::string& pooled_owner, TaskId id) {
+    auto entry = by_owner.end();
+    if (&pooled_owner != owner_cache_key) {
+      entry = by_owner.find(pooled_owner);
+      if (entry == by_owner.end()) return;
+      owner_cache_ids = &entry->second;
+      owner_cache_key = &pooled_owner;
+    }
+    owner_cache_ids->erase(id);
+    if (!owner_cache_ids->empty()) return;
+    by_owner.erase(entry != by_owner.end() ? entry : by_owner.find(pooled_owner));
+    owner_cache_key = nullptr;
+    owner_cache_ids = nullptr;
+  }
+
   void index(const Entry& e) {
-    by_owner[e.owner()].insert(e.id);
+    owner_ids(e.owner()).insert(e.id);
     if (e.parent().task) {
       children[e.parent().task->value].push_back(e.id);
     } else if (e.parent().run) {
