@@ -429,7 +429,7 @@ struct Kernel::State {
     } else {
       const detail::NextRun next = detail::next_run(*e.repeat(), e.created_at + e.run_after, now);
       TaskSpec spec = detail::successor_spec(e.spec(), next.due, now);
-      if (auto refusal = detail::check_admission(spec, spawn_context(nullptr))) {
+      if (auto refusal = admission_refusal(spec, nullptr)) {
         cut = "run " + std::to_string(e.run + 1) + " refused: " + refusal->message;
       } else {
         stats.repeat_slots_skipped += next.skipped;
@@ -674,25 +674,22 @@ struct Kernel::State {
     return e;
   }
 
-  // What the admission checks need to know; `replacing` is the pending task a dedup replacement ends.
-  // Each callback captures at most two pointers, which std::function keeps without allocating.
-  detail::SpawnContext spawn_context(const Entry* replacing) {
-    return detail::SpawnContext{
-        config,
-        next_id,
-        unfinished - (replacing ? 1 : 0),
-        stopping,
-        [this, replacing](const std::string& owner, const std::string& name) {
-          const auto it = live_names.find({owner, name});
-          return it != live_names.end() && (replacing == nullptr || it->second != replacing->id);
-        },
-        [this](TaskId id) { return tasks.count(id) != 0 || forgotten_parents.count(id) != 0; },
-        quotas,
-        [this, replacing](const QuotaSpec& q) {
-          const bool replaced_holds = replacing && replacing->quota() && replacing->quota()->key == q.key;
-          return quotas.holders(q) > (replaced_holds ? 1u : 0u);
-        },
-        [this](TaskId id) { return tasks.count(id) != 0; }};
+  // Why the kernel cannot take `spec` now (names, parents, dependencies, capacity, quotas), if it
+  // cannot; `replacing` is the pending task a dedup replacement ends.
+  std::optional<SpawnError> admission_refusal(const TaskSpec& spec, const Entry* replacing) {
+    const auto name_is_live = [this, replacing](const std::string& owner, const std::string& name) {
+      const auto it = live_names.find({owner, name});
+      return it != live_names.end() && (replacing == nullptr || it->second != replacing->id);
+    };
+    const auto task_is_known = [this](TaskId id) { return tasks.count(id) != 0 || forgotten_parents.count(id) != 0; };
+    const auto quota_held = [this, replacing](const QuotaSpec& q) {
+      const bool replaced_holds = replacing && replacing->quota() && replacing->quota()->key == q.key;
+      return quotas.holders(q) > (replaced_holds ? 1u : 0u);
+    };
+    const auto dependency_is_known = [this](TaskId id) { return tasks.count(id) != 0; };
+    return detail::check_admission(spec, detail::SpawnContext{config, next_id, unfinished - (replacing ? 1 : 0), stopping,
+                                                              name_is_live, task_is_known, quotas, quota_held,
+                                                              dependency_is_known});
   }
 
   // by_owner's entry for a record's owner(), a string of the owners pool: the last one used is
@@ -795,7 +792,7 @@ Result<Admission, SpawnError> Kernel::State::admit(TaskSpec& spec, Time at) {
     }
   }
   const auto replaced_id = replacing ? std::optional<TaskId>(replacing->id) : std::nullopt;
-  if (auto refusal = detail::check_admission(spec, s.spawn_context(replacing))) return refused(std::move(*refusal));
+  if (auto refusal = s.admission_refusal(spec, replacing)) return refused(std::move(*refusal));
   const TaskId id{s.next_id++};
   if (replaced_id) {
     s.forgetting_held = true;  // forgetting here could drop the new task's parent before it links it

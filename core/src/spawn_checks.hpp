@@ -3,12 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "function_ref.hpp"
 #include "json_measure.hpp"
 #include "quota_book.hpp"
 #include "tasklane/config.hpp"
@@ -41,11 +41,11 @@ struct SpawnContext {
   std::uint64_t next_id;
   std::size_t unfinished;
   bool stopping;
-  std::function<bool(const std::string& owner, const std::string& name)> name_is_live;
-  std::function<bool(TaskId)> task_is_known;  // in the table, or forgotten but still linking a tree
+  FunctionRef<bool(const std::string& owner, const std::string& name)> name_is_live;
+  FunctionRef<bool(TaskId)> task_is_known;  // in the table, or forgotten but still linking a tree
   const QuotaBook& quotas;
-  std::function<bool(const QuotaSpec&)> quota_held;  // an unfinished task (other than one being replaced) holds the key
-  std::function<bool(TaskId)> dependency_is_known;  // in the table (live or retained finished): its outcome is known
+  FunctionRef<bool(const QuotaSpec&)> quota_held;  // an unfinished task (other than one being replaced) holds the key
+  FunctionRef<bool(TaskId)> dependency_is_known;  // in the table (live or retained finished): its outcome is known
 };
 
 inline std::optional<SpawnError> refuse(SpawnErrorCode code, std::string message) {

@@ -90,15 +90,10 @@ std::vector<Case> invalid_specs() {
 TEST(SpawnChecks, EveryInvalidSpecIsRefusedWithItsCodeAndMessage) {
   const Config config;
   const detail::QuotaBook quotas;
-  const detail::SpawnContext context{config,
-                                     0,
-                                     0,
-                                     false,
-                                     [](const std::string&, const std::string&) { return false; },
-                                     [](TaskId) { return false; },
-                                     quotas,
-                                     [&](const QuotaSpec& q) { return quotas.held(q); },
-                                     [](TaskId) { return false; }};
+  const auto no_name_is_live = [](const std::string&, const std::string&) { return false; };
+  const auto nothing_known = [](TaskId) { return false; };
+  const auto quota_held = [&](const QuotaSpec& q) { return quotas.held(q); };
+  const detail::SpawnContext context{config, 0, 0, false, no_name_is_live, nothing_known, quotas, quota_held, nothing_known};
   for (const Case& c : invalid_specs()) {
     const auto refusal = detail::check_spawn(c.spec, context);
     ASSERT_TRUE(refusal.has_value()) << c.what;
@@ -123,15 +118,10 @@ TEST(SpawnChecks, TheKernelAnswersTheSameRefusalsCountsThemAndConsumesNoId) {
 TEST(SpawnChecks, AValidDefaultSpecIsAccepted) {
   const Config config;
   const detail::QuotaBook quotas;
-  const detail::SpawnContext context{config,
-                                     0,
-                                     0,
-                                     false,
-                                     [](const std::string&, const std::string&) { return false; },
-                                     [](TaskId) { return false; },
-                                     quotas,
-                                     [&](const QuotaSpec& q) { return quotas.held(q); },
-                                     [](TaskId) { return false; }};
+  const auto no_name_is_live = [](const std::string&, const std::string&) { return false; };
+  const auto nothing_known = [](TaskId) { return false; };
+  const auto quota_held = [&](const QuotaSpec& q) { return quotas.held(q); };
+  const detail::SpawnContext context{config, 0, 0, false, no_name_is_live, nothing_known, quotas, quota_held, nothing_known};
   EXPECT_EQ(detail::check_spawn(task(), context), std::nullopt);
   TaskSpec edge = task();
   edge.retry.multiplier = 1.0;
