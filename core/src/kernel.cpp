@@ -528,12 +528,15 @@ struct Kernel::State {
       // record nobody holds: a restart from the journal would bring the error back each time.
       drop_error_mark(it->second);
       unindex_owner(it->second.owner(), id);
-      ParentContext parent = it->second.take_parent();
+      const bool has_children = children.find(id.value) != nullptr;
+      const ParentContext& links = it->second.parent();
+      const bool in_a_tree = has_children || links.task || links.run;  // most tasks are not: nothing to unlink
+      ParentContext parent = in_a_tree ? it->second.take_parent() : ParentContext{};
       it->second.release(kinds, owners);
       tasks.erase(it);
-      if (children.find(id.value)) {
+      if (has_children) {
         forgotten_parents[id] = std::move(parent);  // still a link between live descendants and their ancestors
-      } else {
+      } else if (in_a_tree) {
         unlink_from_tree(id, std::move(parent));
       }
     }

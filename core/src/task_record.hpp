@@ -248,8 +248,11 @@ class TaskRecord {
     has_heartbeat_ = s.heartbeat.has_value();
     heartbeat_ = s.heartbeat.value_or(Duration{0});
     if (!(s.retry == default_retry())) retry_ = std::move(s.retry);
+    const ParentContext& p = s.parent;  // field by field: comparing with a ParentContext{} built one
+    static_assert(sizeof(ParentContext) == sizeof(std::optional<TaskId>) + 3 * sizeof(Boxed<std::string>),
+                  "ParentContext has a new field: count it here");
     const bool plain = !s.name && s.description.empty() && !s.quota && !s.dedup && !s.rate_limit && s.after.empty() &&
-                       !s.repeat && s.parent == ParentContext{};
+                       !s.repeat && !p.task && !p.run && !p.call && !p.agent;
     if (!plain) {
       RecordExtras& x = extras_mut();
       x.name = std::move(s.name);
