@@ -5,6 +5,10 @@
 // entry leaves, so memory follows the live ids (a page costs 2 KB of slots; a page that keeps only
 // one long-lived task keeps those 2 KB).
 //
+// Entries are allocated one by one (a page of 256 inline entries would keep 45 KB alive for one
+// long-lived task), but the memory of erased entries is kept for the next ones (up to 64 of them):
+// a spawn -> complete cycle then allocates nothing.
+//
 // The interface is std::map's subset the kernel uses: find, at, count, operator[], erase(iterator),
 // empty, size, and iteration in id order yielding std::pair<const TaskId, V>. Unlike std::map,
 // erase() may free the page of the erased entry: do not erase while iterating.
@@ -14,10 +18,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "tasklane/flat_id_map.hpp"
 #include "tasklane/task_id.hpp"
@@ -32,8 +38,9 @@ class IdTable {
  private:
   static constexpr unsigned page_bits = 8;
   static constexpr std::uint64_t page_size = std::uint64_t{1} << page_bits;
+  static constexpr std::size_t max_spare = 64;
   struct Page {
-    std::array<std::unique_ptr<value_type>, page_size> slots;
+    std::array<value_type*, page_size> slots{};  // owned by the table
     std::size_t live = 0;
   };
 
@@ -44,7 +51,7 @@ class IdTable {
     using Ptr = std::conditional_t<Const, const value_type*, value_type*>;
     Iter() = default;
     Ref operator*() const { return *page_->slots[slot_]; }
-    Ptr operator->() const { return page_->slots[slot_].get(); }
+    Ptr operator->() const { return page_->slots[slot_]; }
     Iter& operator++() {
       ++slot_;
       settle();
@@ -84,8 +91,17 @@ class IdTable {
   using const_iterator = Iter<true>;
 
   IdTable() = default;
-  IdTable(IdTable&&) noexcept = default;
-  IdTable& operator=(IdTable&&) noexcept = default;
+  IdTable(const IdTable&) = delete;
+  IdTable& operator=(const IdTable&) = delete;
+  IdTable(IdTable&& other) noexcept { take_from(other); }
+  IdTable& operator=(IdTable&& other) noexcept {
+    if (this != &other) {
+      destroy_all();
+      take_from(other);
+    }
+    return *this;
+  }
+  ~IdTable() { destroy_all(); }
 
   iterator begin() { return first<false>(); }
   iterator end() { return iterator(); }
@@ -123,7 +139,14 @@ class IdTable {
     }
     auto& slot = page->slots[id.value & (page_size - 1)];
     if (!slot) {
-      slot = std::make_unique<value_type>(std::piecewise_construct, std::forward_as_tuple(id), std::forward_as_tuple());
+      void* memory = spare_.empty() ? ::operator new(sizeof(value_type)) : spare_.back();
+      if (!spare_.empty()) spare_.pop_back();
+      try {
+        slot = ::new (memory) value_type(std::piecewise_construct, std::forward_as_tuple(id), std::forward_as_tuple());
+      } catch (...) {
+        recycle(memory);
+        throw;
+      }
       ++page->live;
       ++size_;
     }
@@ -132,7 +155,7 @@ class IdTable {
 
   void erase(iterator it) {
     Page* page = it.page_;
-    page->slots[it.slot_].reset();
+    destroy(std::exchange(page->slots[it.slot_], nullptr));
     --size_;
     if (--page->live == 0) {
       index_.erase(it.page_no_);
@@ -158,9 +181,46 @@ class IdTable {
     return Iter<Const>(this, *found, page_no, slot);
   }
 
+  void destroy(value_type* entry) {
+    entry->~value_type();
+    recycle(entry);
+  }
+  void recycle(void* memory) {
+    if (spare_.size() < max_spare) {
+      try {
+        spare_.push_back(memory);
+        return;
+      } catch (...) {  // no room to remember it: give it back
+      }
+    }
+    ::operator delete(memory);
+  }
+  void destroy_all() noexcept {
+    for (auto& [page_no, page] : pages_) {
+      for (value_type*& entry : page->slots) {
+        if (entry) destroy(std::exchange(entry, nullptr));
+      }
+    }
+    pages_.clear();
+    index_ = FlatIdMap<Page*>{};
+    size_ = 0;
+    for (void* memory : spare_) ::operator delete(memory);
+    spare_.clear();
+  }
+  void take_from(IdTable& other) noexcept {
+    pages_ = std::move(other.pages_);
+    index_ = std::move(other.index_);
+    size_ = std::exchange(other.size_, 0);
+    spare_ = std::move(other.spare_);
+    other.pages_.clear();
+    other.index_ = FlatIdMap<Page*>{};
+    other.spare_.clear();
+  }
+
   std::map<std::uint64_t, std::unique_ptr<Page>> pages_;  // in id order, for iteration
   FlatIdMap<Page*> index_;                                 // page number -> page, for lookups
   std::size_t size_ = 0;
+  std::vector<void*> spare_;  // memory of erased entries, for the next ones
 };
 
 }  // namespace tasklane::detail

@@ -79,3 +79,38 @@ TEST(IdTable, EmptyPagesAreFreedAndWalksSkipGaps) {
 
 }  // namespace
 }  // namespace tasklane
+
+namespace tasklane {
+namespace {
+
+TEST(IdTable, AnErasedEntrysMemoryServesTheNextOne) {
+  detail::IdTable<std::string> table;
+  table[TaskId{1}] = std::string(100, 'a');  // a value that owns memory: it must be destroyed on erase
+  const void* first = &table[TaskId{1}];
+  table.erase(table.find(TaskId{1}));
+  table[TaskId{2}] = "b";
+  EXPECT_EQ(static_cast<const void*>(&table[TaskId{2}]), first) << "the spare memory was not reused";
+  EXPECT_EQ(table.at(TaskId{2}), "b");
+  EXPECT_EQ(table.count(TaskId{1}), 0u);
+}
+
+TEST(IdTable, MovesCarryTheEntriesAndLeaveTheSourceEmpty) {
+  detail::IdTable<std::string> a;
+  for (std::uint64_t i = 0; i < 600; ++i) a[TaskId{i}] = std::to_string(i);
+  a.erase(a.find(TaskId{5}));  // a spare block travels too
+  detail::IdTable<std::string> b(std::move(a));
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): a moved-from table is empty
+  EXPECT_EQ(a.begin(), a.end());
+  EXPECT_EQ(b.size(), 599u);
+  detail::IdTable<std::string> c;
+  c[TaskId{9999}] = "replaced";
+  c = std::move(b);
+  EXPECT_EQ(c.size(), 599u);
+  EXPECT_EQ(c.count(TaskId{9999}), 0u);
+  EXPECT_EQ(c.at(TaskId{599}), "599");
+  a[TaskId{1}] = "reused";  // a moved-from table still works
+  EXPECT_EQ(a.size(), 1u);
+}
+
+}  // namespace
+}  // namespace tasklane
