@@ -52,6 +52,8 @@ class CommandQueue {
   // command is built in the caller's return slot: a local optional moved out was zeroed first
   // (~500 bytes a poll, half of Kernel::poll's time).
   std::optional<Command> take_front() {
+    static_assert(std::is_nothrow_move_constructible_v<Command>,
+                  "a command that threw while moving out would be dropped: the item is gone once taken");
     const Advance advance{*this};  // after the return value is built from the item
     return std::visit(
         [](auto& item) -> std::optional<Command> {

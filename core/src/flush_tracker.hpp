@@ -36,9 +36,9 @@ class FlushTracker {
   }
 
   // A task reached a terminal state with `error` (nullopt when it is not an error); `key` is its
-  // sequence key as at its last acceptance (nullptr: keyless), which says the one set that holds
-  // it. True when the error waits for a flush to take it (the kernel marks the task's record:
-  // TaskInfo::error_unflushed).
+  // sequence key (nullptr: keyless), the one it was accepted with (a record's key never changes),
+  // which says the one set that holds it. True when the error waits for a flush to take it (the
+  // kernel marks the task's record: TaskInfo::error_unflushed).
   template <class Out>  // std::deque<Command> or the kernel's CommandQueue
   bool on_terminal(TaskId id, std::optional<std::string> error, const SequenceKey* key, Out& out) {
     if (const FlushId* claimed = claimed_by_.find(id.value)) {

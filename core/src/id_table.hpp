@@ -6,8 +6,9 @@
 // one long-lived task keeps those 2 KB).
 //
 // Entries are allocated one by one (a page of 256 inline entries would keep 45 KB alive for one
-// long-lived task), but the memory of erased entries is kept for the next ones (up to 64 of them):
-// a spawn -> complete cycle then allocates nothing.
+// long-lived task), but the memory of erased entries is kept for the next ones (up to 64 of them;
+// none under AddressSanitizer, so that a use after erase is still reported): a spawn -> complete
+// cycle then allocates nothing.
 //
 // The interface is std::map's subset the kernel uses: find, at, count, operator[], erase(iterator),
 // empty, size, and iteration in id order yielding std::pair<const TaskId, V>. Unlike std::map,
@@ -38,7 +39,12 @@ class IdTable {
  private:
   static constexpr unsigned page_bits = 8;
   static constexpr std::uint64_t page_size = std::uint64_t{1} << page_bits;
+#if defined(__SANITIZE_ADDRESS__)
+  static constexpr std::size_t max_spare = 0;  // AddressSanitizer must see an erased entry freed
+#else
   static constexpr std::size_t max_spare = 64;
+#endif
+  static_assert(alignof(value_type) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "entries come from plain operator new");
   struct Page {
     std::array<value_type*, page_size> slots{};  // owned by the table
     std::size_t live = 0;
@@ -134,8 +140,13 @@ class IdTable {
     } else {
       auto made = std::make_unique<Page>();
       page = made.get();
-      pages_.emplace(page_no, std::move(made));
-      index_.put(page_no, page);
+      const auto placed = pages_.emplace(page_no, std::move(made)).first;
+      try {
+        index_.put(page_no, page);
+      } catch (...) {  // out of memory: no page the index does not know
+        pages_.erase(placed);
+        throw;
+      }
     }
     auto& slot = page->slots[id.value & (page_size - 1)];
     if (!slot) {

@@ -1,5 +1,5 @@
-// The payload limit's two measures of a JSON value: its nesting depth and the bytes of its compact
-// dump. They run on every spawn with a payload and every send: dumping a small payload to a string,
+// The payload limit's two measures of a JSON value (measure()): its nesting depth and the bytes of
+// its compact dump. They run on every spawn with a payload and every send: dumping a small payload to a string,
 // then walking it again for its depth with a stack of its own, was over a quarter of a
 // spawn -> start -> complete cycle. One walk now answers both without building the dump: nulls,
 // booleans, integers, containers and strings of printable ASCII are counted; what has escapes,
@@ -59,7 +59,7 @@ inline bool dumps_verbatim(const std::string& s) {
 inline std::size_t string_size(const std::string& s) { return dumps_verbatim(s) ? s.size() + 2 : serialized_size(Json(s)); }
 
 struct Measure {
-  std::size_t depth = 0;  // deepest level seen; past max_payload_depth the walk stopped
+  std::size_t depth = 0;  // nesting depth (a scalar or an empty container is 1); past max_payload_depth the walk stopped
   std::size_t bytes = 0;  // the compact dump's size, when depth is within the limit
 };
 
@@ -118,12 +118,10 @@ inline Measure measure(const Json& value) {
 
 }  // namespace json_measure
 
-// Nesting depth of a JSON value (a scalar or an empty container is 1). Beyond max_payload_depth
-// the answer is only "more than the limit".
-inline std::size_t json_depth(const Json& root) { return json_measure::measure(root).depth; }
-
 // The size of a JSON value as the payload limit counts it: the compact dump in UTF-8, bad UTF-8
-// replaced, exactly what dump(-1, ' ', false, replace).size() answers.
+// replaced, exactly what dump(-1, ' ', false, replace).size() answers. For a value deeper than
+// max_payload_depth it is the serializer's count, which recurses once per level: the kernel only
+// measures values whose depth was checked (sends) or that the codec took (restored records).
 inline std::size_t json_size(const Json& value) {
   const auto m = json_measure::measure(value);
   return m.depth > max_payload_depth ? json_measure::serialized_size(value) : m.bytes;

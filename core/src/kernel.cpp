@@ -977,11 +977,12 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
   }
   if (!e.inbox) return Failure{SendError{SendErrorCode::NoInbox, "task has no inbox (not a sub-agent)"}};
   if (e.cancel_requested || s.stopping) return Failure{SendError{SendErrorCode::InboxClosed, "sub-agent inbox closed"}};
-  if (auto problem = detail::payload_limit_problem(message, "message", s.config)) {
+  std::size_t message_bytes = 0;
+  if (auto problem = detail::payload_limit_problem(message, "message", s.config, &message_bytes)) {
     return Failure{SendError{SendErrorCode::MessageTooLarge, std::move(*problem)}};
   }
   const bool waits = e.status != TaskStatus::Running;  // in the record: bound the record
-  const std::size_t bytes = waits ? detail::json_size(message) : 0;
+  const std::size_t bytes = waits ? message_bytes : 0;
   if (waits && e.undelivered()) {
     const auto& waiting = *e.undelivered();
     if (waiting.size() >= detail::max_waiting_messages || e.undelivered_bytes() + bytes > s.config.max_payload_bytes) {

@@ -23,9 +23,12 @@ inline constexpr std::size_t max_waiting_messages = 256;
 
 // Why a JSON value a record may carry breaks the payload limits ("payload is 2000000 bytes; the
 // limit is 1048576"), `what` naming it: a spawn's payload (PayloadTooLarge), a sent message
-// (MessageTooLarge).
-inline std::optional<std::string> payload_limit_problem(const Json& value, const char* what, const Config& config) {
+// (MessageTooLarge). `bytes`, when given, receives the value's size (json_size) when the depth is
+// within the limit.
+inline std::optional<std::string> payload_limit_problem(const Json& value, const char* what, const Config& config,
+                                                        std::size_t* bytes = nullptr) {
   const auto measured = json_measure::measure(value);  // one walk for both limits
+  if (bytes) *bytes = measured.bytes;
   if (measured.depth > max_payload_depth) {
     return std::string(what) + " nests deeper than " + std::to_string(max_payload_depth) + " levels";
   }

@@ -84,6 +84,9 @@ namespace tasklane {
 namespace {
 
 TEST(IdTable, AnErasedEntrysMemoryServesTheNextOne) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "under AddressSanitizer an erased entry is freed at once, so that a use after erase is reported";
+#endif
   detail::IdTable<std::string> table;
   table[TaskId{1}] = std::string(100, 'a');  // a value that owns memory: it must be destroyed on erase
   const void* first = &table[TaskId{1}];

@@ -1,4 +1,4 @@
-// json_size and json_depth: the payload limit's two measures. json_size counts the bytes of the
+// json_size and the depth measure: the payload limit's two measures. json_size counts the bytes of the
 // compact dump without building it, so it must agree with dump() on every kind of value: escapes,
 // control characters, invalid UTF-8 (replaced), floats, big numbers, nesting.
 #include "../../core/src/json_measure.hpp"
@@ -46,6 +46,9 @@ std::vector<Json> corpus() {
       Json{{"turn", 3}, {"session", "s-1"}, {"tags", {"a", "b"}}},
       Json{{"nested", {{"deeper", {{"deepest", Json::array({1, 2.5, nullptr, "x"})}}}}}},
       Json::binary({1, 2, 3}),
+      Json(-0.0),
+      Json(Json::value_t::discarded),
+      Json{{"key \"quoted\"", 1}, {"caf\xc3\xa9", 2}, {std::string("bad \xff key"), 3}},  // keys escaped, UTF-8, replaced
   };
   std::string long_text(5000, 'x');  // longer than the serializer's buffer
   long_text.push_back('\n');
@@ -61,25 +64,32 @@ TEST(JsonMeasure, SizeAgreesWithTheCompactDumpForEveryKindOfValue) {
   }
 }
 
+std::size_t depth(const Json& v) { return detail::json_measure::measure(v).depth; }
+
 Json nested(std::size_t levels) {
   Json v = 1;
   for (std::size_t i = 1; i < levels; ++i) v = (i % 2) ? Json::array({std::move(v)}) : Json{{"k", std::move(v)}};
   return v;
 }
 
+TEST(JsonMeasure, SizeOfAValueDeeperThanTheLimitIsTheSerializers) {
+  const Json deep = nested(detail::max_payload_depth + 40);
+  EXPECT_EQ(detail::json_size(deep), dumped(deep));
+}
+
 TEST(JsonMeasure, DepthCountsLevels) {
-  EXPECT_EQ(detail::json_depth(Json()), 1u);
-  EXPECT_EQ(detail::json_depth(Json::array()), 1u);
-  EXPECT_EQ(detail::json_depth(Json::array({1})), 2u);
-  EXPECT_EQ(detail::json_depth(Json{{"a", 1}, {"b", Json::array({Json::array({})})}}), 3u);
-  EXPECT_EQ(detail::json_depth(nested(detail::max_payload_depth)), detail::max_payload_depth);
+  EXPECT_EQ(depth(Json()), 1u);
+  EXPECT_EQ(depth(Json::array()), 1u);
+  EXPECT_EQ(depth(Json::array({1})), 2u);
+  EXPECT_EQ(depth(Json{{"a", 1}, {"b", Json::array({Json::array({})})}}), 3u);
+  EXPECT_EQ(depth(nested(detail::max_payload_depth)), detail::max_payload_depth);
 }
 
 TEST(JsonMeasure, DepthStopsPastTheLimitWithoutWalkingTheRest) {
   // Far deeper than a recursive walk could go on a thread's stack: the count stops past the limit.
   const Json deep = nested(200000);
-  EXPECT_GT(detail::json_depth(deep), detail::max_payload_depth);
-  EXPECT_EQ(detail::json_depth(nested(detail::max_payload_depth + 1)), detail::max_payload_depth + 1);
+  EXPECT_GT(depth(deep), detail::max_payload_depth);
+  EXPECT_EQ(depth(nested(detail::max_payload_depth + 1)), detail::max_payload_depth + 1);
 }
 
 }  // namespace
