@@ -1,10 +1,10 @@
-// The payload limit's two measures of a JSON value (measure()): its nesting depth and the bytes of
-// its compact dump. They run on every spawn with a payload and every send: dumping a small payload to a string,
-// then walking it again for its depth with a stack of its own, was over a quarter of a
-// spawn -> start -> complete cycle. One walk now answers both without building the dump: nulls,
-// booleans, integers, containers and strings of printable ASCII are counted; what has escapes,
-// UTF-8 (valid or not) or a float to format is measured by nlohmann's own serializer writing
-// into a counter, so the count is the dump's, byte for byte.
+// The payload limit's two measures of a JSON value (measure()): its nesting depth and the bytes
+// of its compact dump. They run on every spawn with a payload and every send: dumping a small
+// payload to a string, then walking it again for its depth with a stack of its own, was over a
+// quarter of a spawn -> start -> complete cycle. One walk now answers both without building the
+// dump: nulls, booleans, integers, containers and strings of printable ASCII are counted; what has
+// escapes, UTF-8 (valid or not) or a float to format is measured by nlohmann's own serializer
+// writing into a counter, so the count is the dump's, byte for byte.
 #pragma once
 
 #include <algorithm>
@@ -59,7 +59,7 @@ inline bool dumps_verbatim(const std::string& s) {
 inline std::size_t string_size(const std::string& s) { return dumps_verbatim(s) ? s.size() + 2 : serialized_size(Json(s)); }
 
 struct Measure {
-  std::size_t depth = 0;  // nesting depth (a scalar or an empty container is 1); past max_payload_depth the walk stopped
+  std::size_t depth = 0;  // nesting depth (a scalar or an empty container is 1); past the limit, where the walk stopped
   std::size_t bytes = 0;  // the compact dump's size, when depth is within the limit
 };
 
