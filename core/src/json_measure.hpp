@@ -56,7 +56,9 @@ inline bool dumps_verbatim(const std::string& s) {
   });
 }
 
-inline std::size_t string_size(const std::string& s) { return dumps_verbatim(s) ? s.size() + 2 : serialized_size(Json(s)); }
+inline std::size_t string_size(const std::string& s) {
+  return dumps_verbatim(s) ? s.size() + 2 : serialized_size(Json(s));
+}
 
 struct Measure {
   std::size_t depth = 0;  // nesting depth (a scalar or an empty container is 1); past the limit, where the walk stopped
