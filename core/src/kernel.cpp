@@ -67,9 +67,10 @@ struct Kernel::State {
   detail::StringPool kinds;   // every task's kind, once (TaskRecord)
   detail::StringPool owners;  // every task's owner, once
   detail::IdTable<Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
-  std::map<std::string, detail::IdSet, std::less<>> by_owner;
-  const std::string* owner_cache_key = nullptr;  // see owner_ids()
-  detail::IdSet* owner_cache_ids = nullptr;
+  using OwnerIndex = std::map<std::string, detail::IdSet, std::less<>>;
+  OwnerIndex by_owner;
+  const std::string* owner_cache_key = nullptr;  // see owner_ids(); owner_cache is its entry
+  OwnerIndex::iterator owner_cache;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
   std::map<std::pair<std::string, std::string>, std::set<TaskId>> dedup_holders;  // (owner, key): unfinished tasks
   detail::FlatIdMap<std::vector<TaskId>> children;  // parent id -> its children, by id
@@ -701,24 +702,22 @@ struct Kernel::State {
   // owner's); erasing the entry forgets it.
   detail::IdSet& owner_ids(const std::string& pooled_owner) {
     if (&pooled_owner != owner_cache_key) {
-      owner_cache_ids = &by_owner[pooled_owner];
+      owner_cache = by_owner.try_emplace(pooled_owner).first;
       owner_cache_key = &pooled_owner;
     }
-    return *owner_cache_ids;
+    return owner_cache->second;
   }
   void unindex_owner(const std::string& pooled_owner, TaskId id) {
-    auto entry = by_owner.end();
     if (&pooled_owner != owner_cache_key) {
-      entry = by_owner.find(pooled_owner);
-      if (entry == by_owner.end()) return;
-      owner_cache_ids = &entry->second;
+      const auto found = by_owner.find(pooled_owner);
+      if (found == by_owner.end()) return;
+      owner_cache = found;
       owner_cache_key = &pooled_owner;
     }
-    owner_cache_ids->erase(id);
-    if (!owner_cache_ids->empty()) return;
-    by_owner.erase(entry != by_owner.end() ? entry : by_owner.find(pooled_owner));
+    owner_cache->second.erase(id);
+    if (!owner_cache->second.empty()) return;
+    by_owner.erase(owner_cache);
     owner_cache_key = nullptr;
-    owner_cache_ids = nullptr;
   }
 
   void index(const Entry& e) {
