@@ -33,13 +33,15 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
     return std::chrono::duration_cast<Time>(std::chrono::system_clock::now().time_since_epoch());
   }
 
-  // On the strand: runs `f` on the core unless the runtime is gone, then keeps the owner's
-  // context busy exactly while the core has work out (sync work on the pool, a coroutine on some
-  // other executor, a commit to come), so that io_context::run() returns only once it all came back.
+  // On the strand: runs `f` on the core unless the runtime is gone, as one turn of the core (its
+  // metrics are published once, at the end), then keeps the owner's context busy exactly while the
+  // core has work out (sync work on the pool, a coroutine on some other executor, a commit to
+  // come), so that io_context::run() returns only once it all came back.
   template <class F>
   void guarded(F&& f) {
     std::lock_guard lock(mutex);
     if (!core) return;
+    const drivers::RuntimeCore::Turn turn(*core);
     struct TrackBusy {  // also when `f` throws: the context's work count must follow the core
       impl& self;
       ~TrackBusy() { self.track_busy(); }

@@ -102,6 +102,9 @@ struct Kernel::State {
   detail::CommandQueue out;
   std::size_t unfinished = 0;
   std::size_t running = 0;
+  Kernel::PriorityLoad load;  // unfinished and running, split by priority
+
+  static std::size_t slot(Priority p) { return static_cast<std::size_t>(p); }
   bool stopping = false;
   bool stopped = false;
   KernelStats stats;
@@ -259,6 +262,7 @@ struct Kernel::State {
     e.status = TaskStatus::Running;
     ++e.attempt;
     ++running;
+    ++load.running[slot(e.priority)];
     ++stats.started;
     if (e.quota()) quotas.started(*e.quota(), now);
     if (e.rate_limit()) rates.take(*e.rate_limit(), now);
@@ -328,6 +332,7 @@ struct Kernel::State {
 
   void on_timeout(Entry& e, std::string error) {
     --running;
+    --load.running[slot(e.priority)];
     ++stats.attempt_timeouts;
     out.emplace_back(command::Cancel{e.id, e.attempt, CancelReason::TimedOut});
     if (e.cancel_requested) {
@@ -345,6 +350,7 @@ struct Kernel::State {
 
   void on_complete(Entry& e, Outcome outcome) {
     --running;
+    --load.running[slot(e.priority)];
     if (e.cancel_requested) {
       finish(e, TaskStatus::Cancelled, std::nullopt);
     } else if (outcome.ok) {
@@ -373,6 +379,7 @@ struct Kernel::State {
     }
     if (was_pending) unready(e);
     --unfinished;
+    --load.unfinished[slot(e.priority)];
     if (e.name()) live_names.erase({e.owner(), *e.name()});
     if (e.quota()) quotas.release(*e.quota());
     if (e.dedup()) release_dedup(e);
@@ -732,6 +739,7 @@ struct Kernel::State {
       return;
     }
     ++unfinished;
+    ++load.unfinished[slot(e.priority)];
     if (e.series()) series.live(*e.series(), e.id);
     if (e.name()) live_names[{e.owner(), *e.name()}] = e.id;
     if (e.key) lanes.push(*e.key, e.id);
@@ -1149,6 +1157,8 @@ Snapshot Kernel::snapshot() const { return state_->snapshot(); }
 const KernelStats& Kernel::stats() const { return state_->stats; }
 const Config& Kernel::config() const { return state_->config; }
 std::size_t Kernel::unfinished() const { return state_->unfinished; }
+
+const Kernel::PriorityLoad& Kernel::load() const { return state_->load; }
 std::size_t Kernel::running() const { return state_->running; }
 bool Kernel::stopping() const { return state_->stopping; }
 bool Kernel::stopped() const { return state_->stopped; }

@@ -12,6 +12,12 @@ void LagHistogram::observe(Duration lag) {
   sum_us += us;
 }
 
+void LagHistogram::add(const LagHistogram& other) {
+  for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += other.buckets[i];
+  count += other.count;
+  sum_us += other.sum_us;
+}
+
 std::uint64_t MetricsSnapshot::pending() const {
   std::uint64_t n = 0;
   for (const auto& g : by_priority) n += g.pending;
@@ -39,7 +45,7 @@ const char* priority_label(Priority p) {
 }
 
 // An input names the same task several times in a row (a spawn and its Start, a completion and
-// its Notify): one entry is enough, after_input() reads the task once.
+// its Notify): one entry is enough, publish() reads the task once.
 void Metrics::touch(TaskId id) {
   if (touched_.empty() || touched_.back() != id) touched_.push_back(id);
 }
@@ -49,10 +55,7 @@ void Metrics::on_command(const Command& command, const Kernel& kernel) {
     touch(start->id);
     // The record still describes this attempt unless a later command of the same input moved it on.
     const auto task = kernel.glance(start->id);
-    if (task && task->attempt == start->attempt) {
-      std::lock_guard lock(mutex_);
-      lag_.observe(kernel.last_time() - task->due);
-    }
+    if (task && task->attempt == start->attempt) unpublished_lag_.observe(kernel.last_time() - task->due);
   } else if (const auto* cancel = std::get_if<command::Cancel>(&command)) {
     touch(cancel->id);
   } else if (const auto* notify = std::get_if<command::Notify>(&command)) {
@@ -62,19 +65,23 @@ void Metrics::on_command(const Command& command, const Kernel& kernel) {
   }
 }
 
-void Metrics::after_input(const Kernel& kernel) {
+void Metrics::publish(const Kernel& kernel) {
   std::lock_guard lock(mutex_);
+  const Time now = kernel.last_time();
   for (const TaskId id : touched_) {
     const auto task = kernel.glance(id);
-    if (!task || is_terminal(task->status)) {
-      live_.erase(id.value);
+    if (task && task->status == TaskStatus::Pending && task->due > now) {
+      delayed_.put(id.value, Delayed{task->priority, task->due});
     } else {
-      live_[id.value] = Live{task->priority, task->status, task->due};
+      delayed_.erase(id.value);
     }
   }
   touched_.clear();
+  lag_.add(unpublished_lag_);
+  unpublished_lag_ = LagHistogram{};
+  load_ = kernel.load();
   counters_ = kernel.stats();
-  at_ = kernel.last_time();
+  at_ = now;
 }
 
 MetricsSnapshot Metrics::snapshot() const {
@@ -83,16 +90,16 @@ MetricsSnapshot Metrics::snapshot() const {
   s.counters = counters_;
   s.start_lag = lag_;
   s.at = at_;
-  live_.for_each([&](std::uint64_t, const Live& live) {
-    PriorityGauges& g = s.by_priority[static_cast<std::size_t>(live.priority)];
-    if (live.status == TaskStatus::Running) {
-      ++g.running;
-    } else if (live.due > at_) {
-      ++g.delayed;
-    } else {
-      ++g.pending;
-    }
+  delayed_.for_each([&](std::uint64_t, const Delayed& d) {
+    if (d.due > at_) ++s.by_priority[static_cast<std::size_t>(d.priority)].delayed;
   });
+  for (std::size_t p = 0; p < s.by_priority.size(); ++p) {
+    PriorityGauges& g = s.by_priority[p];
+    g.running = load_.running[p];
+    const std::uint64_t waiting = load_.unfinished[p] - load_.running[p];
+    g.delayed = std::min<std::uint64_t>(g.delayed, waiting);  // never more than the kernel holds
+    g.pending = waiting - g.delayed;
+  }
   return s;
 }
 

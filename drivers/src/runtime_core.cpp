@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -86,6 +87,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   };
   std::vector<UserCall> user_calls;  // callbacks waiting for their batch to run
   bool user_calls_posted = false;
+  bool metrics_unpublished = false;  // inputs drained since the last Metrics::publish
+  int turn_depth = 0;                // begin_turn() calls not ended yet
   bool destroyed = false;  // the RuntimeCore is gone (its Impl lives on while a batch runs)
   bool commit_scheduled = false;
   // Ids are reserved in the journal a block ahead (FileJournal::reserve_ids): a spawn whose id is
@@ -150,6 +153,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // A callback that throws propagates to the driver's loop (Asio's rule for handlers); the ones
   // behind it go back to the front of the queue and run on the next turn.
   void run_user_calls() {
+    publish_metrics();  // a callback reads metrics as of the inputs that answered it
     std::vector<UserCall> batch;
     batch.swap(user_calls);
     user_calls_posted = false;
@@ -169,7 +173,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       metrics->on_command(*c, kernel);
       carry_out(std::move(*c));
     }
-    metrics->after_input(kernel);
+    metrics_changed();
     if (trace) trace->flush();
     if (!starting.empty() && !taking_reports) work_queue->submit(starting);
     if (journal && journal->buffered() > 0 && !commit_scheduled) {
@@ -177,6 +181,25 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       later([](Impl& self) { self.commit(); });
     }
     hooks.arm_timer(kernel.next_deadline());
+  }
+
+  // Metrics are published after each input, or, inside a turn (RuntimeCore::begin_turn), once when
+  // the outermost turn ends: the publication takes a lock and reads every touched task, and one
+  // turn of a driver (a batch of spawns, of reports) holds many inputs.
+  void metrics_changed() {
+    metrics_unpublished = true;
+    if (turn_depth == 0) publish_metrics();
+  }
+  void publish_metrics() {
+    if (!metrics_unpublished) return;
+    metrics->publish(kernel);
+    metrics_unpublished = false;
+  }
+  void publish_metrics_quietly() noexcept {  // from a destructor
+    try {
+      publish_metrics();
+    } catch (const std::bad_alloc&) {  // the next publication takes it up
+    }
   }
 
   void commit() {
@@ -402,11 +425,15 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // kernel input (and drain), exactly as if it had come alone.
   void take_reports() {
     taking_reports = true;
+    ++turn_depth;
     // Starts wait for the end of the batch; if an input throws (out of memory), later ones must not.
     struct EndOfBatch {
-      bool& flag;
-      ~EndOfBatch() { flag = false; }
-    } end_of_batch{taking_reports};
+      Impl& self;
+      ~EndOfBatch() {
+        self.taking_reports = false;
+        --self.turn_depth;
+      }
+    } end_of_batch{*this};
     for (auto& r : reports->take()) {
       if (r.outcome) {
         on_work_done(r.id, r.attempt, std::move(*r.outcome));
@@ -419,6 +446,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
     taking_reports = false;
     if (!starting.empty()) work_queue->submit(starting);
+    if (turn_depth == 1) publish_metrics();
   }
 
   void on_work_done(TaskId id, std::uint32_t attempt, Outcome outcome) {
@@ -452,6 +480,7 @@ RuntimeCore::RuntimeCore(RuntimeOptions options, HandlerRegistry handlers, Runti
 }
 
 RuntimeCore::~RuntimeCore() {
+  impl_->publish_metrics_quietly();  // the Metrics outlive the core: leave them up to date
   impl_->destroyed = true;
   impl_->reports->close();  // work that ignores its token may keep reporting: drop it, post nothing
   impl_->work_queue->close();
@@ -617,6 +646,12 @@ void RuntimeCore::unsubscribe(std::uint64_t subscription) { impl_->subscribers.e
 const Kernel& RuntimeCore::kernel() const { return impl_->kernel; }
 
 std::shared_ptr<const Metrics> RuntimeCore::metrics() const { return impl_->metrics; }
+
+RuntimeCore::Turn::Turn(RuntimeCore& core) : impl_(core.impl_) { ++impl_->turn_depth; }
+
+RuntimeCore::Turn::~Turn() {
+  if (--impl_->turn_depth == 0) impl_->publish_metrics_quietly();
+}
 
 bool RuntimeCore::idle() const { return impl_->running.empty() && !impl_->commit_scheduled; }
 

@@ -1,7 +1,9 @@
 // Metrics fed the way RuntimeCore feeds them (touch on spawn and completion, every command, then
-// after_input), over a kernel driven by hand; and the Prometheus text they print.
+// publish), over a kernel driven by hand; and the Prometheus text they print.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
 #include <sstream>
 
 #include "tasklane/drivers/log.hpp"
@@ -25,7 +27,7 @@ class MetricsFeed : public ::testing::Test {
       metrics.on_command(*c, kernel);
       out.push_back(*c);
     }
-    metrics.after_input(kernel);
+    metrics.publish(kernel);
     return out;
   }
   TaskId spawn(TaskSpec spec, Time at) {
@@ -97,6 +99,104 @@ TEST_F(MetricsFeed, RetriesFailuresAndStaleCompletionsAreCounted) {
   EXPECT_EQ(m.counters.ignored_completions, 1u);
   EXPECT_EQ(m.counters.failed, 1u);
   EXPECT_EQ(m.running() + m.pending() + m.delayed(), 0u) << "a terminal task leaves every gauge";
+}
+
+TEST_F(MetricsFeed, ADelayedTaskCountsAsPendingOnceItsDueHasPassedThoughNoCommandNamedIt) {
+  const TaskId first = spawn(spec(Priority::High), milliseconds(0));  // takes the one slot
+  spawn(spec(Priority::Low, milliseconds(10)), milliseconds(0));
+  EXPECT_EQ(metrics.snapshot().by_priority[static_cast<int>(Priority::Low)].delayed, 1u);
+  kernel.tick(milliseconds(20));  // due now, but the slot is taken: nothing names the task
+  drain();
+  auto m = metrics.snapshot();
+  EXPECT_EQ(m.by_priority[static_cast<int>(Priority::Low)].delayed, 0u);
+  EXPECT_EQ(m.by_priority[static_cast<int>(Priority::Low)].pending, 1u);
+  complete(first, 1, Outcome::success(), milliseconds(21));
+  m = metrics.snapshot();
+  EXPECT_EQ(m.by_priority[static_cast<int>(Priority::Low)].running, 1u);
+  EXPECT_EQ(m.pending() + m.delayed(), 0u);
+}
+
+TEST_F(MetricsFeed, ACancelledDelayedTaskLeavesTheGauges) {
+  const TaskId id = spawn(spec(Priority::Normal, seconds(5)), milliseconds(0));
+  ASSERT_EQ(metrics.snapshot().delayed(), 1u);
+  kernel.abort(abort_selector::Task{id}, milliseconds(1));
+  drain();
+  const auto m = metrics.snapshot();
+  EXPECT_EQ(m.running() + m.pending() + m.delayed(), 0u);
+  EXPECT_EQ(m.counters.cancelled, 1u);
+}
+
+// Random spawns (some delayed, some retried with a backoff), completions, timeouts, aborts and
+// ticks, published after a random number of inputs: every publication's gauges must equal what
+// the kernel's own records say (running; pending and due after the snapshot's time: delayed; the
+// other pending ones: pending), per priority.
+TEST(MetricsGauges, EqualTheKernelsRecordsHoweverManyInputsComeBetweenPublications) {
+  for (std::uint32_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    Config config;
+    config.max_running = 3;
+    Kernel kernel(config);
+    Metrics metrics;
+    std::vector<TaskId> ids;
+    std::map<TaskId, std::uint32_t> running;  // id -> attempt, from Start commands
+    Time now{0};
+    auto pick = [&](std::uint32_t n) { return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(rng); };
+    auto drain = [&] {
+      while (auto c = kernel.poll()) {
+        metrics.on_command(*c, kernel);
+        if (const auto* start = std::get_if<command::Start>(&*c)) running[start->id] = start->attempt;
+        if (const auto* notify = std::get_if<command::Notify>(&*c)) running.erase(notify->id);
+      }
+    };
+    for (int step = 0; step < 400; ++step) {
+      now += Duration(pick(3000));
+      const std::uint32_t what = pick(10);
+      if (what < 4) {
+        TaskSpec s;
+        s.kind = "k";
+        s.owner = "o";
+        s.priority = static_cast<Priority>(pick(priority_count));
+        if (pick(2) == 0) s.run_after = Duration(pick(20000));
+        s.retry.max_attempts = 1 + pick(3);
+        s.retry.initial_backoff = Duration(pick(10000));
+        if (pick(4) == 0) s.timeout = Duration(1 + pick(8000));
+        auto id = kernel.spawn(std::move(s), now);
+        ASSERT_TRUE(id);
+        ids.push_back(id.value());
+        metrics.touch(id.value());
+      } else if (what < 7 && !running.empty()) {
+        auto it = running.begin();
+        std::advance(it, pick(static_cast<std::uint32_t>(running.size())));
+        const auto [id, attempt] = *it;
+        running.erase(it);
+        kernel.complete(id, attempt, pick(2) == 0 ? Outcome::success() : Outcome::failure("busy"), now);
+        metrics.touch(id);
+      } else if (what < 8 && !ids.empty()) {
+        kernel.abort(abort_selector::Task{ids[pick(static_cast<std::uint32_t>(ids.size()))]}, now);
+      } else {
+        kernel.tick(now);
+      }
+      drain();
+      if (pick(3) != 0) continue;  // several inputs between two publications
+      metrics.publish(kernel);
+      const MetricsSnapshot m = metrics.snapshot();
+      std::array<PriorityGauges, priority_count> truth{};
+      for (const TaskId id : ids) {
+        const auto task = kernel.glance(id);
+        if (!task || is_terminal(task->status)) continue;
+        PriorityGauges& g = truth[static_cast<std::size_t>(task->priority)];
+        if (task->status == TaskStatus::Running) {
+          ++g.running;
+        } else if (task->due > kernel.last_time()) {
+          ++g.delayed;
+        } else {
+          ++g.pending;
+        }
+      }
+      ASSERT_EQ(m.by_priority, truth) << "seed " << seed << ", step " << step;
+      ASSERT_EQ(m.counters, kernel.stats());
+    }
+  }
 }
 
 TEST(LagHistogram, BucketsAreInclusiveUpperBoundsAndNegativeLagIsZero) {

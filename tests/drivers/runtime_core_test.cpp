@@ -149,6 +149,37 @@ TEST(RuntimeCore, ACallbackThatThrowsLeavesTheCallbacksQueuedBehindItToRunNext) 
   EXPECT_EQ(answered.size(), 2u);
 }
 
+TEST(RuntimeCore, MetricsArePublishedOncePerTurnAndBeforeTheTurnsCallbacksRun) {
+  // Outside a turn every input is published at once; inside one, when the outermost turn ends.
+  // A callback never reads metrics older than the inputs that answered it, even inside a turn.
+  ManualDriver driver;
+  RuntimeCore core(RuntimeOptions{}, HandlerRegistry{}, driver.hooks());
+  ASSERT_TRUE(core.start());
+  const auto metrics = core.metrics();
+  TaskSpec spec;
+  spec.kind = "never_run";  // no handler: its attempt fails on the owner's next turn
+  spec.run_after = 1h;      // and it waits an hour for that
+  core.spawn(spec, [](Result<TaskId, SpawnError>) {});
+  EXPECT_EQ(metrics->snapshot().counters.spawned, 1u) << "no turn: published by the input itself";
+  std::uint64_t seen_by_callback = 0;
+  {
+    const RuntimeCore::Turn turn(core);
+    {
+      const RuntimeCore::Turn nested(core);
+      core.spawn(spec, [](Result<TaskId, SpawnError>) {});
+    }
+    core.spawn(spec, [&](Result<TaskId, SpawnError>) { seen_by_callback = metrics->snapshot().counters.spawned; });
+    EXPECT_EQ(metrics->snapshot().counters.spawned, 1u) << "inside a turn: not yet (the nested one ended)";
+    EXPECT_EQ(metrics->snapshot().delayed(), 1u);
+    driver.run_owner_calls();  // the answers run inside the turn
+    EXPECT_EQ(seen_by_callback, 3u) << "the callbacks' batch publishes before it runs them";
+    core.spawn(spec, [](Result<TaskId, SpawnError>) {});
+  }
+  const MetricsSnapshot m = metrics->snapshot();
+  EXPECT_EQ(m.counters.spawned, 4u) << "the turn's end publishes the rest";
+  EXPECT_EQ(m.delayed(), 4u);
+}
+
 TEST(RuntimeCore, APauseBeforeStartIsWrittenByStart) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("tasklane-runtime-core-" + std::to_string(::getpid()) + "-pause-before-start");

@@ -79,6 +79,7 @@ void KernelHarness::end_input() {
 void KernelHarness::check_tasks() {
   std::size_t running = 0;
   std::size_t unfinished = 0;
+  Kernel::PriorityLoad load;  // the same, per priority
   for (auto& [id, f] : tasks_) {
     const std::optional<TaskInfo> info = kernel_.get(id);
     const std::string name = to_string(id);
@@ -131,12 +132,15 @@ void KernelHarness::check_tasks() {
         HARNESS_EXPECT(info->due >= f.created_at + f.spec.run_after, name + ": due before created_at + run_after");
         f.due = info->due;
         ++unfinished;
+        ++load.unfinished[static_cast<std::size_t>(f.spec.priority)];
         break;
       case Phase::Running:
         HARNESS_EXPECT(info->status == TaskStatus::Running, name + " should be running, is " + to_string(info->status));
         HARNESS_EXPECT(f.undelivered.empty(), "a message sent to running " + name + " was not delivered");
         ++running;
         ++unfinished;
+        ++load.running[static_cast<std::size_t>(f.spec.priority)];
+        ++load.unfinished[static_cast<std::size_t>(f.spec.priority)];
         break;
       case Phase::Terminal:
         HARNESS_EXPECT(info->status == f.final_status && info->finished_at.has_value(),
@@ -161,6 +165,7 @@ void KernelHarness::check_tasks() {
   HARNESS_EXPECT(kernel_.unfinished() == unfinished, "unfinished() is " + std::to_string(kernel_.unfinished()) +
                                                          ", but " + std::to_string(unfinished) + " tasks are unfinished");
   HARNESS_EXPECT(unfinished <= config_.capacity, "more than capacity tasks are unfinished");
+  HARNESS_EXPECT(kernel_.load() == load, "load() per priority disagrees with the tasks' phases");
 }
 
 bool KernelHarness::lane_head(TaskId id, const TaskFacts& f) const {

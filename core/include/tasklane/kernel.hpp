@@ -15,6 +15,8 @@
 // attempt).
 #pragma once
 
+#include <array>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -152,6 +154,14 @@ class Kernel {
   const Config& config() const;
   std::size_t unfinished() const;  // pending + running
   std::size_t running() const;     // attempts the kernel counts as running
+  // unfinished() and running() per priority, indexed by Priority: what a metrics layer reports as
+  // gauges without keeping a table of its own.
+  struct PriorityLoad {
+    std::array<std::size_t, priority_count> unfinished{};
+    std::array<std::size_t, priority_count> running{};
+    friend bool operator==(const PriorityLoad&, const PriorityLoad&) = default;
+  };
+  const PriorityLoad& load() const;
   bool stopping() const;
   bool stopped() const;
   Time last_time() const;

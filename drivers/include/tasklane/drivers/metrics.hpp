@@ -7,7 +7,8 @@
 //   histogram the lag between an attempt's due time and its start (queueing behind capacity,
 //             lanes, quotas and the timer), in fixed buckets
 //
-// RuntimeCore feeds a Metrics from the kernel's command stream and its reads; both real drivers
+// RuntimeCore feeds a Metrics from the kernel's command stream and its reads and publishes it once
+// per turn of its owner, before the user callbacks that turn answers run; both real drivers
 // hand out its snapshot (asio::runtime::metrics(), qt::TaskRuntime::metrics()), and
 // prometheus_text() writes the Prometheus text exposition format:
 //
@@ -36,6 +37,7 @@ struct LagHistogram {
   std::uint64_t count = 0;
   std::int64_t sum_us = 0;
   void observe(Duration lag);  // a negative lag (the clock went back) counts as zero
+  void add(const LagHistogram& other);  // every observation of `other` too
   friend bool operator==(const LagHistogram&, const LagHistogram&) = default;
 };
 
@@ -64,21 +66,30 @@ class Metrics {
   // ---- fed on the owner, by RuntimeCore ----
   void touch(TaskId id);  // the task may have changed without a command naming it (spawn, a completion)
   void on_command(const Command& command, const Kernel& kernel);  // before the driver carries it out
-  void after_input(const Kernel& kernel);  // every command of one input was seen
+  // Makes what was fed since the last publish() visible to snapshot(): the kernel's counters and
+  // per-priority load, the touched tasks' due times, the starts' lags. Any number of inputs may
+  // come between two calls (RuntimeCore publishes once per owner turn, before any user callback
+  // of that turn runs).
+  void publish(const Kernel& kernel);
 
   // ---- any thread ----
   MetricsSnapshot snapshot() const;
 
  private:
-  struct Live {
+  // A pending task that was not due yet when last touched. The kernel counts unfinished and
+  // running tasks per priority (Kernel::load); of the waiting rest, these are the delayed ones
+  // while their due is ahead of the snapshot's time. Every way out of pending names the task (a
+  // Start, a Notify), so an entry never outlives its task's waiting.
+  struct Delayed {
     Priority priority = Priority::Normal;
-    TaskStatus status = TaskStatus::Pending;
     Time due{0};
   };
 
-  std::vector<TaskId> touched_;  // owner only
-  mutable std::mutex mutex_;     // guards what follows
-  detail::FlatIdMap<Live> live_;  // by TaskId::value; no allocation per task
+  std::vector<TaskId> touched_;    // owner only
+  LagHistogram unpublished_lag_;   // owner only: starts seen since the last publish()
+  mutable std::mutex mutex_;       // guards what follows
+  detail::FlatIdMap<Delayed> delayed_;  // by TaskId::value; no allocation per task
+  Kernel::PriorityLoad load_;
   KernelStats counters_;
   LagHistogram lag_;
   Time at_{0};

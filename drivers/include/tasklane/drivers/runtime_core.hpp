@@ -99,13 +99,29 @@ class RuntimeCore {
 
   const Kernel& kernel() const;
   // Fed from every command and kernel read; its snapshot() may be taken from any thread, and the
-  // object outlives the core for whoever holds it.
+  // object outlives the core for whoever holds it. Published after every input, or once per Turn.
   std::shared_ptr<const Metrics> metrics() const;
   bool idle() const;  // nothing unfinished, nobody waiting: a driver may let its loop end
 
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;
+
+ public:
+  // One turn of the owner that may make many inputs (a strand handler running a batch of queued
+  // calls): metrics are published once, when the outermost Turn ends, not after every input, and
+  // before any user callback of the turn runs. Turns nest. A Turn may outlive its core (a user
+  // callback destroyed it); a publication that runs out of memory is left to the next one.
+  class Turn {
+   public:
+    explicit Turn(RuntimeCore& core);
+    ~Turn();
+    Turn(const Turn&) = delete;
+    Turn& operator=(const Turn&) = delete;
+
+   private:
+    std::shared_ptr<Impl> impl_;
+  };
 };
 
 }  // namespace tasklane::drivers
