@@ -769,16 +769,21 @@ Kernel::~Kernel() = default;
 Kernel::Kernel(Kernel&&) noexcept = default;
 Kernel& Kernel::operator=(Kernel&&) noexcept = default;
 
-Result<TaskId, SpawnError> Kernel::spawn(TaskSpec spec, Time now) {
+Result<TaskId, SpawnError> Kernel::spawn(TaskSpec&& spec, Time now) {
   auto admitted = state_->admit(spec, now);
   if (!admitted) return Failure{admitted.error()};
   return admitted.value().id;
 }
 
-Result<Admission, SpawnError> Kernel::admit(TaskSpec spec, Time now) { return state_->admit(spec, now); }
+Result<TaskId, SpawnError> Kernel::spawn(const TaskSpec& spec, Time now) { return spawn(TaskSpec(spec), now); }
 
-// The spec is moved once, into the new task's entry (a TaskSpec is ~750 bytes: spawn passed it on
-// by value twice before, a tenth of a spawn -> start -> complete cycle).
+Result<Admission, SpawnError> Kernel::admit(TaskSpec&& spec, Time now) { return state_->admit(spec, now); }
+
+Result<Admission, SpawnError> Kernel::admit(const TaskSpec& spec, Time now) { return admit(TaskSpec(spec), now); }
+
+// The spec is moved once, into the new task's entry (a TaskSpec is ~750 bytes: each layer that
+// takes it by value moves and destroys it once more, a few percent of a spawn -> start -> complete
+// cycle).
 Result<Admission, SpawnError> Kernel::State::admit(TaskSpec& spec, Time at) {
   State& s = *this;
   s.observe(at);

@@ -530,7 +530,9 @@ void RuntimeCore::spawn(TaskSpec spec, SpawnDone done) {
   });
 }
 
-void RuntimeCore::admit(TaskSpec spec, AdmitDone done) {
+void RuntimeCore::admit(const TaskSpec& spec, AdmitDone done) { admit(TaskSpec(spec), std::move(done)); }
+
+void RuntimeCore::admit(TaskSpec&& spec, AdmitDone done) {
   Impl& s = *impl_;
   const bool durable = spec.durable && s.journal;
   const Time t = s.input([&] { return Event{event::Spawn{spec}}; });

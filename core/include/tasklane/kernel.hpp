@@ -59,9 +59,12 @@ class Kernel {
   // Accepts a task. Fails with a SpawnError naming what to fix (see errors.hpp). A task with
   // dependencies (spec.after) waits for them (TaskInfo::waiting_for); one whose AllSucceeded
   // dependency already failed or was cancelled is accepted and ends at once, with the reason.
-  Result<TaskId, SpawnError> spawn(TaskSpec spec, Time now);
+  // A spec passed as an rvalue is moved into the task once (a TaskSpec is ~750 bytes), else copied.
+  Result<TaskId, SpawnError> spawn(TaskSpec&& spec, Time now);
+  Result<TaskId, SpawnError> spawn(const TaskSpec& spec, Time now);
   // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
-  Result<Admission, SpawnError> admit(TaskSpec spec, Time now);
+  Result<Admission, SpawnError> admit(TaskSpec&& spec, Time now);
+  Result<Admission, SpawnError> admit(const TaskSpec& spec, Time now);
 
   // Attempt `attempt` of task `id` ended. Ignored (and counted) for an unknown task, a task that is
   // not running, or an attempt that is no longer current (it timed out, or a newer one started).

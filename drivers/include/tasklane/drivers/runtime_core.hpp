@@ -74,7 +74,8 @@ class RuntimeCore {
   // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
   // Move-only, so a driver passes its completion handler in without sharing or copying it.
   using AdmitDone = UniqueFunction<void(Result<Admission, SpawnError>)>;
-  void admit(TaskSpec spec, AdmitDone done);
+  void admit(TaskSpec&& spec, AdmitDone done);  // moved into the kernel's task: no copy on the way
+  void admit(const TaskSpec& spec, AdmitDone done);
   std::size_t abort(const AbortSelector& which);
   bool cancel(TaskId id);
   // Kernel::pause / resume. With a data directory the rules are made durable before the answer (a
