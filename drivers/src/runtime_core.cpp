@@ -6,6 +6,7 @@
 #include "tasklane/drivers/call_batch.hpp"
 #include "tasklane/drivers/error_code.hpp"
 #include "tasklane/drivers/trace.hpp"
+#include "tasklane/flat_id_map.hpp"
 #include "work_queue.hpp"
 #include "work_reports.hpp"
 
@@ -33,12 +34,12 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // An attempt handed to the work, until its outcome is back. Its kind and owner are the kernel's
+  // (the record outlives the attempt unless the task ended and was forgotten meanwhile).
   struct Running {
     std::uint32_t attempt = 0;
-    CancellationToken token;
+    std::optional<CancellationToken> token;  // always set by the Start; optional, as a token allocates
     std::shared_ptr<Inbox> inbox;
-    std::string kind;
-    std::string owner;
   };
   struct Subscriber {
     std::optional<std::string> owner;
@@ -61,8 +62,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<WorkQueue> work_queue = std::make_shared<WorkQueue>(hooks.run_work, hooks.work_threads);
   std::vector<AttemptJob> starting;  // attempts started by this input, handed over at its end
   bool taking_reports = false;  // a batch of reports is being taken: its starts go over together
-  std::map<TaskId, Running> running;
-  std::vector<std::map<TaskId, Running>::node_type> spare_running;  // nodes of ended attempts, reused
+  detail::FlatIdMap<Running> running;  // by TaskId::value: no allocation per attempt beyond its token
   std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
   std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
   std::vector<std::function<void()>> shutdown_waiters;
@@ -258,41 +258,19 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     std::visit([&](auto& cmd) { on(cmd); }, c);
   }
 
-  // The running entry of a new attempt, with a fresh token. Ended attempts' map nodes are reused:
-  // no allocation per attempt beyond its token.
-  Running& fresh_running(TaskId id) {
-    if (const auto it = running.find(id); it != running.end()) {
-      it->second = Running{};
-      return it->second;
-    }
-    if (spare_running.empty()) return running.emplace(id, Running{}).first->second;
-    auto node = std::move(spare_running.back());
-    spare_running.pop_back();
-    node.key() = id;
-    node.mapped().token = CancellationToken();
-    return running.insert(std::move(node)).position->second;
-  }
-  void forget_running(std::map<TaskId, Running>::iterator it) {
-    constexpr std::size_t max_spare = 256;
-    if (spare_running.size() >= max_spare) {
-      running.erase(it);
-      return;
-    }
-    auto node = running.extract(it);
-    node.mapped().inbox.reset();
-    { const CancellationToken ended = std::move(node.mapped().token); }  // its callbacks go now; reuse makes a new one
-    spare_running.push_back(std::move(node));
+  // The running entry of `id`'s attempt, when it is that attempt's.
+  Running* running_attempt(TaskId id, std::uint32_t attempt) {
+    Running* r = running.find(id.value);
+    return r && r->attempt == attempt ? r : nullptr;
   }
 
   void on(command::Start& s) {
     const auto task = kernel.glance(s.id);
-    Running& r = fresh_running(s.id);
-    r.attempt = s.attempt;
-    r.kind = s.kind;
-    r.owner = task ? std::string(task->owner) : std::string();
-    if (s.inbox) r.inbox = std::make_shared<Inbox>();
+    Running& r = running[s.id.value];  // a timed-out attempt of the task that has not answered yet is replaced
+    r = Running{s.attempt, CancellationToken(), s.inbox ? std::make_shared<Inbox>() : nullptr};
     publish([&] {
-      return TaskEvent{TaskEventKind::Started, s.id, r.owner, s.kind, s.attempt, TaskStatus::Running, 0, {}, nullptr, {}};
+      return TaskEvent{TaskEventKind::Started, s.id, task ? std::string(task->owner) : std::string(), s.kind,
+                       s.attempt, TaskStatus::Running, 0, {}, nullptr, {}};
     });
     const WorkFunction* work = handlers->find(s.kind);
     const AsyncWorkFunction* async_work = work ? nullptr : handlers->find_async(s.kind);
@@ -307,7 +285,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     starting.push_back(AttemptJob{
         work ? std::shared_ptr<const WorkFunction>(handlers, work) : nullptr,  // shares the registry's life
         work ? nullptr : std::shared_ptr<const AsyncWorkFunction>(handlers, async_work),
-        WorkContext{s.id, s.attempt, std::move(s.payload), r.token, WorkProgress(reports, s.id, s.attempt), r.inbox,
+        WorkContext{s.id, s.attempt, std::move(s.payload), *r.token, WorkProgress(reports, s.id, s.attempt), r.inbox,
                     std::move(heartbeat)},
         reports});
   }
@@ -319,10 +297,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void on(command::Cancel& c) {
-    const auto it = running.find(c.id);
-    if (it == running.end() || it->second.attempt != c.attempt) return;
-    it->second.token.cancel();
-    if (it->second.inbox) it->second.inbox->close();
+    Running* r = running_attempt(c.id, c.attempt);
+    if (!r) return;
+    r->token->cancel();
+    if (r->inbox) r->inbox->close();
   }
 
   void on(command::Persist& p) {
@@ -377,13 +355,15 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void on(command::Deliver& d) {
-    const auto it = running.find(d.to);
-    if (it == running.end() || it->second.attempt != d.attempt || !it->second.inbox) return;
+    Running* r = running_attempt(d.to, d.attempt);
+    if (!r || !r->inbox) return;
     publish([&] {
-      return TaskEvent{TaskEventKind::Inbox, d.to, it->second.owner, it->second.kind, d.attempt, TaskStatus::Running, 0,
-                       d.from, d.message, {}};
+      const auto task = kernel.glance(d.to);  // a Deliver follows the attempt's Start: the record is there
+      return TaskEvent{TaskEventKind::Inbox, d.to, task ? std::string(task->owner) : std::string(),
+                       task ? std::string(task->kind) : std::string(), d.attempt, TaskStatus::Running, 0, d.from,
+                       d.message, {}};
     });
-    it->second.inbox->push(InboxMessage{std::move(d.from), std::move(d.message)});
+    r->inbox->push(InboxMessage{std::move(d.from), std::move(d.message)});
   }
 
   void on(command::FlushDone& f) {
@@ -450,9 +430,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void on_work_done(TaskId id, std::uint32_t attempt, Outcome outcome) {
-    if (const auto it = running.find(id); it != running.end() && it->second.attempt == attempt) {
-      if (it->second.inbox) it->second.inbox->close();
-      forget_running(it);
+    if (Running* r = running_attempt(id, attempt)) {
+      if (r->inbox) r->inbox->close();
+      running.erase(id.value);  // drops the token: its callbacks go now
     }
     metrics->touch(id);
     const Time t = input([&] { return Event{event::Complete{id, attempt, outcome}}; });
@@ -460,12 +440,15 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     drain();
   }
 
+  // Progress of an attempt that is still out. Of a task that has ended and been forgotten meanwhile
+  // (its attempt timed out, its work ignores the token): no event, nobody can name its owner.
   void on_progress(TaskId id, std::uint32_t attempt, double fraction, const std::string& message) {
-    const auto it = running.find(id);
-    if (it == running.end() || it->second.attempt != attempt) return;
+    if (!running_attempt(id, attempt) || subscribers.empty()) return;
+    const auto task = kernel.glance(id);
+    if (!task) return;
     publish([&] {
-      return TaskEvent{TaskEventKind::Progress, id, it->second.owner, it->second.kind, attempt, TaskStatus::Running,
-                       fraction, message, nullptr, {}};
+      return TaskEvent{TaskEventKind::Progress, id, std::string(task->owner), std::string(task->kind), attempt,
+                       TaskStatus::Running, fraction, message, nullptr, {}};
     });
   }
 };
@@ -484,10 +467,10 @@ RuntimeCore::~RuntimeCore() {
   impl_->destroyed = true;
   impl_->reports->close();  // work that ignores its token may keep reporting: drop it, post nothing
   impl_->work_queue->close();
-  for (auto& [id, r] : impl_->running) {
-    r.token.cancel();
+  impl_->running.for_each([](std::uint64_t, const Impl::Running& r) {
+    r.token->cancel();
     if (r.inbox) r.inbox->close();
-  }
+  });
 }
 
 Result<JournalRecovery, JournalError> RuntimeCore::start() {
