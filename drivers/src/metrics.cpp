@@ -44,31 +44,36 @@ const char* priority_label(Priority p) {
   return "normal";
 }
 
-// An input names the same task several times in a row (a spawn and its Start, a completion and
-// its Notify): one entry is enough, publish() reads the task once.
+// An input names the same task several times in a row: one entry is enough, publish() reads it once.
 void Metrics::touch(TaskId id) {
   if (touched_.empty() || touched_.back() != id) touched_.push_back(id);
 }
 
+// A task that starts or ends leaves the waiting ones: dropped from the delayed table, if it is there
+// (it cannot be when the table is empty: only publish() fills it, and it reads the task then).
+void Metrics::left_waiting(TaskId id) {
+  if (!delayed_.empty()) left_waiting_.push_back(id);  // delayed_ is written on this thread only
+}
+
 void Metrics::on_command(const Command& command, const Kernel& kernel) {
   if (const auto* start = std::get_if<command::Start>(&command)) {
-    touch(start->id);
+    left_waiting(start->id);
     // The record still describes this attempt unless a later command of the same input moved it on.
     const auto task = kernel.glance(start->id);
     if (task && task->attempt == start->attempt) unpublished_lag_.observe(kernel.last_time() - task->due);
   } else if (const auto* cancel = std::get_if<command::Cancel>(&command)) {
-    touch(cancel->id);
+    touch(cancel->id);  // a timed-out attempt may wait out a backoff now
   } else if (const auto* notify = std::get_if<command::Notify>(&command)) {
-    touch(notify->id);
-  } else if (const auto* persist = std::get_if<command::Persist>(&command)) {
-    touch(persist->record.id);
+    left_waiting(notify->id);
   }
 }
 
 void Metrics::publish(const Kernel& kernel) {
   std::lock_guard lock(mutex_);
   const Time now = kernel.last_time();
-  for (const TaskId id : touched_) {
+  for (const TaskId id : left_waiting_) delayed_.erase(id.value);
+  left_waiting_.clear();
+  for (const TaskId id : touched_) {  // after: a task may have started and be waiting again since
     const auto task = kernel.glance(id);
     if (task && task->status == TaskStatus::Pending && task->due > now) {
       delayed_.put(id.value, Delayed{task->priority, task->due});

@@ -434,7 +434,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       if (r->inbox) r->inbox->close();
       running.erase(id.value);  // drops the token: its callbacks go now
     }
-    metrics->touch(id);
+    if (!outcome.ok) metrics->touch(id);  // a retry may wait out its backoff
     const Time t = input([&] { return Event{event::Complete{id, attempt, outcome}}; });
     kernel.complete(id, attempt, std::move(outcome), t);
     drain();
@@ -518,11 +518,12 @@ void RuntimeCore::admit(const TaskSpec& spec, AdmitDone done) { admit(TaskSpec(s
 void RuntimeCore::admit(TaskSpec&& spec, AdmitDone done) {
   Impl& s = *impl_;
   const bool durable = spec.durable && s.journal;
+  const bool delayed = spec.run_after > Duration{0};
   const Time t = s.input([&] { return Event{event::Spawn{spec}}; });
   auto result = s.kernel.admit(std::move(spec), t);
   const bool created = result && !result.value().deduplicated;
   if (created) {
-    s.metrics->touch(result.value().id);
+    if (delayed) s.metrics->touch(result.value().id);
     s.publish([&] {
       const auto task = s.kernel.glance(result.value().id);
       return TaskEvent{TaskEventKind::Spawned, result.value().id, std::string(task->owner), std::string(task->kind), 0,

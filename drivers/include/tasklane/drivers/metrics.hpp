@@ -63,7 +63,10 @@ const char* priority_label(Priority p);  // "low", "normal", "high", "critical"
 class Metrics {
  public:
   // ---- fed on the owner, by RuntimeCore ----
-  void touch(TaskId id);  // the task may have changed without a command naming it (spawn, a completion)
+  // The task may wait for a due time ahead now, and no command says so: a spawn with run_after, a
+  // failed attempt (its retry's backoff), a restored record, a series' next run. (Starts, ends and
+  // timeouts come as commands.) Touching more is harmless; publish() reads each touched task.
+  void touch(TaskId id);
   void on_command(const Command& command, const Kernel& kernel);  // before the driver carries it out
   // Makes what was fed since the last publish() visible to snapshot(): the kernel's counters and
   // per-priority load, the touched tasks' due times, the starts' lags. Any number of inputs may
@@ -84,9 +87,12 @@ class Metrics {
     Time due{0};
   };
 
+  void left_waiting(TaskId id);
+
   std::vector<TaskId> touched_;    // owner only
+  std::vector<TaskId> left_waiting_;  // owner only: started or ended since the last publish()
   LagHistogram unpublished_lag_;   // owner only: starts seen since the last publish()
-  mutable std::mutex mutex_;       // guards what follows
+  mutable std::mutex mutex_;       // guards what follows (written on the owner only)
   detail::FlatIdMap<Delayed> delayed_;  // by TaskId::value; no allocation per task
   Kernel::PriorityLoad load_;
   KernelStats counters_;
