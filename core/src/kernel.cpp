@@ -68,7 +68,10 @@ struct Kernel::State {
   detail::StringPool owners;  // every task's owner, once
   detail::IdTable<Entry> tasks;  // ordered: every walk over tasks is in id order, hence deterministic
   using OwnerIndex = std::map<std::string, detail::IdSet, std::less<>>;
-  OwnerIndex by_owner;
+  // Built at the first read by owner (list, has_running, abort or pause by owner), then kept: a
+  // kernel nobody asks by owner keeps no per-owner sets (two set updates a task). Read through owner_index().
+  mutable OwnerIndex by_owner;
+  mutable bool owner_index_built = false;
   const std::string* owner_cache_key = nullptr;  // see owner_ids(); owner_cache is its entry
   OwnerIndex::iterator owner_cache;
   std::map<std::pair<std::string, std::string>, TaskId> live_names;
@@ -641,7 +644,8 @@ struct Kernel::State {
             // A series' id also roots its current run's tree (each run is a sibling of the first).
             if (const auto current = series.current(s.root); current && *current != s.root) collect_tree(*current, ids);
           } else if constexpr (std::is_same_v<S, abort_selector::Owner>) {
-            if (const auto it = by_owner.find(s.owner); it != by_owner.end()) ids.assign(it->second.begin(), it->second.end());
+            const OwnerIndex& index = owner_index();
+            if (const auto it = index.find(s.owner); it != index.end()) ids.assign(it->second.begin(), it->second.end());
           } else if constexpr (std::is_same_v<S, abort_selector::Run>) {
             if (const auto it = run_roots.find(s.run); it != run_roots.end()) {
               for (const TaskId root : it->second) collect_tree(root, ids);
@@ -658,7 +662,8 @@ struct Kernel::State {
   std::vector<TaskId> pause_candidates(const PauseSelector& which) const {
     std::vector<TaskId> ids;
     if (const auto* o = std::get_if<pause_selector::Owner>(&which)) {
-      if (const auto it = by_owner.find(o->owner); it != by_owner.end()) ids.assign(it->second.begin(), it->second.end());
+      const OwnerIndex& index = owner_index();
+      if (const auto it = index.find(o->owner); it != index.end()) ids.assign(it->second.begin(), it->second.end());
     } else {
       for (const auto& [id, e] : tasks) {
         if (!is_terminal(e.status)) ids.push_back(id);
@@ -707,6 +712,13 @@ struct Kernel::State {
   // remembered by the string's address, so a run of one owner's tasks compares no strings. While
   // the entry lives a record naming the owner holds that pooled string (its address is this
   // owner's); erasing the entry forgets it.
+  const OwnerIndex& owner_index() const {
+    if (!owner_index_built) {
+      for (const auto& [id, e] : tasks) by_owner[e.owner()].insert(id);  // in id order: appends
+      owner_index_built = true;
+    }
+    return by_owner;
+  }
   detail::IdSet& owner_ids(const std::string& pooled_owner) {
     if (&pooled_owner != owner_cache_key) {
       owner_cache = by_owner.try_emplace(pooled_owner).first;
@@ -715,6 +727,7 @@ struct Kernel::State {
     return owner_cache->second;
   }
   void unindex_owner(const std::string& pooled_owner, TaskId id) {
+    if (!owner_index_built) return;
     if (&pooled_owner != owner_cache_key) {
       const auto found = by_owner.find(pooled_owner);
       if (found == by_owner.end()) return;
@@ -728,7 +741,7 @@ struct Kernel::State {
   }
 
   void index(const Entry& e) {
-    owner_ids(e.owner()).insert(e.id);
+    if (owner_index_built) owner_ids(e.owner()).insert(e.id);
     if (e.parent().task) {
       children[e.parent().task->value].push_back(e.id);
     } else if (e.parent().run) {
@@ -1143,15 +1156,17 @@ std::optional<TaskGlance> Kernel::glance(TaskId id) const {
 
 std::vector<TaskInfo> Kernel::list(std::string_view owner) const {
   std::vector<TaskInfo> out;
-  const auto it = state_->by_owner.find(owner);
-  if (it == state_->by_owner.end()) return out;
+  const auto& index = state_->owner_index();
+  const auto it = index.find(owner);
+  if (it == index.end()) return out;
   for (const TaskId id : it->second) out.push_back(state_->tasks.at(id).to_info());
   return out;
 }
 
 bool Kernel::has_running(std::string_view owner) const {
-  const auto it = state_->by_owner.find(owner);
-  if (it == state_->by_owner.end()) return false;
+  const auto& index = state_->owner_index();
+  const auto it = index.find(owner);
+  if (it == index.end()) return false;
   return std::any_of(it->second.begin(), it->second.end(),
                      [&](TaskId id) { return !is_terminal(state_->tasks.at(id).status); });
 }
