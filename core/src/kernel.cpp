@@ -708,17 +708,21 @@ struct Kernel::State {
                                                               dependency_is_known});
   }
 
-  // by_owner's entry for a record's owner(), a string of the owners pool: the last one used is
-  // remembered by the string's address, so a run of one owner's tasks compares no strings. While
-  // the entry lives a record naming the owner holds that pooled string (its address is this
-  // owner's); erasing the entry forgets it.
+  // The per-owner index, built now if nobody read by owner before. Built aside, so that running out
+  // of memory leaves it unbuilt, not half built.
   const OwnerIndex& owner_index() const {
     if (!owner_index_built) {
-      for (const auto& [id, e] : tasks) by_owner[e.owner()].insert(id);  // in id order: appends
+      OwnerIndex built;
+      for (const auto& [id, e] : tasks) built[e.owner()].insert(id);  // in id order: appends
+      by_owner = std::move(built);
       owner_index_built = true;
     }
     return by_owner;
   }
+  // by_owner's entry for a record's owner(), a string of the owners pool: the last one used is
+  // remembered by the string's address, so a run of one owner's tasks compares no strings. While
+  // the entry lives a record naming the owner holds that pooled string (its address is this
+  // owner's); erasing the entry forgets it.
   detail::IdSet& owner_ids(const std::string& pooled_owner) {
     if (&pooled_owner != owner_cache_key) {
       owner_cache = by_owner.try_emplace(pooled_owner).first;

@@ -88,7 +88,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::vector<UserCall> user_calls;  // callbacks waiting for their batch to run
   bool user_calls_posted = false;
   bool metrics_unpublished = false;  // inputs drained since the last Metrics::publish
-  int turn_depth = 0;                // begin_turn() calls not ended yet
+  int turn_depth = 0;                // turns open now (RuntimeCore::Turn, take_reports)
   bool destroyed = false;  // the RuntimeCore is gone (its Impl lives on while a batch runs)
   bool commit_scheduled = false;
   // Ids are reserved in the journal a block ahead (FileJournal::reserve_ids): a spawn whose id is
@@ -183,9 +183,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     hooks.arm_timer(kernel.next_deadline());
   }
 
-  // Metrics are published after each input, or, inside a turn (RuntimeCore::begin_turn), once when
-  // the outermost turn ends: the publication takes a lock and reads every touched task, and one
-  // turn of a driver (a batch of spawns, of reports) holds many inputs.
+  // Metrics are published after each input, or, inside a RuntimeCore::Turn (or a batch of reports),
+  // once when the outermost turn ends: the publication takes a lock and reads the touched tasks,
+  // and one turn of a driver (a batch of spawns, of reports) holds many inputs.
   void metrics_changed() {
     metrics_unpublished = true;
     if (turn_depth == 0) publish_metrics();
@@ -198,7 +198,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void publish_metrics_quietly() noexcept {  // from a destructor
     try {
       publish_metrics();
-    } catch (const std::bad_alloc&) {  // the next publication takes it up
+    } catch (...) {  // out of memory, a failing lock: the next publication takes it up
     }
   }
 
@@ -266,8 +266,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 
   void on(command::Start& s) {
     const auto task = kernel.glance(s.id);
-    Running& r = running[s.id.value];  // a timed-out attempt of the task that has not answered yet is replaced
-    r = Running{s.attempt, CancellationToken(), s.inbox ? std::make_shared<Inbox>() : nullptr};
+    // Built before it goes in, so that running out of memory leaves no entry without a token. It
+    // replaces a timed-out attempt of the task that has not answered yet.
+    running.put(s.id.value, Running{s.attempt, CancellationToken(), s.inbox ? std::make_shared<Inbox>() : nullptr});
+    Running& r = *running.find(s.id.value);
     publish([&] {
       return TaskEvent{TaskEventKind::Started, s.id, task ? std::string(task->owner) : std::string(), s.kind,
                        s.attempt, TaskStatus::Running, 0, {}, nullptr, {}};
@@ -468,7 +470,7 @@ RuntimeCore::~RuntimeCore() {
   impl_->reports->close();  // work that ignores its token may keep reporting: drop it, post nothing
   impl_->work_queue->close();
   impl_->running.for_each([](std::uint64_t, const Impl::Running& r) {
-    r.token->cancel();
+    if (r.token) r.token->cancel();
     if (r.inbox) r.inbox->close();
   });
 }
@@ -632,6 +634,8 @@ void RuntimeCore::unsubscribe(std::uint64_t subscription) { impl_->subscribers.e
 const Kernel& RuntimeCore::kernel() const { return impl_->kernel; }
 
 std::shared_ptr<const Metrics> RuntimeCore::metrics() const { return impl_->metrics; }
+
+void RuntimeCore::publish_metrics() { impl_->publish_metrics(); }
 
 RuntimeCore::Turn::Turn(RuntimeCore& core) : impl_(core.impl_) { ++impl_->turn_depth; }
 

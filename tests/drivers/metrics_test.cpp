@@ -117,12 +117,18 @@ TEST_F(MetricsFeed, ADelayedTaskCountsAsPendingOnceItsDueHasPassedThoughNoComman
 }
 
 TEST_F(MetricsFeed, ACancelledDelayedTaskLeavesTheGauges) {
-  const TaskId id = spawn(spec(Priority::Normal, seconds(5)), milliseconds(0));
-  ASSERT_EQ(metrics.snapshot().delayed(), 1u);
-  kernel.abort(abort_selector::Task{id}, milliseconds(1));
+  spawn(spec(Priority::Normal), milliseconds(0));                          // takes the one slot
+  spawn(spec(Priority::Normal), milliseconds(0));                          // waits for it: pending
+  const TaskId later = spawn(spec(Priority::Normal, seconds(5)), milliseconds(0));  // delayed
+  auto m = metrics.snapshot();
+  ASSERT_EQ(m.delayed(), 1u);
+  ASSERT_EQ(m.pending(), 1u);
+  kernel.abort(abort_selector::Task{later}, milliseconds(1));
   drain();
-  const auto m = metrics.snapshot();
-  EXPECT_EQ(m.running() + m.pending() + m.delayed(), 0u);
+  m = metrics.snapshot();
+  EXPECT_EQ(m.delayed(), 0u) << "a delayed entry left behind would count the pending task as delayed";
+  EXPECT_EQ(m.pending(), 1u);
+  EXPECT_EQ(m.running(), 1u);
   EXPECT_EQ(m.counters.cancelled, 1u);
 }
 

@@ -52,6 +52,17 @@ struct ManualDriver {
       f();
     }
   }
+  // Runs handed-out work and owner calls until neither has any left (one thread: the test's).
+  void run_until_quiet() {
+    while (!work.empty() || !owner_calls.empty()) {
+      while (!work.empty()) {
+        auto f = std::move(work.front());
+        work.pop_front();
+        f();
+      }
+      run_owner_calls();
+    }
+  }
   std::size_t posts() {
     std::lock_guard lock(mutex);
     return owner_posts;
@@ -178,6 +189,41 @@ TEST(RuntimeCore, MetricsArePublishedOncePerTurnAndBeforeTheTurnsCallbacksRun) {
   const MetricsSnapshot m = metrics->snapshot();
   EXPECT_EQ(m.counters.spawned, 4u) << "the turn's end publishes the rest";
   EXPECT_EQ(m.delayed(), 4u);
+}
+
+TEST(RuntimeCore, MetricsCountASeriesNextRunAndARestoredRecordAsDelayed) {
+  // No command announces these: the core itself tells the metrics that the task may wait ahead.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("tasklane-runtime-core-" + std::to_string(::getpid()) + "-metrics-touch");
+  std::filesystem::remove_all(dir);
+  RuntimeOptions options;
+  options.data_dir = dir;
+  {
+    ManualDriver driver;
+    HandlerRegistry handlers;
+    handlers.add("tick", [](WorkContext&) { return Outcome::success(); });
+    RuntimeCore core(options, std::move(handlers), driver.hooks());
+    ASSERT_TRUE(core.start());
+    TaskSpec spec;
+    spec.kind = "tick";
+    spec.durable = true;
+    spec.repeat = Repeat{std::chrono::hours(1), RepeatMode::FixedDelay, 3};
+    core.spawn(spec, [](Result<TaskId, SpawnError> r) { ASSERT_TRUE(r); });
+    driver.run_until_quiet();
+    const MetricsSnapshot m = core.metrics()->snapshot();
+    ASSERT_EQ(m.counters.repeated, 1u);
+    EXPECT_EQ(m.delayed(), 1u) << "the next run, due in an hour";
+    EXPECT_EQ(m.pending() + m.running(), 0u);
+  }
+  {
+    ManualDriver driver;
+    RuntimeCore core(options, HandlerRegistry{}, driver.hooks());
+    ASSERT_TRUE(core.start());
+    const MetricsSnapshot m = core.metrics()->snapshot();
+    EXPECT_EQ(m.delayed(), 1u) << "restored, still due in an hour";
+    EXPECT_EQ(m.pending(), 0u);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RuntimeCore, APauseBeforeStartIsWrittenByStart) {

@@ -1,14 +1,16 @@
 // FlatIdMap: task id -> small value, open addressing with linear probing and backward-shift
 // deletion. No allocation per entry (one array, grown by doubling), which keeps the kernel's hot
 // path free of node allocations where a std::set/std::map would allocate on every insert. The
-// array shrinks when an eighth of it is in use, so memory and for_each follow the live entries.
-// Public (namespace detail) because the drivers keep per-task tables the same way (Metrics).
+// array shrinks when an eighth of it is in use, so memory and for_each follow the live entries
+// (erase never throws: a shrink that cannot allocate is skipped). Public (namespace detail)
+// because the drivers keep per-task tables the same way (Metrics, RuntimeCore's running attempts).
 //
 // find() and operator[] answer pointers and references that stay valid until the next put,
 // operator[] that inserts, or erase (after reserve(n): until the map holds more than n, or erase).
 #pragma once
 
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -77,7 +79,12 @@ class FlatIdMap {
     }
     slots_[hole] = Slot{};
     --size_;
-    if (slots_.size() > 64 && size_ * 8 <= slots_.size()) rehash(slots_.size() / 2);
+    if (slots_.size() > 64 && size_ * 8 <= slots_.size()) {
+      try {
+        rehash(slots_.size() / 2);
+      } catch (const std::bad_alloc&) {  // shrinking is only for memory: erase never throws
+      }
+    }
     return true;
   }
 
@@ -105,11 +112,11 @@ class FlatIdMap {
   }
   std::size_t next(std::size_t i) const { return (i + 1) & (slots_.size() - 1); }
 
-  // Moves every entry into a new array of `capacity` slots (a power of two, over twice size_).
+  // Moves every entry into a new array of `capacity` slots (a power of two, over twice size_). The
+  // array is allocated first: when that fails the map is as it was.
   void rehash(std::size_t capacity) {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.clear();
-    slots_.resize(capacity);
+    std::vector<Slot> old(capacity);
+    old.swap(slots_);
     shift_ = 64;
     for (std::size_t c = capacity; c > 1; c >>= 1) --shift_;
     size_ = 0;

@@ -12,7 +12,8 @@
 //
 // Time that goes backwards is taken as the last time seen. No input throws; bad input answers a
 // typed error (spawn, send) or is ignored and counted (complete or heartbeat for an unknown or stale
-// attempt).
+// attempt). A kernel is not thread-safe, const reads included (list() and has_running() build the
+// per-owner index at their first call): one thread at a time, the driver's owner.
 #pragma once
 
 #include <array>

@@ -102,6 +102,9 @@ class RuntimeCore {
   // Fed from every command and kernel read; its snapshot() may be taken from any thread, and the
   // object outlives the core for whoever holds it. Published after every input, or once per Turn.
   std::shared_ptr<const Metrics> metrics() const;
+  // Publishes what the inputs of the open Turn changed now, not at its end: for a driver about to
+  // hand an answer to code that may run on another thread before the Turn ends.
+  void publish_metrics();
   bool idle() const;  // nothing unfinished, nobody waiting: a driver may let its loop end
 
  private:
@@ -111,8 +114,9 @@ class RuntimeCore {
  public:
   // One turn of the owner that may make many inputs (a strand handler running a batch of queued
   // calls): metrics are published once, when the outermost Turn ends, not after every input, and
-  // before any user callback of the turn runs. Turns nest. A Turn may outlive its core (a user
-  // callback destroyed it); a publication that runs out of memory is left to the next one.
+  // before the batch of user callbacks the core posts runs. Work started in the turn may read
+  // metrics from before its start. Turns nest. A Turn may outlive its core (a user callback
+  // destroyed it); a publication that fails (out of memory) is left to the next one.
   class Turn {
    public:
     explicit Turn(RuntimeCore& core);
