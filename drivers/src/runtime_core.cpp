@@ -268,8 +268,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     const auto task = kernel.glance(s.id);
     // Built before it goes in, so that running out of memory leaves no entry without a token. It
     // replaces a timed-out attempt of the task that has not answered yet.
-    running.put(s.id.value, Running{s.attempt, CancellationToken(), s.inbox ? std::make_shared<Inbox>() : nullptr});
-    Running& r = *running.find(s.id.value);
+    Running& r =
+        running.put(s.id.value, Running{s.attempt, CancellationToken(), s.inbox ? std::make_shared<Inbox>() : nullptr});
     publish([&] {
       return TaskEvent{TaskEventKind::Started, s.id, task ? std::string(task->owner) : std::string(), s.kind,
                        s.attempt, TaskStatus::Running, 0, {}, nullptr, {}};

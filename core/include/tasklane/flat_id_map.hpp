@@ -48,8 +48,8 @@ class FlatIdMap {
     }
   }
 
-  // Inserts or overwrites.
-  void put(std::uint64_t key, Value value) { (*this)[key] = std::move(value); }
+  // Inserts or overwrites; answers the stored value (valid as operator[]'s answer is).
+  Value& put(std::uint64_t key, Value value) { return (*this)[key] = std::move(value); }
 
   // Grows once so that `n` entries fit without a rehash per doubling (a caller about to insert a
   // known number of entries).
