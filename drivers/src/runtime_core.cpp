@@ -201,6 +201,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     } catch (...) {  // out of memory, a failing lock: the next publication takes it up
     }
   }
+  void begin_turn() { ++turn_depth; }
+  void end_turn() noexcept {  // from destructors: also when the turn's input threw
+    if (--turn_depth == 0) publish_metrics_quietly();
+  }
 
   void commit() {
     commit_scheduled = false;
@@ -407,13 +411,13 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // kernel input (and drain), exactly as if it had come alone.
   void take_reports() {
     taking_reports = true;
-    ++turn_depth;
+    begin_turn();  // the batch is one turn (inside the driver's, if it holds one)
     // Starts wait for the end of the batch; if an input throws (out of memory), later ones must not.
     struct EndOfBatch {
       Impl& self;
       ~EndOfBatch() {
         self.taking_reports = false;
-        --self.turn_depth;
+        self.end_turn();
       }
     } end_of_batch{*this};
     for (auto& r : reports->take()) {
@@ -428,7 +432,6 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
     taking_reports = false;
     if (!starting.empty()) work_queue->submit(starting);
-    if (turn_depth == 1) publish_metrics();
   }
 
   void on_work_done(TaskId id, std::uint32_t attempt, Outcome outcome) {
@@ -637,11 +640,9 @@ std::shared_ptr<const Metrics> RuntimeCore::metrics() const { return impl_->metr
 
 void RuntimeCore::publish_metrics() { impl_->publish_metrics(); }
 
-RuntimeCore::Turn::Turn(RuntimeCore& core) : impl_(core.impl_) { ++impl_->turn_depth; }
+RuntimeCore::Turn::Turn(RuntimeCore& core) : impl_(core.impl_) { impl_->begin_turn(); }
 
-RuntimeCore::Turn::~Turn() {
-  if (--impl_->turn_depth == 0) impl_->publish_metrics_quietly();
-}
+RuntimeCore::Turn::~Turn() { impl_->end_turn(); }
 
 bool RuntimeCore::idle() const { return impl_->running.empty() && !impl_->commit_scheduled; }
 
