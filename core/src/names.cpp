@@ -19,12 +19,12 @@ std::optional<Enum> parse_name(const std::array<const char*, N>& names, std::str
 
 constexpr std::array<const char*, 4> priority_names{"low", "normal", "high", "critical"};
 constexpr std::array<const char*, 6> status_names{"pending", "running", "completed", "failed", "cancelled", "timed_out"};
-constexpr std::array<const char*, 21> spawn_error_names{
+constexpr std::array<const char*, 22> spawn_error_names{
     "empty_kind",       "reserved_name", "duplicate_name", "invalid_timeout", "invalid_retry",     "invalid_delay",
     "payload_too_large", "unknown_parent", "queue_full",   "quota_exhausted", "single_flight_busy", "shutting_down",
     "not_persisted",    "invalid_dedup", "invalid_rate_limit", "invalid_heartbeat", "unknown_dependency",
     "dependency_cycle", "too_many_dependencies", "invalid_quota_key",
-    "invalid_repeat"};
+    "invalid_repeat",   "invalid_priority"};
 constexpr std::array<const char*, 2> dedup_mode_names{"keep_existing", "replace_pending"};
 constexpr std::array<const char*, 2> dependency_mode_names{"all_succeeded", "all_finished"};
 constexpr std::array<const char*, 2> repeat_mode_names{"fixed_rate", "fixed_delay"};

@@ -60,6 +60,10 @@ inline std::optional<SpawnError> refuse(SpawnErrorCode code, std::string message
 inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& config, bool stopping) {
   if (stopping) return refuse(SpawnErrorCode::ShuttingDown, "runtime is shutting down: no new tasks are accepted");
   if (spec.kind.empty()) return refuse(SpawnErrorCode::EmptyKind, "task kind must not be empty");
+  if (static_cast<unsigned>(spec.priority) >= priority_count) {  // the ready queues are indexed by it
+    return refuse(SpawnErrorCode::InvalidPriority, "priority must be low, normal, high or critical (got " +
+                                                       std::to_string(static_cast<unsigned>(spec.priority)) + ")");
+  }
   if (spec.name) {
     if (spec.name->empty()) return refuse(SpawnErrorCode::ReservedName, "task name must not be empty (leave it out instead)");
     for (const char* reserved : reserved_names) {

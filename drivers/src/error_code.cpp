@@ -31,6 +31,7 @@ class category_impl final : public std::error_category {
       case errc::too_many_dependencies: return "too many dependencies";
       case errc::invalid_quota_key: return "invalid quota key";
       case errc::invalid_repeat: return "invalid repeat: every must be positive (at most ten years), times at least 1, and no dedup replace_pending";
+      case errc::invalid_priority: return "priority must be low, normal, high or critical";
       case errc::task_not_found: return "task not found";
       case errc::not_owner: return "caller does not own this task";
       case errc::task_terminated: return "task already finished";
@@ -55,7 +56,7 @@ const std::error_category& category() {
 
 std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
 // The spawn codes map by value: the last of each enum must meet, or a code was inserted, not appended.
-static_assert(static_cast<int>(SpawnErrorCode::InvalidRepeat) + 1 == static_cast<int>(errc::invalid_repeat));
+static_assert(static_cast<int>(SpawnErrorCode::InvalidPriority) + 1 == static_cast<int>(errc::invalid_priority));
 static_assert(static_cast<int>(SpawnErrorCode::InvalidRateLimit) + 1 == static_cast<int>(errc::invalid_rate_limit));
 std::error_code make_error_code(SpawnErrorCode c) { return {static_cast<int>(c) + 1, category()}; }
 std::error_code make_error_code(SendErrorCode c) { return {static_cast<int>(c) + 100, category()}; }

@@ -63,6 +63,14 @@ TYPED_TEST_P(DriverFeatures, AnEmptyDedupKeyIsRefusedWithItsCode) {
   EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_dedup));
 }
 
+TYPED_TEST_P(DriverFeatures, APriorityOutsideTheEnumIsRefusedWithItsCode) {
+  auto h = this->open(HandlerRegistry{});
+  TaskSpec spec = task("any");
+  spec.priority = static_cast<Priority>(priority_count);
+  EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_priority));
+  EXPECT_EQ(make_error_code(errc::invalid_priority).message(), "priority must be low, normal, high or critical");
+}
+
 // ---- rate limits ------------------------------------------------------------------------------
 
 // Without the limit all three would start at once, in spawn order; with it the two that wait for a
@@ -399,6 +407,7 @@ TYPED_TEST_P(DriverFeatures, AMessageWaitingForADurableSubAgentsStartSurvivesARe
 
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
                             ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
+                            APriorityOutsideTheEnumIsRefusedWithItsCode,
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
                             ABadRateLimitIsRefusedWithItsCode, WorkThatStopsBeatingTimesOutAndIsRetried,
                             WorkThatBeatsOutlivesItsHeartbeatInterval, ABadHeartbeatIsRefusedWithItsCode,

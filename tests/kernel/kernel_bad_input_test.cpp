@@ -115,6 +115,44 @@ TEST(KernelBadInput, RefusedSpawnsChangeNothingButTheRefusalCount) {
   EXPECT_EQ(h.spawn(task(), ms(2)), TaskId{1});
 }
 
+// A Priority is an enum a caller can cast any byte into; the kernel indexes its ready queues and
+// load counters by it, so one outside low..critical is refused, not stored.
+TEST(KernelBadInput, APriorityOutsideLowToCriticalIsRefusedWithWhatToFix) {
+  Harness h;
+  TaskSpec spec = task();
+  spec.priority = static_cast<Priority>(priority_count);
+  const SpawnError e = h.refuse(spec, ms(0));
+  EXPECT_EQ(e.code, SpawnErrorCode::InvalidPriority);
+  EXPECT_EQ(e.message, "priority must be low, normal, high or critical (got 4)");
+  spec.priority = static_cast<Priority>(255);
+  EXPECT_EQ(h.refuse(spec, ms(0)).message, "priority must be low, normal, high or critical (got 255)");
+  EXPECT_EQ(std::string(to_string(SpawnErrorCode::InvalidPriority)), "invalid_priority");
+  EXPECT_EQ(h.kernel.unfinished(), 0u);
+  EXPECT_EQ(h.kernel.stats().refused, 2u);
+  spec.priority = Priority::Critical;
+  EXPECT_EQ(h.spawn(spec, ms(1)), TaskId{0}) << "the highest priority is still taken";
+}
+
+// A snapshot is decoded by the drivers, which check priorities, but a caller may build one by hand:
+// a record with a priority outside the enum comes back at normal priority, as other damaged fields do.
+TEST(KernelBadInput, ARestoredRecordWithAPriorityOutsideTheEnumComesBackNormal) {
+  Harness h;
+  TaskInfo info;
+  info.id = TaskId{0};
+  info.spec = task();
+  info.spec.priority = static_cast<Priority>(7);
+  info.status = TaskStatus::Pending;
+  Snapshot snapshot;
+  snapshot.next_id = 1;
+  snapshot.tasks.push_back(info);
+  h.kernel.restore(snapshot, ms(0));
+  ASSERT_TRUE(h.kernel.get(TaskId{0}).has_value());
+  EXPECT_EQ(h.kernel.get(TaskId{0})->spec.priority, Priority::Normal);
+  EXPECT_EQ(h.kernel.load().unfinished[static_cast<std::size_t>(Priority::Normal)], 1u);
+  h.drain();
+  EXPECT_EQ(h.status(TaskId{0}), TaskStatus::Running);
+}
+
 TEST(KernelBadInput, AbortOfAnUnknownTaskAndFlushOfNothingAreHarmless) {
   Harness h;
   EXPECT_EQ(h.kernel.abort(abort_selector::Task{TaskId{3}}, ms(0)), 0u);

@@ -109,6 +109,7 @@ std::vector<SpawnErrorCode> KernelHarness::spec_refusals(const TaskSpec& spec) c
   std::vector<SpawnErrorCode> why;
   if (stopping_) why.push_back(SpawnErrorCode::ShuttingDown);
   if (spec.kind.empty()) why.push_back(SpawnErrorCode::EmptyKind);
+  if (static_cast<int>(spec.priority) >= priority_count) why.push_back(SpawnErrorCode::InvalidPriority);
   if (spec.name) {
     const bool reserved =
         spec.name->empty() || std::any_of(std::begin(reserved_names), std::end(reserved_names),

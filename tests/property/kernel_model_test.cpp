@@ -80,7 +80,7 @@ constexpr const char* required_paths[] = {
     "waiter ended by its dependency: failed", "waiter ended by its dependency: cancelled",
     "waiter ended at spawn by a dependency already over", "dependency retried while a waiter waits",
     "waiter takes the final outcome of a retried dependency", "dependency lost in a restart",
-    "spawn refused: invalid_repeat", "next run at a fixed rate", "next run after a fixed delay",
+    "spawn refused: invalid_repeat", "spawn refused: invalid_priority", "next run at a fixed rate", "next run after a fixed delay",
     "fixed-rate slots skipped", "next run after a failed run", "series ended by a cancel", "series ran its times",
     "series cut", "repeating task under a cooldown", "next run of a run orphaned at restore",
     "pause held some", "pause held none", "resume released some", "spawn paused by a rule", "start after a resume",

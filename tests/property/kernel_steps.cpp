@@ -77,6 +77,7 @@ TaskSpec spec(std::uint64_t spawns) {
   if (chance(30)) s.name = one_of({"a", "b", "c"});
   s.description = "generated";
   s.priority = static_cast<Priority>(*rc::gen::inRange(0, priority_count));
+  if (chance(1)) s.priority = static_cast<Priority>(*rc::gen::inRange(priority_count, 256));  // refused
   if (chance(50)) s.key = SequenceKey{"agent", one_of({"s1", "s2"}), one_of({"p1", "p2"})};
   if (chance(35)) s.run_after = micros(1, 50000);
   if (chance(45)) s.timeout = micros(1000, 60000);

@@ -31,6 +31,7 @@ enum class SpawnErrorCode : std::uint8_t {
   TooManyDependencies,  // more than Config::max_dependencies distinct ids in `after`
   InvalidQuotaKey,    // quota.key empty
   InvalidRepeat,      // repeat.every not positive or over ten years, repeat.times 0, or repeat with dedup replace_pending
+  InvalidPriority,    // priority outside low..critical (an enum cast from a bad number)
 };
 
 struct SpawnError {

@@ -131,7 +131,9 @@ class Kernel {
   // Pause rules come back from the snapshot; durable waiters link again to the dependencies they
   // still wait for, and one that is gone (not durable) counts as ended unsuccessfully. A failed
   // record marked error_unflushed hands its error to the next flush that selects it; messages a
-  // sub-agent's record holds (TaskInfo::undelivered) go to its next attempt.
+  // sub-agent's record holds (TaskInfo::undelivered) go to its next attempt. A record whose
+  // priority is outside the enum (a snapshot built by hand: the drivers' decoders refuse one) comes
+  // back at Normal priority.
   void restore(const Snapshot& snapshot, Time now);
 
   // ---- outputs ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ namespace tasklane {
 using Json = nlohmann::json;
 
 // Low < Normal < High < Critical. A higher priority never waits behind a lower one that is ready.
+// A value cast from any other number is refused at spawn (InvalidPriority); restore reads it as Normal.
 enum class Priority : std::uint8_t { Low = 0, Normal = 1, High = 2, Critical = 3 };
 inline constexpr int priority_count = 4;
 
