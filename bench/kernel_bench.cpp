@@ -46,8 +46,9 @@ struct KernelHarness {
     }
   }
 
-  TaskId spawn(TaskSpec spec) {
-    auto id = kernel.spawn(std::move(spec), tick());
+  template <class Spec>  // a const spec is the template every cycle spawns from: the kernel copies what it keeps
+  TaskId spawn(Spec&& spec) {
+    auto id = kernel.spawn(std::forward<Spec>(spec), tick());
     drain();
     return id ? id.value() : TaskId{};
   }

@@ -597,8 +597,10 @@ struct Kernel::State {
 
   // A message for a sub-agent's inbox, or why it cannot go (defined below, beside Kernel::send).
   Result<void, SendError> send(TaskId to, std::string from, Json message);
-  // Kernel::admit; moves from `spec` when it makes a task (defined below, beside Kernel::admit).
-  Result<Admission, SpawnError> admit(TaskSpec& spec, Time at);
+  // Kernel::admit; a task made from an rvalue `spec` moves its fields, from a const one copies only
+  // those its record keeps (defined below, beside Kernel::admit).
+  template <class Spec>
+  Result<Admission, SpawnError> admit(Spec&& spec, Time at);
 
   // ---- cancellation -----------------------------------------------------------------------
 
@@ -676,10 +678,11 @@ struct Kernel::State {
 
   // A new task's entry, indexed: its spec, times, and its place in a series (`series_id` unset for a
   // series' first run, which names the series).
-  Entry& create(TaskId id, TaskSpec&& spec, std::optional<TaskId> series_id, std::uint32_t run) {
+  template <class Spec>  // TaskSpec&& or const TaskSpec&
+  Entry& create(TaskId id, Spec&& spec, std::optional<TaskId> series_id, std::uint32_t run) {
     Entry& e = tasks[id];
     const Time due = now + spec.run_after;
-    e.adopt_spec(std::move(spec), kinds, owners);  // the slot is new: no record to build and move in
+    e.adopt_spec(std::forward<Spec>(spec), kinds, owners);  // the slot is new: no record to build and move in
     e.id = id;
     e.created_at = now;
     e.due = due;
@@ -786,22 +789,11 @@ Kernel::~Kernel() = default;
 Kernel::Kernel(Kernel&&) noexcept = default;
 Kernel& Kernel::operator=(Kernel&&) noexcept = default;
 
-Result<TaskId, SpawnError> Kernel::spawn(TaskSpec&& spec, Time now) {
-  auto admitted = state_->admit(spec, now);
-  if (!admitted) return Failure{admitted.error()};
-  return admitted.value().id;
-}
-
-Result<TaskId, SpawnError> Kernel::spawn(const TaskSpec& spec, Time now) { return spawn(TaskSpec(spec), now); }
-
-Result<Admission, SpawnError> Kernel::admit(TaskSpec&& spec, Time now) { return state_->admit(spec, now); }
-
-Result<Admission, SpawnError> Kernel::admit(const TaskSpec& spec, Time now) { return admit(TaskSpec(spec), now); }
-
-// The spec is moved once, into the new task's entry (a TaskSpec is ~750 bytes: each layer that
-// takes it by value moves and destroys it once more, a few percent of a spawn -> start -> complete
-// cycle).
-Result<Admission, SpawnError> Kernel::State::admit(TaskSpec& spec, Time at) {
+// The spec is moved once, into the new task's entry, or copied field by field from a const one: a
+// TaskSpec is ~750 bytes, and each layer that took it by value moved and destroyed it once more
+// (a few percent of a spawn -> start -> complete cycle; a whole copy of a const spec, ~10 %).
+template <class Spec>
+Result<Admission, SpawnError> Kernel::State::admit(Spec&& spec, Time at) {
   State& s = *this;
   s.observe(at);
   auto refused = [&](SpawnError refusal) -> Result<Admission, SpawnError> {
@@ -832,7 +824,7 @@ Result<Admission, SpawnError> Kernel::State::admit(TaskSpec& spec, Time at) {
              "replaced by " + to_string(id) + " (dedup key '" + spec.dedup->key + "')");
     s.forgetting_held = false;
   }
-  Entry& e = s.create(id, std::move(spec), std::nullopt, 1);
+  Entry& e = s.create(id, std::forward<Spec>(spec), std::nullopt, 1);
   s.forgetting_held = true;  // a dependency may end the new task at once; its record stays until persisted
   if (!e.after().empty()) s.link_dependencies(e, e.after());
   if (!is_terminal(e.status)) {  // a dependency already over may have ended it, record and all
@@ -844,6 +836,22 @@ Result<Admission, SpawnError> Kernel::State::admit(TaskSpec& spec, Time at) {
   s.settle();
   return Admission{id, false, replaced_id};
 }
+
+Result<TaskId, SpawnError> Kernel::spawn(TaskSpec&& spec, Time now) {
+  auto admitted = state_->admit(std::move(spec), now);
+  if (!admitted) return Failure{admitted.error()};
+  return admitted.value().id;
+}
+
+Result<TaskId, SpawnError> Kernel::spawn(const TaskSpec& spec, Time now) {
+  auto admitted = state_->admit(spec, now);
+  if (!admitted) return Failure{admitted.error()};
+  return admitted.value().id;
+}
+
+Result<Admission, SpawnError> Kernel::admit(TaskSpec&& spec, Time now) { return state_->admit(std::move(spec), now); }
+
+Result<Admission, SpawnError> Kernel::admit(const TaskSpec& spec, Time now) { return state_->admit(spec, now); }
 
 void Kernel::complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time now) {
   State& s = *state_;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -61,7 +62,7 @@ class TaskRecord {
   // A restored task's record.
   static TaskRecord make(const TaskInfo& info, StringPool& kinds, StringPool& owners) {
     TaskRecord r;
-    r.adopt_spec(TaskSpec(info.spec), kinds, owners);
+    r.adopt_spec(info.spec, kinds, owners);
     r.status = info.status;
     r.cancel_requested = info.cancel_requested;
     r.paused = info.paused;
@@ -237,17 +238,22 @@ class TaskRecord {
   std::uint32_t attempt = 0;  // attempts started so far
 
   // A new (default-made) record takes `spec`, in place: what make() does without a record to move.
-  void adopt_spec(TaskSpec&& s, StringPool& kinds, StringPool& owners) {
+  // Moves from an rvalue spec; from a const one it copies only the fields the record keeps (the
+  // kind and owner are interned by the pools either way).
+  template <class Spec>
+  void adopt_spec(Spec&& spec, StringPool& kinds, StringPool& owners) {
+    static_assert(std::is_same_v<std::remove_cvref_t<Spec>, TaskSpec>);
+    const TaskSpec& s = spec;  // reads; a kept field is taken with std::forward<Spec>(spec).field
     kind_ = kinds.take(s.kind);
     owner_ = owners.take(s.owner);
-    payload = std::move(s.payload);
-    key = std::move(s.key);
+    payload = std::forward<Spec>(spec).payload;
+    key = std::forward<Spec>(spec).key;
     run_after = s.run_after;
     has_timeout_ = s.timeout.has_value();
     timeout_ = s.timeout.value_or(Duration{0});
     has_heartbeat_ = s.heartbeat.has_value();
     heartbeat_ = s.heartbeat.value_or(Duration{0});
-    if (!(s.retry == default_retry())) retry_ = std::move(s.retry);
+    if (!(s.retry == default_retry())) retry_ = std::forward<Spec>(spec).retry;
     const ParentContext& p = s.parent;  // field by field: comparing with a ParentContext{} built one
     static_assert(sizeof(ParentContext) == sizeof(std::optional<TaskId>) + 3 * sizeof(Boxed<std::string>),
                   "ParentContext has a new field: count it here");
@@ -255,14 +261,14 @@ class TaskRecord {
                        !s.repeat && !p.task && !p.run && !p.call && !p.agent;
     if (!plain) {
       RecordExtras& x = extras_mut();
-      x.name = std::move(s.name);
-      x.description = std::move(s.description);
-      x.quota = std::move(s.quota);
-      x.dedup = std::move(s.dedup);
-      x.rate_limit = std::move(s.rate_limit);
-      x.after = std::move(s.after);
-      x.repeat = std::move(s.repeat);
-      x.parent = std::move(s.parent);
+      x.name = std::forward<Spec>(spec).name;
+      x.description = std::forward<Spec>(spec).description;
+      x.quota = std::forward<Spec>(spec).quota;
+      x.dedup = std::forward<Spec>(spec).dedup;
+      x.rate_limit = std::forward<Spec>(spec).rate_limit;
+      x.after = std::forward<Spec>(spec).after;
+      x.repeat = std::forward<Spec>(spec).repeat;
+      x.parent = std::forward<Spec>(spec).parent;
     }
     priority = s.priority;
     after_mode = s.after_mode;

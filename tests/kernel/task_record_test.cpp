@@ -134,6 +134,22 @@ TEST(TaskRecord, ASpecMovesInAndComesBackTheSame) {
   r.release(pools.kinds, pools.owners);
 }
 
+// A const spec (one a caller spawns from again and again) is copied field by field, and stays whole.
+TEST(TaskRecord, AConstSpecIsCopiedInAndLeftAsItWas) {
+  Pools pools;
+  const TaskSpec spec = testkit::full_spec();
+  detail::TaskRecord first;
+  first.adopt_spec(spec, pools.kinds, pools.owners);
+  detail::TaskRecord second;
+  second.adopt_spec(spec, pools.kinds, pools.owners);
+  EXPECT_EQ(spec, testkit::full_spec()) << "nothing moved out of a const spec";
+  EXPECT_EQ(first.spec(), spec);
+  EXPECT_EQ(second.spec(), spec);
+  EXPECT_EQ(pools.kinds.size(), 1u) << "both records share the one pooled kind";
+  first.release(pools.kinds, pools.owners);
+  second.release(pools.kinds, pools.owners);
+}
+
 TEST(TaskRecord, RecordsOfOneKindAndOwnerShareTheirStrings) {
   Pools pools;
   TaskSpec spec;

@@ -60,7 +60,8 @@ class Kernel {
   // Accepts a task. Fails with a SpawnError naming what to fix (see errors.hpp). A task with
   // dependencies (spec.after) waits for them (TaskInfo::waiting_for); one whose AllSucceeded
   // dependency already failed or was cancelled is accepted and ends at once, with the reason.
-  // A spec passed as an rvalue is moved into the task once (a TaskSpec is ~750 bytes), else copied.
+  // A spec passed as an rvalue is moved into the task once (a TaskSpec is ~750 bytes); from a const
+  // one only the fields the task keeps are copied (a spec used as a template costs no whole copy).
   Result<TaskId, SpawnError> spawn(TaskSpec&& spec, Time now);
   Result<TaskId, SpawnError> spawn(const TaskSpec& spec, Time now);
   // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
