@@ -518,14 +518,18 @@ void RuntimeCore::spawn(TaskSpec spec, SpawnDone done) {
   });
 }
 
-void RuntimeCore::admit(const TaskSpec& spec, AdmitDone done) { admit(TaskSpec(spec), std::move(done)); }
+void RuntimeCore::admit(const TaskSpec& spec, AdmitDone done) { admit_spec(spec, std::move(done)); }
 
-void RuntimeCore::admit(TaskSpec&& spec, AdmitDone done) {
+void RuntimeCore::admit(TaskSpec&& spec, AdmitDone done) { admit_spec(std::move(spec), std::move(done)); }
+
+// Both overloads: the kernel moves from an rvalue spec and copies only what it keeps from a const one.
+template <class Spec>
+void RuntimeCore::admit_spec(Spec&& spec, AdmitDone done) {
   Impl& s = *impl_;
   const bool durable = spec.durable && s.journal;
   const bool delayed = spec.run_after > Duration{0};
   const Time t = s.input([&] { return Event{event::Spawn{spec}}; });
-  auto result = s.kernel.admit(std::move(spec), t);
+  auto result = s.kernel.admit(std::forward<Spec>(spec), t);
   const bool created = result && !result.value().deduplicated;
   if (created) {
     if (delayed) s.metrics->touch(result.value().id);

@@ -109,6 +109,8 @@ class RuntimeCore {
 
  private:
   struct Impl;
+  template <class Spec>  // TaskSpec&& or const TaskSpec&
+  void admit_spec(Spec&& spec, AdmitDone done);
   std::shared_ptr<Impl> impl_;
 
  public:
