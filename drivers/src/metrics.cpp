@@ -55,12 +55,11 @@ void Metrics::left_waiting(TaskId id) {
   if (!delayed_.empty()) left_waiting_.push_back(id);  // delayed_ is written on this thread only
 }
 
-void Metrics::on_command(const Command& command, const Kernel& kernel) {
+void Metrics::on_command(const Command& command, const TaskGlance* task, Time now) {
   if (const auto* start = std::get_if<command::Start>(&command)) {
     left_waiting(start->id);
     // The record still describes this attempt unless a later command of the same input moved it on.
-    const auto task = kernel.glance(start->id);
-    if (task && task->attempt == start->attempt) unpublished_lag_.observe(kernel.last_time() - task->due);
+    if (task && task->attempt == start->attempt) unpublished_lag_.observe(now - task->due);
   } else if (const auto* cancel = std::get_if<command::Cancel>(&command)) {
     touch(cancel->id);  // a timed-out attempt may wait out a backoff now
   } else if (const auto* notify = std::get_if<command::Notify>(&command)) {

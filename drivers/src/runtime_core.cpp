@@ -170,8 +170,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void drain() {
     while (auto c = kernel.poll()) {
       if (trace) trace->command(*c);
-      metrics->on_command(*c, kernel);
-      carry_out(std::move(*c));
+      carry_out(*c);
     }
     metrics_changed();
     if (trace) trace->flush();
@@ -258,8 +257,20 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void carry_out(Command c) {
-    std::visit([&](auto& cmd) { on(cmd); }, c);
+  // Feeds the metrics, then acts on `c` (moving from it).
+  void carry_out(Command& c) {
+    if (auto* start = std::get_if<command::Start>(&c)) {
+      const auto task = kernel.glance(start->id);  // one look, for the start's lag and for its attempt
+      metrics->on_command(c, task ? &*task : nullptr, kernel.last_time());
+      on(*start, task ? &*task : nullptr);
+      return;
+    }
+    metrics->on_command(c, nullptr, kernel.last_time());
+    std::visit(
+        [&](auto& cmd) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(cmd)>, command::Start>) on(cmd);
+        },
+        c);
   }
 
   // The running entry of `id`'s attempt, when it is that attempt's.
@@ -268,8 +279,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     return r && r->attempt == attempt ? r : nullptr;
   }
 
-  void on(command::Start& s) {
-    const auto task = kernel.glance(s.id);
+  // `task`: the kernel's glance of the started task (nullptr when it has none).
+  void on(command::Start& s, const TaskGlance* task) {
     // Built before it goes in, so that running out of memory leaves no entry without a token. It
     // replaces a timed-out attempt of the task that has not answered yet.
     Running& r =
@@ -321,9 +332,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void on(command::Notify& n) {
-    const auto task = kernel.glance(n.id);
-    log_finished(n, task ? &*task : nullptr);
+    log_finished(n);
     publish([&] {
+      const auto task = kernel.glance(n.id);
       return TaskEvent{TaskEventKind::Finished, n.id, n.owner, task ? std::string(task->kind) : std::string(),
                        task ? task->attempt : 0, n.status, 1, {}, n.result, n.error};
     });
@@ -348,8 +359,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  void log_finished(const command::Notify& n, const TaskGlance* task) {
+  void log_finished(const command::Notify& n) {
     if (!options.log) return;
+    const auto task = kernel.glance(n.id);
     Json fields{{"id", tasklane::to_string(n.id)}, {"owner", n.owner}, {"status", tasklane::to_string(n.status)}};
     if (task) {
       fields["kind"] = task->kind;

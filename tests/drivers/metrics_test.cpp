@@ -12,6 +12,14 @@
 namespace tasklane::drivers {
 namespace {
 
+// Feeds one command as RuntimeCore does: a Start with the kernel's glance of its task.
+void feed(Metrics& metrics, const Command& c, const Kernel& kernel) {
+  const auto* start = std::get_if<command::Start>(&c);
+  const auto task = start ? kernel.glance(start->id) : std::nullopt;
+  metrics.on_command(c, task ? &*task : nullptr, kernel.last_time());
+}
+
+
 class MetricsFeed : public ::testing::Test {
  protected:
   MetricsFeed() : kernel(config()) {}
@@ -24,7 +32,7 @@ class MetricsFeed : public ::testing::Test {
   std::vector<Command> drain() {
     std::vector<Command> out;
     while (auto c = kernel.poll()) {
-      metrics.on_command(*c, kernel);
+      feed(metrics, *c, kernel);
       out.push_back(*c);
     }
     metrics.publish(kernel);
@@ -150,7 +158,7 @@ TEST(MetricsGauges, EqualTheKernelsRecordsHoweverManyInputsComeBetweenPublicatio
     auto pick = [&](std::uint32_t n) { return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(rng); };
     auto drain = [&] {
       while (auto c = kernel.poll()) {
-        metrics.on_command(*c, kernel);
+        feed(metrics, *c, kernel);
         if (const auto* start = std::get_if<command::Start>(&*c)) running[start->id] = start->attempt;
         if (const auto* notify = std::get_if<command::Notify>(&*c)) running.erase(notify->id);
       }

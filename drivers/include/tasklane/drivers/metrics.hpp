@@ -67,7 +67,10 @@ class Metrics {
   // failed attempt (its retry's backoff), a restored record, a series' next run. (Starts, ends and
   // timeouts come as commands.) Touching more is harmless; publish() reads each touched task.
   void touch(TaskId id);
-  void on_command(const Command& command, const Kernel& kernel);  // before the driver carries it out
+  // Before the driver carries `command` out. `task` is the kernel's glance of a Start's task (its
+  // due time gives the start's lag; nullptr when the kernel no longer has it), read by the caller,
+  // which needs it too; `now` is the kernel's time. Other commands read neither.
+  void on_command(const Command& command, const TaskGlance* task, Time now);
   // Makes what was fed since the last publish() visible to snapshot(): the kernel's counters and
   // per-priority load, the touched tasks' due times, the starts' lags. Any number of inputs may
   // come between two calls (RuntimeCore publishes once per owner turn, before any user callback
