@@ -351,7 +351,7 @@ struct Kernel::State {
     return outcome.error_type.empty() || std::find(list.begin(), list.end(), outcome.error_type) == list.end();
   }
 
-  void on_complete(Entry& e, Outcome outcome) {
+  void on_complete(Entry& e, Outcome&& outcome) {
     --running;
     --load.running[slot(e.priority)];
     if (e.cancel_requested) {

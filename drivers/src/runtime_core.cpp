@@ -446,7 +446,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     if (!starting.empty()) work_queue->submit(starting);
   }
 
-  void on_work_done(TaskId id, std::uint32_t attempt, Outcome outcome) {
+  void on_work_done(TaskId id, std::uint32_t attempt, Outcome&& outcome) {
     if (Running* r = running_attempt(id, attempt)) {
       if (r->inbox) r->inbox->close();
       running.erase(id.value);  // drops the token: its callbacks go now
