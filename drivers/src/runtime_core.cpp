@@ -15,6 +15,7 @@
 #include <chrono>
 #include <new>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace tasklane::drivers {
@@ -71,17 +72,26 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::uint64_t, Subscriber> subscribers;
   std::uint64_t next_subscription = 1;
   std::vector<Ack> acks;  // durable spawns waiting for the next commit
-  // One user callback waiting for its batch. An admission answer, the commonest, is kept as its
-  // callback and its result, not as a closure over both (which would allocate once per spawn).
+  // One user callback waiting for its batch. The commonest — an admission answer, a task event for
+  // a subscriber — are kept as the callback and its argument, not as a closure over both (which
+  // would allocate once per spawn, and once per event).
+  struct AdmissionAnswer {
+    AdmitDone done;
+    Result<Admission, SpawnError> result;
+  };
+  struct EventDelivery {
+    std::function<void(const TaskEvent&)> listener;  // a copy: an unsubscribe after the event still gets it
+    TaskEvent event;
+  };
   struct UserCall {
-    std::function<void()> call;
-    AdmitDone admit_done;
-    std::optional<Result<Admission, SpawnError>> admission;
+    std::variant<std::function<void()>, AdmissionAnswer, EventDelivery> what;
     void operator()() {
-      if (admit_done) {
-        admit_done(std::move(*admission));
+      if (auto* answer = std::get_if<AdmissionAnswer>(&what)) {
+        answer->done(std::move(answer->result));
+      } else if (auto* delivery = std::get_if<EventDelivery>(&what)) {
+        delivery->listener(delivery->event);
       } else {
-        call();
+        std::get<std::function<void()>>(what)();
       }
     }
   };
@@ -138,11 +148,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // User callbacks wait in order and run in one posted batch: a drain that answers a hundred
   // spawns and publishes their events makes one post to the owner, not a few hundred.
   void call_user(std::function<void()> f) {
-    user_calls.push_back(UserCall{std::move(f), nullptr, std::nullopt});
+    user_calls.push_back(UserCall{std::move(f)});
     post_user_calls();
   }
   void answer_admission(AdmitDone done, Result<Admission, SpawnError> result) {
-    user_calls.push_back(UserCall{nullptr, std::move(done), std::move(result)});
+    user_calls.push_back(UserCall{AdmissionAnswer{std::move(done), std::move(result)}});
     post_user_calls();
   }
   void post_user_calls() {
@@ -251,10 +261,13 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void publish(MakeEvent&& make_event) {
     if (subscribers.empty()) return;
     const TaskEvent e = make_event();
+    bool any = false;
     for (const auto& [id, s] : subscribers) {
       if (s.owner && *s.owner != e.owner) continue;
-      call_user([listener = s.listener, e] { listener(e); });
+      user_calls.push_back(UserCall{EventDelivery{s.listener, e}});
+      any = true;
     }
+    if (any) post_user_calls();
   }
 
   // Feeds the metrics, then acts on `c` (moving from it).
