@@ -106,6 +106,13 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
     if (running == d_->posted_running && pending == d_->posted_pending) return;
     d_->posted_running = running;
     d_->posted_pending = pending;
+    static const QMetaMethod running_changed = QMetaMethod::fromSignal(&TaskRuntime::runningCountChanged);
+    static const QMetaMethod pending_changed = QMetaMethod::fromSignal(&TaskRuntime::pendingCountChanged);
+    if (!isSignalConnected(running_changed) && !isSignalConnected(pending_changed)) {
+      d_->running = running;  // nobody listens: the counts are announced as they are, with no post
+      d_->pending = pending;
+      return;
+    }
     d_->mailbox->post([this, running, pending] {
       if (running != d_->running) Q_EMIT runningCountChanged(d_->running = running);
       if (pending != d_->pending) Q_EMIT pendingCountChanged(d_->pending = pending);

@@ -198,6 +198,31 @@ TEST(QtSignals, CountsAreAnnouncedAfterTheEventsThatChangedThem) {
                                       "started bg_1 hold 1", "pending 0", "finished bg_1 completed null ", "running 0"}));
 }
 
+// Counts change without a post while nobody listens; a listener that connects later hears every
+// change from then on, with the right values.
+TEST(QtSignals, CountsHeardByALateListenerStartFromTheTrueCounts) {
+  auto release = std::make_shared<Signal>();
+  HandlerRegistry handlers;
+  handlers.add("hold", [release](WorkContext& ctx) {
+    (void)hold(ctx, *release);
+    return Outcome::success();
+  });
+  drivers::RuntimeOptions options;
+  options.config.max_running = 1;
+  auto h = open(std::move(handlers), options);
+  ASSERT_FALSE(h->start());
+  const TaskId first = h->spawn(task("hold")).second;  // running 1, announced to nobody
+  EXPECT_TRUE(eventually([&] { return h->on_owner([](TaskRuntime& rt) { return rt.runningCount(); }) == 1; }));
+  SignalLog log(h->runtime());
+  const TaskId second = h->spawn(task("hold")).second;
+  EXPECT_TRUE(eventually([&] { return log.has("pending 1"); }));
+  release->set();
+  EXPECT_EQ(h->wait(first).second.status, TaskStatus::Completed);
+  EXPECT_EQ(h->wait(second).second.status, TaskStatus::Completed);
+  EXPECT_TRUE(eventually([&] { return log.has("running 0"); })) << ::testing::PrintToString(log.lines());
+  EXPECT_EQ(log.only({"running", "pending"}), (std::vector<std::string>{"pending 1", "pending 0", "running 0"}));
+}
+
 TEST(QtSignals, InvokableCancelAndCancelTreeByName) {
   HandlerRegistry handlers;
   auto h = open(std::move(handlers));
