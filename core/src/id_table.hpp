@@ -5,13 +5,10 @@
 // entry leaves, so memory follows the live ids (a page costs 2 KB of slots; a page that keeps only
 // one long-lived task keeps those 2 KB).
 //
-// Entries live in chunks of 16 consecutive ids, allocated when the first of them arrives and freed
-// when the last leaves: one allocation per 16 spawns (a burst of spawns allocated, and a burst of
-// ends freed, an entry at a time before: ~400 instructions a task in malloc and free), and a
-// long-lived task keeps 2.7 KB alive (a page of 256 inline entries would keep 45 KB). The memory of
-// up to 4 emptied chunks is kept for the next ones, so a spawn -> complete cycle allocates nothing.
-// Under AddressSanitizer no chunk is kept and an erased entry's slot is poisoned, so that a use
-// after erase is still reported.
+// Entries are allocated one by one (a page of 256 inline entries would keep 45 KB alive for one
+// long-lived task), but the memory of erased entries is kept for the next ones (up to 64 of them;
+// none under AddressSanitizer, so that a use after erase is still reported): a spawn -> complete
+// cycle then allocates nothing.
 //
 // The interface is std::map's subset the kernel uses: find, at, count, operator[], erase(iterator),
 // empty, size, and iteration in id order yielding std::pair<const TaskId, V>. Unlike std::map,
@@ -19,7 +16,6 @@
 #pragma once
 
 #include <array>
-#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,10 +29,6 @@
 #include "tasklane/flat_id_map.hpp"
 #include "tasklane/task_id.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#endif
-
 namespace tasklane::detail {
 
 template <class V>
@@ -47,23 +39,14 @@ class IdTable {
  private:
   static constexpr unsigned page_bits = 8;
   static constexpr std::uint64_t page_size = std::uint64_t{1} << page_bits;
-  static constexpr unsigned chunk_bits = 4;
-  static constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;  // entries a chunk
 #if defined(__SANITIZE_ADDRESS__)
-  static constexpr std::size_t max_spare = 0;  // AddressSanitizer must see an emptied chunk freed
+  static constexpr std::size_t max_spare = 0;  // AddressSanitizer must see an erased entry freed
 #else
-  static constexpr std::size_t max_spare = 4;  // chunks
+  static constexpr std::size_t max_spare = 64;
 #endif
-  static_assert(alignof(value_type) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "chunks come from plain operator new");
-  // Memory for chunk_size entries, constructed one by one (a slot is free or holds its id's entry).
-  struct Chunk {
-    alignas(value_type) std::byte storage[chunk_size][sizeof(value_type)];
-    std::size_t live = 0;
-    void* slot(std::size_t i) { return storage[i]; }
-  };
+  static_assert(alignof(value_type) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "entries come from plain operator new");
   struct Page {
-    std::array<value_type*, page_size> slots{};  // into the page's chunks
-    std::array<Chunk*, page_size / chunk_size> chunks{};  // owned by the table
+    std::array<value_type*, page_size> slots{};  // owned by the table
     std::size_t live = 0;
   };
 
@@ -165,21 +148,16 @@ class IdTable {
         throw;
       }
     }
-    const std::size_t in_page = id.value & (page_size - 1);
-    auto& slot = page->slots[in_page];
+    auto& slot = page->slots[id.value & (page_size - 1)];
     if (!slot) {
-      Chunk*& chunk = page->chunks[in_page >> chunk_bits];
-      if (!chunk) chunk = new_chunk();  // throws before anything changed
-      void* memory = chunk->slot(in_page & (chunk_size - 1));
-      unpoison(memory);
+      void* memory = spare_.empty() ? ::operator new(sizeof(value_type)) : spare_.back();
+      if (!spare_.empty()) spare_.pop_back();
       try {
         slot = ::new (memory) value_type(std::piecewise_construct, std::forward_as_tuple(id), std::forward_as_tuple());
       } catch (...) {
-        poison(memory);
-        if (chunk->live == 0) recycle(std::exchange(chunk, nullptr));
+        recycle(memory);
         throw;
       }
-      ++chunk->live;
       ++page->live;
       ++size_;
     }
@@ -188,11 +166,7 @@ class IdTable {
 
   void erase(iterator it) {
     Page* page = it.page_;
-    value_type* entry = std::exchange(page->slots[it.slot_], nullptr);
-    entry->~value_type();
-    poison(entry);
-    Chunk*& chunk = page->chunks[it.slot_ >> chunk_bits];
-    if (--chunk->live == 0) recycle(std::exchange(chunk, nullptr));
+    destroy(std::exchange(page->slots[it.slot_], nullptr));
     --size_;
     if (--page->live == 0) {
       index_.erase(it.page_no_);
@@ -218,59 +192,30 @@ class IdTable {
     return Iter<Const>(this, *found, page_no, slot);
   }
 
-  // A chunk with every slot free: a spare one, or new memory.
-  Chunk* new_chunk() {
-    Chunk* chunk = nullptr;
-    if (!spare_.empty()) {
-      chunk = spare_.back();
-      spare_.pop_back();
-    } else {
-      chunk = ::new (::operator new(sizeof(Chunk))) Chunk;
-      for (std::size_t i = 0; i < chunk_size; ++i) poison(chunk->slot(i));
-    }
-    chunk->live = 0;
-    return chunk;
+  void destroy(value_type* entry) {
+    entry->~value_type();
+    recycle(entry);
   }
-  // An emptied chunk (every slot destroyed and poisoned): kept for the next, or freed.
-  void recycle(Chunk* chunk) noexcept {
+  void recycle(void* memory) {
     if (spare_.size() < max_spare) {
       try {
-        spare_.push_back(chunk);
+        spare_.push_back(memory);
         return;
       } catch (...) {  // no room to remember it: give it back
       }
     }
-    free_chunk(chunk);
-  }
-  static void free_chunk(Chunk* chunk) noexcept {
-    for (std::size_t i = 0; i < chunk_size; ++i) unpoison(chunk->slot(i));
-    chunk->~Chunk();
-    ::operator delete(chunk);
-  }
-  // A free slot's memory is poisoned under AddressSanitizer (a use after erase is reported).
-  static void poison([[maybe_unused]] void* memory) noexcept {
-#if defined(__SANITIZE_ADDRESS__)
-    ASAN_POISON_MEMORY_REGION(memory, sizeof(value_type));
-#endif
-  }
-  static void unpoison([[maybe_unused]] void* memory) noexcept {
-#if defined(__SANITIZE_ADDRESS__)
-    ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(value_type));
-#endif
+    ::operator delete(memory);
   }
   void destroy_all() noexcept {
     for (auto& [page_no, page] : pages_) {
       for (value_type*& entry : page->slots) {
-        if (entry) std::exchange(entry, nullptr)->~value_type();
-      }
-      for (Chunk*& chunk : page->chunks) {
-        if (chunk) free_chunk(std::exchange(chunk, nullptr));
+        if (entry) destroy(std::exchange(entry, nullptr));
       }
     }
     pages_.clear();
     index_ = FlatIdMap<Page*>{};
     size_ = 0;
-    for (Chunk* chunk : spare_) free_chunk(chunk);
+    for (void* memory : spare_) ::operator delete(memory);
     spare_.clear();
   }
   void take_from(IdTable& other) noexcept {
@@ -286,7 +231,7 @@ class IdTable {
   std::map<std::uint64_t, std::unique_ptr<Page>> pages_;  // in id order, for iteration
   FlatIdMap<Page*> index_;                                 // page number -> page, for lookups
   std::size_t size_ = 0;
-  std::vector<Chunk*> spare_;  // emptied chunks, for the next ones
+  std::vector<void*> spare_;  // memory of erased entries, for the next ones
 };
 
 }  // namespace tasklane::detail
