@@ -29,6 +29,15 @@
 #include "tasklane/flat_id_map.hpp"
 #include "tasklane/task_id.hpp"
 
+// AddressSanitizer, as gcc (__SANITIZE_ADDRESS__) and clang (__has_feature) say it.
+#if defined(__SANITIZE_ADDRESS__)
+#define TASKLANE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TASKLANE_ASAN 1
+#endif
+#endif
+
 namespace tasklane::detail {
 
 template <class V>
@@ -39,7 +48,7 @@ class IdTable {
  private:
   static constexpr unsigned page_bits = 8;
   static constexpr std::uint64_t page_size = std::uint64_t{1} << page_bits;
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TASKLANE_ASAN)
   static constexpr std::size_t max_spare = 0;  // AddressSanitizer must see an erased entry freed
 #else
   static constexpr std::size_t max_spare = 64;

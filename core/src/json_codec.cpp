@@ -182,12 +182,19 @@ Json ids(const std::vector<TaskId>& list) {
   return j;
 }
 
+// A priority by name; one outside the enum (a spawn the kernel will refuse, recorded in a trace
+// before it is checked) as its number, so that a replay feeds the kernel the same value.
+Json write(Priority p) {
+  if (static_cast<int>(p) < priority_count) return to_string(p);
+  return static_cast<unsigned>(p);
+}
+
 Json write(const TaskSpec& spec) {
   Json j = {{"kind", spec.kind},
             {"payload", spec.payload},
             {"owner", spec.owner},
             {"description", spec.description},
-            {"priority", to_string(spec.priority)},
+            {"priority", write(spec.priority)},
             {"run_after_us", spec.run_after.count()},
             {"retry", write(spec.retry)},
             {"parent", write(spec.parent)},
@@ -552,7 +559,15 @@ void read_enum(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::str
   if (!value) return r.fail(std::string("unknown ") + what + " " + quote(text));
   out = *value;
 }
-void read(const Reader& r, Priority& out) { read_enum(r, out, parse_priority, "priority"); }
+void read(const Reader& r, Priority& out) {
+  if (r.json().is_number_integer()) {  // a value outside the enum, as write(Priority) puts it
+    const auto value = r.json().get<std::int64_t>();
+    if (value < 0 || value > 255) return r.fail(std::to_string(value) + " is out of range for a priority");
+    out = static_cast<Priority>(value);
+    return;
+  }
+  read_enum(r, out, parse_priority, "priority");
+}
 void read(const Reader& r, DedupMode& out) { read_enum(r, out, parse_dedup_mode, "dedup mode"); }
 void read(const Reader& r, DependencyMode& out) { read_enum(r, out, parse_dependency_mode, "dependency mode"); }
 void read(const Reader& r, RepeatMode& out) { read_enum(r, out, parse_repeat_mode, "repeat mode"); }

@@ -682,7 +682,13 @@ struct Kernel::State {
   Entry& create(TaskId id, Spec&& spec, std::optional<TaskId> series_id, std::uint32_t run) {
     Entry& e = tasks[id];
     const Time due = now + spec.run_after;
-    e.adopt_spec(std::forward<Spec>(spec), kinds, owners);  // the slot is new: no record to build and move in
+    try {
+      e.adopt_spec(std::forward<Spec>(spec), kinds, owners);  // the slot is new: no record to build and move in
+    } catch (...) {  // out of memory copying the spec: no entry left in the table unindexed
+      e.release(kinds, owners);
+      tasks.erase(tasks.find(id));
+      throw;
+    }
     e.id = id;
     e.created_at = now;
     e.due = due;

@@ -47,7 +47,10 @@ std::optional<TaskId> parse_task_id(std::string_view text) {
   return TaskId{value};
 }
 
-const char* to_string(Priority p) { return priority_names.at(static_cast<std::size_t>(p)); }
+const char* to_string(Priority p) {
+  const auto i = static_cast<std::size_t>(p);  // a caller may cast any byte into a Priority: spawn refuses it
+  return i < priority_names.size() ? priority_names[i] : "invalid";
+}
 std::optional<Priority> parse_priority(std::string_view text) { return parse_name<Priority>(priority_names, text); }
 
 const char* to_string(DedupMode m) { return dedup_mode_names.at(static_cast<std::size_t>(m)); }

@@ -261,13 +261,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void publish(MakeEvent&& make_event) {
     if (subscribers.empty()) return;
     const TaskEvent e = make_event();
-    bool any = false;
     for (const auto& [id, s] : subscribers) {
       if (s.owner && *s.owner != e.owner) continue;
       user_calls.push_back(UserCall{EventDelivery{s.listener, e}});
-      any = true;
+      post_user_calls();  // at once: a later push that runs out of memory leaves this one posted
     }
-    if (any) post_user_calls();
   }
 
   // Feeds the metrics, then acts on `c` (moving from it).

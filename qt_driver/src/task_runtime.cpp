@@ -68,6 +68,7 @@ struct TaskRuntime::Private {
   int pending = 0;
   int posted_running = 0;  // the counts last handed to the mailbox for announcing
   int posted_pending = 0;
+  int count_posts_queued = 0;  // count posts in the mailbox, not run yet (never run once it closed)
 
   // Re-arms the one timer only when the deadline moved. A timer that fires early just finds
   // nothing due and is armed again for the same deadline; that is also how a deadline further
@@ -108,12 +109,16 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
     d_->posted_pending = pending;
     static const QMetaMethod running_changed = QMetaMethod::fromSignal(&TaskRuntime::runningCountChanged);
     static const QMetaMethod pending_changed = QMetaMethod::fromSignal(&TaskRuntime::pendingCountChanged);
-    if (!isSignalConnected(running_changed) && !isSignalConnected(pending_changed)) {
-      d_->running = running;  // nobody listens: the counts are announced as they are, with no post
+    // Nobody listens and no earlier post is still queued (it would overwrite them): the counts
+    // are announced as they are, with no post.
+    if (d_->count_posts_queued == 0 && !isSignalConnected(running_changed) && !isSignalConnected(pending_changed)) {
+      d_->running = running;
       d_->pending = pending;
       return;
     }
+    ++d_->count_posts_queued;
     d_->mailbox->post([this, running, pending] {
+      --d_->count_posts_queued;
       if (running != d_->running) Q_EMIT runningCountChanged(d_->running = running);
       if (pending != d_->pending) Q_EMIT pendingCountChanged(d_->pending = pending);
     });

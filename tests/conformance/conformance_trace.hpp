@@ -81,6 +81,28 @@ TYPED_TEST_P(DriverTrace, ATamperedTraceIsCaughtWhereItFirstDiffers) {
   EXPECT_NE(report.replayed.find("\"attempt\":2"), std::string::npos) << report.replayed;
 }
 
-REGISTER_TYPED_TEST_SUITE_P(DriverTrace, ARecordedRunReplaysExactly, ATamperedTraceIsCaughtWhereItFirstDiffers);
+// A spawn is recorded before the kernel checks it: one the kernel refuses must still be written,
+// answered with its code, and replay to the same refusal.
+TYPED_TEST_P(DriverTrace, ASpawnWithAPriorityOutsideTheEnumIsRefusedRecordedAndReplayed) {
+  HandlerRegistry handlers;
+  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
+  RuntimeOptions options;
+  options.trace_file = this->trace_file();
+  auto h = this->open(std::move(handlers), std::move(options));
+  TaskSpec bad = task("ok");
+  bad.priority = static_cast<Priority>(7);
+  EXPECT_EQ(h->spawn(bad).first, make_error_code(errc::invalid_priority));
+  const TaskId id = this->spawn_ok(*h, task("ok"));
+  EXPECT_EQ(this->wait_ok(*h, id).status, TaskStatus::Completed);
+  EXPECT_FALSE(h->shutdown(ShutdownMode::Drain));
+  const auto read = drivers::read_trace(this->trace_file());
+  ASSERT_TRUE(read) << read.error();
+  const auto report = drivers::replay_trace(read.value());
+  EXPECT_TRUE(report.ok()) << "differs at " << report.mismatch_at.value_or(0) << ": recorded " << report.recorded
+                           << " replayed " << report.replayed;
+}
+
+REGISTER_TYPED_TEST_SUITE_P(DriverTrace, ARecordedRunReplaysExactly, ATamperedTraceIsCaughtWhereItFirstDiffers,
+                            ASpawnWithAPriorityOutsideTheEnumIsRefusedRecordedAndReplayed);
 
 }  // namespace tasklane::conformance

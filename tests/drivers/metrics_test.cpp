@@ -19,7 +19,6 @@ void feed(Metrics& metrics, const Command& c, const Kernel& kernel) {
   metrics.on_command(c, task ? &*task : nullptr, kernel.last_time());
 }
 
-
 class MetricsFeed : public ::testing::Test {
  protected:
   MetricsFeed() : kernel(config()) {}

@@ -85,7 +85,7 @@ namespace tasklane {
 namespace {
 
 TEST(IdTable, AnErasedEntrysMemoryServesTheNextOne) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TASKLANE_ASAN)
   GTEST_SKIP() << "under AddressSanitizer an erased entry is freed at once, so that a use after erase is reported";
 #endif
   detail::IdTable<std::string> table;
@@ -101,7 +101,7 @@ TEST(IdTable, AnErasedEntrysMemoryServesTheNextOne) {
 // Under AddressSanitizer an erased entry's memory is freed at once (no spare is kept), so a use of
 // it is reported.
 TEST(IdTableDeathTest, UnderAddressSanitizerAUseOfAnErasedEntryIsReported) {
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(TASKLANE_ASAN)
   GTEST_SKIP() << "only AddressSanitizer sees the erased entry";
 #else
   GTEST_FLAG_SET(death_test_style, "threadsafe");

@@ -120,6 +120,19 @@ TEST(JsonCodecRoundTrip, FullTaskSpec) { expect_round_trip(full_spec(), task_spe
 
 TEST(JsonCodecRoundTrip, DefaultTaskSpec) { expect_round_trip(TaskSpec{}, task_spec_from_json); }
 
+// A spec with a priority outside the enum (a spawn the kernel refuses, traced before it is checked)
+// round-trips as its number; a number beyond a byte is an error.
+TEST(JsonCodecRoundTrip, APriorityOutsideTheEnumAsItsNumber) {
+  TaskSpec spec;
+  spec.kind = "k";
+  spec.priority = static_cast<Priority>(9);
+  expect_round_trip(spec, task_spec_from_json);
+  EXPECT_EQ(to_json(spec)["priority"], 9);
+  EXPECT_EQ(std::string(to_string(static_cast<Priority>(9))), "invalid");
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","priority":256})")), "spec.priority", "out of range");
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","priority":-1})")), "spec.priority", "out of range");
+}
+
 TEST(JsonCodecRoundTrip, FullTaskInfo) { expect_round_trip(full_info(), task_info_from_json); }
 
 TEST(JsonCodecRoundTrip, Snapshot) {

@@ -175,7 +175,7 @@ struct TaskSpec {
   friend bool operator==(const TaskSpec&, const TaskSpec&) = default;
 };
 
-const char* to_string(Priority p);
+const char* to_string(Priority p);  // "invalid" for a value outside the enum
 std::optional<Priority> parse_priority(std::string_view text);
 const char* to_string(DedupMode m);
 std::optional<DedupMode> parse_dedup_mode(std::string_view text);
