@@ -171,8 +171,8 @@ TEST(QtSignals, FlushFinishedCarriesItsNumberAndTheFirstError) {
   EXPECT_EQ(log.only({"flushed"}), (std::vector<std::string>{"flushed 1 failed: boom", "flushed 2 ok"}));
 }
 
-TEST(QtSignals, CountsAreAnnouncedAfterTheEventsThatChangedThem) {
-  auto release = std::make_shared<Signal>();
+// One running slot and "hold" tasks that run until `release` is set: the counts move one step at a time.
+std::unique_ptr<QtHarness> open_one_slot_of_hold(const std::shared_ptr<Signal>& release) {
   HandlerRegistry handlers;
   handlers.add("hold", [release](WorkContext& ctx) {
     (void)hold(ctx, *release);
@@ -180,7 +180,12 @@ TEST(QtSignals, CountsAreAnnouncedAfterTheEventsThatChangedThem) {
   });
   drivers::RuntimeOptions options;
   options.config.max_running = 1;
-  auto h = open(std::move(handlers), options);
+  return open(std::move(handlers), options);
+}
+
+TEST(QtSignals, CountsAreAnnouncedAfterTheEventsThatChangedThem) {
+  auto release = std::make_shared<Signal>();
+  auto h = open_one_slot_of_hold(release);
   SignalLog log(h->runtime());
   ASSERT_FALSE(h->start());
   const TaskId first = h->spawn(task("hold")).second;
@@ -202,14 +207,7 @@ TEST(QtSignals, CountsAreAnnouncedAfterTheEventsThatChangedThem) {
 // change from then on, with the right values.
 TEST(QtSignals, CountsHeardByALateListenerStartFromTheTrueCounts) {
   auto release = std::make_shared<Signal>();
-  HandlerRegistry handlers;
-  handlers.add("hold", [release](WorkContext& ctx) {
-    (void)hold(ctx, *release);
-    return Outcome::success();
-  });
-  drivers::RuntimeOptions options;
-  options.config.max_running = 1;
-  auto h = open(std::move(handlers), options);
+  auto h = open_one_slot_of_hold(release);
   ASSERT_FALSE(h->start());
   const TaskId first = h->spawn(task("hold")).second;  // running 1, announced to nobody
   EXPECT_TRUE(eventually([&] { return h->on_owner([](TaskRuntime& rt) { return rt.runningCount(); }) == 1; }));
