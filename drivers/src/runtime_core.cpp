@@ -147,12 +147,13 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
   // User callbacks wait in order and run in one posted batch: a drain that answers a hundred
   // spawns and publishes their events makes one post to the owner, not a few hundred.
-  void call_user(std::function<void()> f) {
-    user_calls.push_back(UserCall{std::move(f)});
-    post_user_calls();
-  }
+  void call_user(std::function<void()> f) { queue_user_call(UserCall{std::move(f)}); }
   void answer_admission(AdmitDone done, Result<Admission, SpawnError> result) {
-    user_calls.push_back(UserCall{AdmissionAnswer{std::move(done), std::move(result)}});
+    queue_user_call(UserCall{AdmissionAnswer{std::move(done), std::move(result)}});
+  }
+  // Posted at once: a later call that runs out of memory while queueing leaves this one posted.
+  void queue_user_call(UserCall call) {
+    user_calls.push_back(std::move(call));
     post_user_calls();
   }
   void post_user_calls() {
@@ -263,8 +264,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     const TaskEvent e = make_event();
     for (const auto& [id, s] : subscribers) {
       if (s.owner && *s.owner != e.owner) continue;
-      user_calls.push_back(UserCall{EventDelivery{s.listener, e}});
-      post_user_calls();  // at once: a later push that runs out of memory leaves this one posted
+      queue_user_call(UserCall{EventDelivery{s.listener, e}});
     }
   }
 
