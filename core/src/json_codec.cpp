@@ -14,7 +14,9 @@
 //       spec   {"kind","payload","owner","name","description","priority","key","run_after_us",
 //               "timeout_us","heartbeat_us","retry","quota","dedup","rate_limit","after":["bg_1"..],
 //               "after_mode":"all_succeeded"|"all_finished","repeat","parent","inbox","durable"}
-//               (after and after_mode: left out while after is empty)
+//               (after and after_mode: left out while after is empty, but for a mode outside its enum)
+//       A priority or mode outside its enum (a caller's cast from a bad number, which spawn refuses)
+//       is written as its number, and a number 0..255 is read back, so that a trace replays the refusal.
 //       key    {"agent","scope","purpose"}
 //       retry  {"max_attempts","initial_backoff_us","multiplier","max_backoff_us","jitter",
 //               "non_retryable_errors":[..],"requeue_on_restart"}
@@ -79,7 +81,6 @@ constexpr std::size_t max_nesting = 512;  // levels of arrays and objects inside
 
 constexpr std::array<const char*, 2> shutdown_mode_names{"drain", "cancel"};
 
-const char* mode_name(ShutdownMode m) { return shutdown_mode_names.at(static_cast<std::size_t>(m)); }
 
 std::optional<ShutdownMode> parse_shutdown_mode(std::string_view text) {
   for (std::size_t i = 0; i < shutdown_mode_names.size(); ++i) {
@@ -148,6 +149,23 @@ Json write(const RetryPolicy& retry) {
           {"requeue_on_restart", retry.requeue_on_restart}};
 }
 
+// The enums a caller sets, by name; a value outside its enum (a caller's cast from a bad number:
+// a spawn the kernel refuses, recorded in a trace before it is checked) as its number, so that a
+// replay feeds the kernel the same value.
+template <class Enum>
+Json name_or_number(Enum value, std::size_t count, const char* name) {
+  if (static_cast<std::size_t>(value) < count) return name;
+  return static_cast<unsigned>(value);
+}
+Json write(Priority p) { return name_or_number(p, priority_count, to_string(p)); }
+Json write(DedupMode m) { return name_or_number(m, dedup_mode_count, to_string(m)); }
+Json write(DependencyMode m) { return name_or_number(m, dependency_mode_count, to_string(m)); }
+Json write(RepeatMode m) { return name_or_number(m, repeat_mode_count, to_string(m)); }
+Json write(ShutdownMode m) {
+  const auto i = static_cast<std::size_t>(m);
+  return name_or_number(m, shutdown_mode_names.size(), i < shutdown_mode_names.size() ? shutdown_mode_names[i] : "");
+}
+
 Json write(const QuotaSpec& quota) {
   return {{"key", quota.key},
           {"cooldown_us", quota.cooldown.count()},
@@ -155,14 +173,14 @@ Json write(const QuotaSpec& quota) {
           {"single_flight", quota.single_flight}};
 }
 
-Json write(const DedupSpec& dedup) { return {{"key", dedup.key}, {"mode", to_string(dedup.mode)}}; }
+Json write(const DedupSpec& dedup) { return {{"key", dedup.key}, {"mode", write(dedup.mode)}}; }
 
 Json write(const RateLimit& limit) {
   return {{"key", limit.key}, {"starts", limit.starts}, {"interval_us", limit.interval.count()}};
 }
 
 Json write(const Repeat& repeat) {
-  Json j = {{"every_us", repeat.every.count()}, {"mode", to_string(repeat.mode)}};
+  Json j = {{"every_us", repeat.every.count()}, {"mode", write(repeat.mode)}};
   if (repeat.times) j["times"] = *repeat.times;
   return j;
 }
@@ -182,12 +200,6 @@ Json ids(const std::vector<TaskId>& list) {
   return j;
 }
 
-// A priority by name; one outside the enum (a spawn the kernel will refuse, recorded in a trace
-// before it is checked) as its number, so that a replay feeds the kernel the same value.
-Json write(Priority p) {
-  if (static_cast<int>(p) < priority_count) return to_string(p);
-  return static_cast<unsigned>(p);
-}
 
 Json write(const TaskSpec& spec) {
   Json j = {{"kind", spec.kind},
@@ -207,9 +219,9 @@ Json write(const TaskSpec& spec) {
   if (spec.quota) j["quota"] = write(*spec.quota);
   if (spec.dedup) j["dedup"] = write(*spec.dedup);
   if (spec.rate_limit) j["rate_limit"] = write(*spec.rate_limit);
-  if (!spec.after.empty()) {
-    j["after"] = ids(spec.after);
-    j["after_mode"] = to_string(spec.after_mode);
+  if (!spec.after.empty()) j["after"] = ids(spec.after);
+  if (!spec.after.empty() || static_cast<int>(spec.after_mode) >= dependency_mode_count) {
+    j["after_mode"] = write(spec.after_mode);  // one outside the enum also without `after`: spawn refuses it
   }
   if (spec.repeat) j["repeat"] = write(*spec.repeat);
   return j;
@@ -320,7 +332,7 @@ Json write(const event::SessionComplete& e) { return {{"session", e.session}, {"
 Json write(const event::Abort& e) { return {{"which", write(e.which)}}; }
 Json write(const event::Flush& e) { return {{"which", write(e.which)}}; }
 Json write(const event::Send& e) { return {{"to", to_string(e.to)}, {"from", e.from}, {"message", e.message}}; }
-Json write(const event::Shutdown& e) { return {{"mode", mode_name(e.mode)}}; }
+Json write(const event::Shutdown& e) { return {{"mode", write(e.mode)}}; }
 Json write(const event::Restore& e) { return {{"snapshot", write(e.snapshot)}}; }
 Json write(const event::Heartbeat& e) { return {{"id", to_string(e.id)}, {"attempt", e.attempt}}; }
 Json write(const event::Pause& e) { return {{"which", write(e.which)}}; }
@@ -559,21 +571,21 @@ void read_enum(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::str
   if (!value) return r.fail(std::string("unknown ") + what + " " + quote(text));
   out = *value;
 }
-void read(const Reader& r, Priority& out) {
-  if (r.json().is_number_integer()) {  // a value outside the enum, as write(Priority) puts it
-    const auto value = r.json().get<std::int64_t>();
-    if (value < 0 || value > 255) return r.fail(std::to_string(value) + " is out of range for a priority");
-    out = static_cast<Priority>(value);
-    return;
-  }
-  read_enum(r, out, parse_priority, "priority");
+// An enum a caller sets: by name, or a byte outside the enum as name_or_number wrote it.
+template <class Enum>
+void read_name_or_number(const Reader& r, Enum& out, std::optional<Enum> (*parse)(std::string_view), const char* what) {
+  if (!r.json().is_number_integer()) return read_enum(r, out, parse, what);
+  const auto value = r.json().get<std::int64_t>();
+  if (value < 0 || value > 255) return r.fail(std::to_string(value) + " is out of range for a " + what);
+  out = static_cast<Enum>(value);
 }
-void read(const Reader& r, DedupMode& out) { read_enum(r, out, parse_dedup_mode, "dedup mode"); }
-void read(const Reader& r, DependencyMode& out) { read_enum(r, out, parse_dependency_mode, "dependency mode"); }
-void read(const Reader& r, RepeatMode& out) { read_enum(r, out, parse_repeat_mode, "repeat mode"); }
+void read(const Reader& r, Priority& out) { read_name_or_number(r, out, parse_priority, "priority"); }
+void read(const Reader& r, DedupMode& out) { read_name_or_number(r, out, parse_dedup_mode, "dedup mode"); }
+void read(const Reader& r, DependencyMode& out) { read_name_or_number(r, out, parse_dependency_mode, "dependency mode"); }
+void read(const Reader& r, RepeatMode& out) { read_name_or_number(r, out, parse_repeat_mode, "repeat mode"); }
 void read(const Reader& r, TaskStatus& out) { read_enum(r, out, parse_task_status, "task status"); }
 void read(const Reader& r, CancelReason& out) { read_enum(r, out, parse_cancel_reason, "cancel reason"); }
-void read(const Reader& r, ShutdownMode& out) { read_enum(r, out, parse_shutdown_mode, "shutdown mode"); }
+void read(const Reader& r, ShutdownMode& out) { read_name_or_number(r, out, parse_shutdown_mode, "shutdown mode"); }
 
 // Payloads, results and messages: any JSON, but not nested without end.
 void read(const Reader& r, Json& out) {

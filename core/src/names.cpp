@@ -17,17 +17,26 @@ std::optional<Enum> parse_name(const std::array<const char*, N>& names, std::str
   return std::nullopt;
 }
 
+// A spec's enums may hold any byte a caller cast into them (spawn refuses those): "invalid" then.
+template <class Enum, std::size_t N>
+const char* name_or_invalid(const std::array<const char*, N>& names, Enum value) {
+  const auto i = static_cast<std::size_t>(value);
+  return i < N ? names[i] : "invalid";
+}
+
 constexpr std::array<const char*, 4> priority_names{"low", "normal", "high", "critical"};
 constexpr std::array<const char*, 6> status_names{"pending", "running", "completed", "failed", "cancelled", "timed_out"};
-constexpr std::array<const char*, 22> spawn_error_names{
+constexpr std::array<const char*, 23> spawn_error_names{
     "empty_kind",       "reserved_name", "duplicate_name", "invalid_timeout", "invalid_retry",     "invalid_delay",
     "payload_too_large", "unknown_parent", "queue_full",   "quota_exhausted", "single_flight_busy", "shutting_down",
     "not_persisted",    "invalid_dedup", "invalid_rate_limit", "invalid_heartbeat", "unknown_dependency",
     "dependency_cycle", "too_many_dependencies", "invalid_quota_key",
-    "invalid_repeat",   "invalid_priority"};
+    "invalid_repeat",   "invalid_priority", "invalid_dependency_mode"};
 constexpr std::array<const char*, 2> dedup_mode_names{"keep_existing", "replace_pending"};
 constexpr std::array<const char*, 2> dependency_mode_names{"all_succeeded", "all_finished"};
 constexpr std::array<const char*, 2> repeat_mode_names{"fixed_rate", "fixed_delay"};
+static_assert(priority_names.size() == priority_count && dedup_mode_names.size() == dedup_mode_count &&
+              dependency_mode_names.size() == dependency_mode_count && repeat_mode_names.size() == repeat_mode_count);
 constexpr std::array<const char*, 7> send_error_names{"task_not_found", "not_owner",         "task_terminated", "no_inbox",
                                                       "inbox_closed",   "message_too_large", "inbox_full"};
 constexpr std::array<const char*, 3> cancel_reason_names{"requested", "timed_out", "shutdown"};
@@ -47,21 +56,18 @@ std::optional<TaskId> parse_task_id(std::string_view text) {
   return TaskId{value};
 }
 
-const char* to_string(Priority p) {
-  const auto i = static_cast<std::size_t>(p);  // a caller may cast any byte into a Priority: spawn refuses it
-  return i < priority_names.size() ? priority_names[i] : "invalid";
-}
+const char* to_string(Priority p) { return name_or_invalid(priority_names, p); }
 std::optional<Priority> parse_priority(std::string_view text) { return parse_name<Priority>(priority_names, text); }
 
-const char* to_string(DedupMode m) { return dedup_mode_names.at(static_cast<std::size_t>(m)); }
+const char* to_string(DedupMode m) { return name_or_invalid(dedup_mode_names, m); }
 std::optional<DedupMode> parse_dedup_mode(std::string_view text) { return parse_name<DedupMode>(dedup_mode_names, text); }
 
-const char* to_string(DependencyMode m) { return dependency_mode_names.at(static_cast<std::size_t>(m)); }
+const char* to_string(DependencyMode m) { return name_or_invalid(dependency_mode_names, m); }
 std::optional<DependencyMode> parse_dependency_mode(std::string_view text) {
   return parse_name<DependencyMode>(dependency_mode_names, text);
 }
 
-const char* to_string(RepeatMode m) { return repeat_mode_names.at(static_cast<std::size_t>(m)); }
+const char* to_string(RepeatMode m) { return name_or_invalid(repeat_mode_names, m); }
 std::optional<RepeatMode> parse_repeat_mode(std::string_view text) { return parse_name<RepeatMode>(repeat_mode_names, text); }
 
 const char* to_string(TaskStatus s) { return status_names.at(static_cast<std::size_t>(s)); }

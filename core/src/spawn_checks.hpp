@@ -117,6 +117,14 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
   if (spec.dedup && spec.dedup->key.empty()) {
     return refuse(SpawnErrorCode::InvalidDedup, "dedup.key must not be empty (leave dedup out instead)");
   }
+  if (spec.dedup && static_cast<unsigned>(spec.dedup->mode) >= dedup_mode_count) {
+    return refuse(SpawnErrorCode::InvalidDedup, "dedup.mode must be keep_existing or replace_pending (got " +
+                                                    std::to_string(static_cast<unsigned>(spec.dedup->mode)) + ")");
+  }
+  if (static_cast<unsigned>(spec.after_mode) >= dependency_mode_count) {
+    return refuse(SpawnErrorCode::InvalidDependencyMode, "after_mode must be all_succeeded or all_finished (got " +
+                                                             std::to_string(static_cast<unsigned>(spec.after_mode)) + ")");
+  }
   if (const auto& repeat = spec.repeat) {
     if (repeat->every.count() <= 0) {
       return refuse(SpawnErrorCode::InvalidRepeat,
@@ -125,6 +133,10 @@ inline std::optional<SpawnError> check_spec(const TaskSpec& spec, const Config& 
     // Slot arithmetic adds periods to times; ten years keeps it far from overflow.
     if (repeat->every > ten_years) {
       return refuse(SpawnErrorCode::InvalidRepeat, "repeat.every must be at most ten years");
+    }
+    if (static_cast<unsigned>(repeat->mode) >= repeat_mode_count) {
+      return refuse(SpawnErrorCode::InvalidRepeat, "repeat.mode must be fixed_rate or fixed_delay (got " +
+                                                       std::to_string(static_cast<unsigned>(repeat->mode)) + ")");
     }
     if (repeat->times && *repeat->times == 0) {
       return refuse(SpawnErrorCode::InvalidRepeat, "repeat.times must be at least 1 (leave it out to repeat until cancelled)");

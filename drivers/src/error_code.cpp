@@ -23,15 +23,16 @@ class category_impl final : public std::error_category {
       case errc::single_flight_busy: return "a task with this single-flight key is already pending";
       case errc::shutting_down: return "runtime is shutting down";
       case errc::not_persisted: return "task accepted but its record could not be persisted";
-      case errc::invalid_dedup: return "dedup key must not be empty";
+      case errc::invalid_dedup: return "invalid dedup: it needs a key, and mode keep_existing or replace_pending";
       case errc::invalid_rate_limit: return "invalid rate limit: it needs a key, at least 1 start and a positive interval";
       case errc::invalid_heartbeat: return "heartbeat interval must be positive (at most ten years)";
       case errc::unknown_dependency: return "a dependency is forgotten: its outcome is unknown";
       case errc::dependency_cycle: return "a dependency must be a task that already exists (no cycles)";
       case errc::too_many_dependencies: return "too many dependencies";
       case errc::invalid_quota_key: return "invalid quota key";
-      case errc::invalid_repeat: return "invalid repeat: every must be positive (at most ten years), times at least 1, and no dedup replace_pending";
+      case errc::invalid_repeat: return "invalid repeat: every must be positive (at most ten years), times at least 1, mode fixed_rate or fixed_delay, and no dedup replace_pending";
       case errc::invalid_priority: return "priority must be low, normal, high or critical";
+      case errc::invalid_dependency_mode: return "after_mode must be all_succeeded or all_finished";
       case errc::task_not_found: return "task not found";
       case errc::not_owner: return "caller does not own this task";
       case errc::task_terminated: return "task already finished";
@@ -56,7 +57,7 @@ const std::error_category& category() {
 
 std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
 // The spawn codes map by value: the last of each enum must meet, or a code was inserted, not appended.
-static_assert(static_cast<int>(SpawnErrorCode::InvalidPriority) + 1 == static_cast<int>(errc::invalid_priority));
+static_assert(static_cast<int>(SpawnErrorCode::InvalidDependencyMode) + 1 == static_cast<int>(errc::invalid_dependency_mode));
 static_assert(static_cast<int>(SpawnErrorCode::InvalidRateLimit) + 1 == static_cast<int>(errc::invalid_rate_limit));
 std::error_code make_error_code(SpawnErrorCode c) { return {static_cast<int>(c) + 1, category()}; }
 std::error_code make_error_code(SendErrorCode c) { return {static_cast<int>(c) + 100, category()}; }

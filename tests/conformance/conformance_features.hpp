@@ -71,6 +71,20 @@ TYPED_TEST_P(DriverFeatures, APriorityOutsideTheEnumIsRefusedWithItsCode) {
   EXPECT_EQ(make_error_code(errc::invalid_priority).message(), "priority must be low, normal, high or critical");
 }
 
+TYPED_TEST_P(DriverFeatures, AModeOutsideItsEnumIsRefusedWithItsCode) {
+  auto h = this->open(HandlerRegistry{});
+  TaskSpec spec = task("any");
+  spec.after_mode = static_cast<DependencyMode>(dependency_mode_count);
+  EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_dependency_mode));
+  EXPECT_EQ(make_error_code(errc::invalid_dependency_mode).message(), "after_mode must be all_succeeded or all_finished");
+  spec = task("any");
+  spec.dedup = DedupSpec{"d", static_cast<DedupMode>(dedup_mode_count)};
+  EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_dedup));
+  spec = task("any");
+  spec.repeat = Repeat{std::chrono::milliseconds(5), static_cast<RepeatMode>(repeat_mode_count), std::nullopt};
+  EXPECT_EQ(h->spawn(spec).first, make_error_code(errc::invalid_repeat));
+}
+
 // ---- rate limits ------------------------------------------------------------------------------
 
 // Without the limit all three would start at once, in spawn order; with it the two that wait for a
@@ -407,7 +421,7 @@ TYPED_TEST_P(DriverFeatures, AMessageWaitingForADurableSubAgentsStartSurvivesARe
 
 REGISTER_TYPED_TEST_SUITE_P(DriverFeatures, ADedupKeyHeldByARunningTaskAnswersThatTask,
                             ReplacePendingCancelsTheWaitingTaskWithAReason, AnEmptyDedupKeyIsRefusedWithItsCode,
-                            APriorityOutsideTheEnumIsRefusedWithItsCode,
+                            APriorityOutsideTheEnumIsRefusedWithItsCode, AModeOutsideItsEnumIsRefusedWithItsCode,
                             ARateLimitHoldsStartsAndWaitersTakeTokensInPriorityOrder,
                             ABadRateLimitIsRefusedWithItsCode, WorkThatStopsBeatingTimesOutAndIsRetried,
                             WorkThatBeatsOutlivesItsHeartbeatInterval, ABadHeartbeatIsRefusedWithItsCode,

@@ -83,7 +83,7 @@ TYPED_TEST_P(DriverTrace, ATamperedTraceIsCaughtWhereItFirstDiffers) {
 
 // A spawn is recorded before the kernel checks it: one the kernel refuses must still be written,
 // answered with its code, and replay to the same refusal.
-TYPED_TEST_P(DriverTrace, ASpawnWithAPriorityOutsideTheEnumIsRefusedRecordedAndReplayed) {
+TYPED_TEST_P(DriverTrace, ASpawnWithAPriorityOrModeOutsideItsEnumIsRefusedRecordedAndReplayed) {
   HandlerRegistry handlers;
   handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
   RuntimeOptions options;
@@ -92,6 +92,12 @@ TYPED_TEST_P(DriverTrace, ASpawnWithAPriorityOutsideTheEnumIsRefusedRecordedAndR
   TaskSpec bad = task("ok");
   bad.priority = static_cast<Priority>(7);
   EXPECT_EQ(h->spawn(bad).first, make_error_code(errc::invalid_priority));
+  bad = task("ok");
+  bad.after_mode = static_cast<DependencyMode>(9);  // without `after`: the trace must keep it all the same
+  EXPECT_EQ(h->spawn(bad).first, make_error_code(errc::invalid_dependency_mode));
+  bad = task("ok");
+  bad.repeat = Repeat{std::chrono::milliseconds(5), static_cast<RepeatMode>(9), std::nullopt};
+  EXPECT_EQ(h->spawn(bad).first, make_error_code(errc::invalid_repeat));
   const TaskId id = this->spawn_ok(*h, task("ok"));
   EXPECT_EQ(this->wait_ok(*h, id).status, TaskStatus::Completed);
   EXPECT_FALSE(h->shutdown(ShutdownMode::Drain));
@@ -103,6 +109,6 @@ TYPED_TEST_P(DriverTrace, ASpawnWithAPriorityOutsideTheEnumIsRefusedRecordedAndR
 }
 
 REGISTER_TYPED_TEST_SUITE_P(DriverTrace, ARecordedRunReplaysExactly, ATamperedTraceIsCaughtWhereItFirstDiffers,
-                            ASpawnWithAPriorityOutsideTheEnumIsRefusedRecordedAndReplayed);
+                            ASpawnWithAPriorityOrModeOutsideItsEnumIsRefusedRecordedAndReplayed);
 
 }  // namespace tasklane::conformance

@@ -133,6 +133,33 @@ TEST(JsonCodecRoundTrip, APriorityOutsideTheEnumAsItsNumber) {
   expect_error(task_spec_from_json(parse(R"({"kind":"k","priority":-1})")), "spec.priority", "out of range");
 }
 
+// The modes a caller sets are enums too: one cast from a bad number round-trips as its number
+// (after_mode even without `after`, so that a replay refuses the spawn again), and names stay names.
+TEST(JsonCodecRoundTrip, ModesOutsideTheirEnumsAsTheirNumbers) {
+  TaskSpec spec;
+  spec.kind = "k";
+  spec.dedup = DedupSpec{"d", static_cast<DedupMode>(2)};
+  spec.repeat = Repeat{Duration{5}, static_cast<RepeatMode>(200), std::nullopt};
+  spec.after_mode = static_cast<DependencyMode>(3);
+  expect_round_trip(spec, task_spec_from_json);
+  const Json j = to_json(spec);
+  EXPECT_EQ(j["dedup"]["mode"], 2);
+  EXPECT_EQ(j["repeat"]["mode"], 200);
+  EXPECT_EQ(j["after_mode"], 3);
+  EXPECT_FALSE(j.contains("after"));
+  spec.after_mode = DependencyMode::AllFinished;
+  EXPECT_FALSE(to_json(spec).contains("after_mode")) << "a valid mode without `after` stays left out";
+  EXPECT_EQ(std::string(to_string(static_cast<DedupMode>(2))), "invalid");
+  EXPECT_EQ(std::string(to_string(static_cast<RepeatMode>(2))), "invalid");
+  EXPECT_EQ(std::string(to_string(static_cast<DependencyMode>(2))), "invalid");
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","after_mode":256})")), "spec.after_mode", "out of range");
+  expect_error(task_spec_from_json(parse(R"({"kind":"k","dedup":{"key":"d","mode":-1}})")), "spec.dedup.mode",
+               "out of range");
+  const Event shutdown = event::Shutdown{static_cast<ShutdownMode>(7)};
+  expect_round_trip(shutdown, event_from_json);
+  EXPECT_EQ(to_json(shutdown)["mode"], 7);
+}
+
 TEST(JsonCodecRoundTrip, FullTaskInfo) { expect_round_trip(full_info(), task_info_from_json); }
 
 TEST(JsonCodecRoundTrip, Snapshot) {

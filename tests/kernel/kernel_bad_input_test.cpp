@@ -133,6 +133,49 @@ TEST(KernelBadInput, APriorityOutsideLowToCriticalIsRefusedWithWhatToFix) {
   EXPECT_EQ(h.spawn(spec, ms(1)), TaskId{0}) << "the highest priority is still taken";
 }
 
+// The modes are enums a caller can cast any byte into as well. The kernel does not index by them,
+// but a mode it does not know would quietly act as another one (dedup as replace_pending, repeat as
+// fixed_rate, after_mode as all_succeeded): each is refused with what to fix instead.
+TEST(KernelBadInput, AModeOutsideItsEnumIsRefusedWithWhatToFix) {
+  Harness h;
+  TaskSpec spec = task();
+  spec.dedup = DedupSpec{"d", static_cast<DedupMode>(dedup_mode_count)};
+  SpawnError e = h.refuse(spec, ms(0));
+  EXPECT_EQ(e.code, SpawnErrorCode::InvalidDedup);
+  EXPECT_EQ(e.message, "dedup.mode must be keep_existing or replace_pending (got 2)");
+
+  spec = task();
+  spec.repeat = Repeat{ms(5), static_cast<RepeatMode>(9), std::nullopt};
+  e = h.refuse(spec, ms(0));
+  EXPECT_EQ(e.code, SpawnErrorCode::InvalidRepeat);
+  EXPECT_EQ(e.message, "repeat.mode must be fixed_rate or fixed_delay (got 9)");
+
+  spec = task();
+  spec.after_mode = static_cast<DependencyMode>(255);  // refused with no `after` as well: it is still wrong
+  e = h.refuse(spec, ms(0));
+  EXPECT_EQ(e.code, SpawnErrorCode::InvalidDependencyMode);
+  EXPECT_EQ(e.message, "after_mode must be all_succeeded or all_finished (got 255)");
+  EXPECT_EQ(std::string(to_string(SpawnErrorCode::InvalidDependencyMode)), "invalid_dependency_mode");
+
+  EXPECT_EQ(h.kernel.unfinished(), 0u);
+  EXPECT_EQ(h.kernel.stats().refused, 3u);
+  spec = task();
+  spec.dedup = DedupSpec{"d", DedupMode::ReplacePending};
+  spec.after_mode = DependencyMode::AllFinished;
+  EXPECT_EQ(h.spawn(spec, ms(1)), TaskId{0}) << "the last value of each enum is still taken";
+}
+
+// A dedup key held by a live task does not hide a bad mode: the spec's own faults come first.
+TEST(KernelBadInput, ABadDedupModeIsRefusedEvenWhenItsKeyIsHeld) {
+  Harness h;
+  TaskSpec spec = task();
+  spec.dedup = DedupSpec{"d", DedupMode::KeepExisting};
+  const TaskId holder = h.spawn(spec, ms(0));
+  spec.dedup->mode = static_cast<DedupMode>(2);
+  EXPECT_EQ(h.refuse(spec, ms(1)).code, SpawnErrorCode::InvalidDedup);
+  EXPECT_EQ(h.status(holder), TaskStatus::Running) << "the holder was neither replaced nor touched";
+}
+
 // A snapshot is decoded by the drivers, which check priorities, but a caller may build one by hand:
 // a record with a priority outside the enum comes back at normal priority, as other damaged fields do.
 TEST(KernelBadInput, ARestoredRecordWithAPriorityOutsideTheEnumComesBackNormal) {

@@ -129,14 +129,17 @@ std::vector<SpawnErrorCode> KernelHarness::spec_refusals(const TaskSpec& spec) c
   if (!spec.payload.is_null() && spec.payload.dump().size() > config_.max_payload_bytes) {
     why.push_back(SpawnErrorCode::PayloadTooLarge);
   }
-  if (spec.dedup && spec.dedup->key.empty()) why.push_back(SpawnErrorCode::InvalidDedup);
+  if (spec.dedup && (spec.dedup->key.empty() || static_cast<int>(spec.dedup->mode) >= dedup_mode_count)) {
+    why.push_back(SpawnErrorCode::InvalidDedup);
+  }
+  if (static_cast<int>(spec.after_mode) >= dependency_mode_count) why.push_back(SpawnErrorCode::InvalidDependencyMode);
   if (spec.rate_limit && (spec.rate_limit->key.empty() || spec.rate_limit->starts == 0 ||
                           spec.rate_limit->interval.count() <= 0)) {
     why.push_back(SpawnErrorCode::InvalidRateLimit);
   }
   if (const auto& repeat = spec.repeat) {
     if (repeat->every.count() <= 0 || repeat->every > std::chrono::hours(24 * 365 * 10) || (repeat->times && *repeat->times == 0) ||
-        (spec.dedup && spec.dedup->mode == DedupMode::ReplacePending)) {
+        static_cast<int>(repeat->mode) >= repeat_mode_count || (spec.dedup && spec.dedup->mode == DedupMode::ReplacePending)) {
       why.push_back(SpawnErrorCode::InvalidRepeat);
     }
   }

@@ -41,7 +41,7 @@ std::optional<RateLimit> rate_limit() {
 
 // Breaks one field so that the spawn must be refused for it (and perhaps for others).
 void break_one(TaskSpec& spec) {
-  switch (*rc::gen::inRange(0, 14)) {
+  switch (*rc::gen::inRange(0, 15)) {
     case 0: spec.kind.clear(); break;
     case 1: spec.name = one_of({"parent", "self", "all", "broadcast", ""}); break;
     case 2: spec.timeout = Duration{*rc::gen::inRange<std::int64_t>(-5, 1)}; break;
@@ -64,6 +64,17 @@ void break_one(TaskSpec& spec) {
         spec.dedup = DedupSpec{"d1", DedupMode::ReplacePending};
       }
       break;
+    case 14: {  // a mode cast from a byte outside its enum
+      const auto byte = [] { return static_cast<std::uint8_t>(*rc::gen::inRange(2, 256)); };
+      if (chance(34)) {
+        spec.after_mode = static_cast<DependencyMode>(byte());
+      } else if (chance(50)) {
+        spec.dedup = DedupSpec{"d1", static_cast<DedupMode>(byte())};
+      } else {
+        spec.repeat = Repeat{Duration{1000}, static_cast<RepeatMode>(byte()), std::nullopt};
+      }
+      break;
+    }
     default: spec.retry.initial_backoff = Duration{-1}; break;
   }
 }

@@ -23,15 +23,17 @@ enum class SpawnErrorCode : std::uint8_t {
   ShuttingDown,       // after shutdown: nothing new is accepted
   NotPersisted,       // a driver accepted the task but could not make its record durable
   // Appended, never inserted: drivers/ maps each code to errc by its value.
-  InvalidDedup,       // dedup.key empty
+  InvalidDedup,       // dedup.key empty, or dedup.mode outside the enum
   InvalidRateLimit,   // rate_limit.key empty, starts 0, or interval not positive
   InvalidHeartbeat,   // heartbeat given but not positive, or over ten years
   UnknownDependency,  // an id in `after` was issued but the kernel no longer has it (forgotten, or lost in a restart)
   DependencyCycle,    // an id in `after` is the spawn's own id or one not issued yet: the ways to write a cycle
   TooManyDependencies,  // more than Config::max_dependencies distinct ids in `after`
   InvalidQuotaKey,    // quota.key empty
-  InvalidRepeat,      // repeat.every not positive or over ten years, repeat.times 0, or repeat with dedup replace_pending
+  InvalidRepeat,      // repeat.every not positive or over ten years, repeat.times 0, repeat with dedup replace_pending,
+                      // or repeat.mode outside the enum
   InvalidPriority,    // priority outside low..critical (an enum cast from a bad number)
+  InvalidDependencyMode,  // after_mode outside all_succeeded / all_finished (an enum cast from a bad number)
 };
 
 struct SpawnError {

@@ -99,7 +99,9 @@ struct RateLimit {
 //   ReplacePending: a debounce for work where only the newest matters. The newest holder, when still
 //                   pending, ends Cancelled ("replaced by bg_N") and the new task takes its place;
 //                   when it already runs, it is left alone and the new task is accepted beside it.
+// A mode cast from any other number is refused at spawn (InvalidDedup).
 enum class DedupMode : std::uint8_t { KeepExisting = 0, ReplacePending = 1 };
+inline constexpr int dedup_mode_count = 2;
 
 struct DedupSpec {
   std::string key;  // must not be empty
@@ -116,7 +118,9 @@ struct DedupSpec {
 //                 its final outcome.
 // Dependencies must already exist when the waiter is spawned, so ids only point back in time and
 // no cycle can form. A dependency lost in a restart (it was not durable) counts as ended unsuccessfully.
+// A mode cast from any other number is refused at spawn (InvalidDependencyMode), with `after` or without.
 enum class DependencyMode : std::uint8_t { AllSucceeded = 0, AllFinished = 1 };
+inline constexpr int dependency_mode_count = 2;
 
 // Repeating tasks (BullMQ's repeatable jobs, Temporal's schedules). Each run is an ordinary task with
 // its own id; TaskInfo::series names the first run's id, TaskInfo::run the run's number (1-based).
@@ -135,8 +139,10 @@ enum class DependencyMode : std::uint8_t { AllSucceeded = 0, AllFinished = 1 };
 // TaskInfo::series_end says why. Every run is checked like any spawn, and quotas, cooldowns and
 // rate limits apply to each one.
 // Refused with InvalidRepeat: every not positive or over ten years, times == 0, and dedup mode
-// ReplacePending (a replacement would cancel a run and so end the series it belongs to).
+// ReplacePending (a replacement would cancel a run and so end the series it belongs to), and a
+// mode cast from any other number.
 enum class RepeatMode : std::uint8_t { FixedRate = 0, FixedDelay = 1 };
+inline constexpr int repeat_mode_count = 2;
 
 struct Repeat {
   Duration every{0};

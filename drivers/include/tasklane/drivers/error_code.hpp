@@ -13,7 +13,7 @@ enum class errc {
   unknown_parent, queue_full, quota_exhausted, single_flight_busy, shutting_down, not_persisted, invalid_dedup,
   invalid_rate_limit, invalid_heartbeat, unknown_dependency, dependency_cycle, too_many_dependencies,
   invalid_quota_key,
-  invalid_repeat, invalid_priority,
+  invalid_repeat, invalid_priority, invalid_dependency_mode,
   // 100..: send refusals, in SendErrorCode order
   task_not_found = 100, not_owner, task_terminated, no_inbox, inbox_closed, message_too_large, inbox_full,
   // 200..: the rest
