@@ -45,6 +45,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   struct Subscriber {
     std::optional<std::string> owner;
     std::function<void(const TaskEvent&)> listener;
+    EventFilter wants;  // empty: every kind
   };
   struct Ack {
     Admission admission;
@@ -257,14 +258,16 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     return answer;
   }
 
-  // Builds the event only when someone subscribed: most runtimes have no subscriber.
+  // Builds the event only when a subscriber wants its kind: most runtimes have no subscriber, and
+  // a driver's own subscriber wants only what something listens to.
   template <class MakeEvent>
-  void publish(MakeEvent&& make_event) {
-    if (subscribers.empty()) return;
-    const TaskEvent e = make_event();
+  void publish(TaskEventKind kind, MakeEvent&& make_event) {
+    std::optional<TaskEvent> e;
     for (const auto& [id, s] : subscribers) {
-      if (s.owner && *s.owner != e.owner) continue;
-      queue_user_call(UserCall{EventDelivery{s.listener, e}});
+      if (s.wants && !s.wants(kind)) continue;
+      if (!e) e.emplace(make_event());
+      if (s.owner && *s.owner != e->owner) continue;
+      queue_user_call(UserCall{EventDelivery{s.listener, *e}});
     }
   }
 
@@ -296,7 +299,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     // replaces a timed-out attempt of the task that has not answered yet.
     Running& r =
         running.put(s.id.value, Running{s.attempt, CancellationToken(), s.inbox ? std::make_shared<Inbox>() : nullptr});
-    publish([&] {
+    publish(TaskEventKind::Started, [&] {
       return TaskEvent{TaskEventKind::Started, s.id, task ? std::string(task->owner) : std::string(), s.kind,
                        s.attempt, TaskStatus::Running, 0, {}, nullptr, {}};
     });
@@ -344,7 +347,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 
   void on(command::Notify& n) {
     log_finished(n);
-    publish([&] {
+    publish(TaskEventKind::Finished, [&] {
       const auto task = kernel.glance(n.id);
       return TaskEvent{TaskEventKind::Finished, n.id, n.owner, task ? std::string(task->kind) : std::string(),
                        task ? task->attempt : 0, n.status, 1, {}, n.result, n.error};
@@ -364,7 +367,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     if (!run) return;  // it ended and was forgotten in the same input
     metrics->touch(next);
     (void)reserve_past(next);
-    publish([&] {
+    publish(TaskEventKind::Spawned, [&] {
       return TaskEvent{TaskEventKind::Spawned, next, std::string(run->owner), std::string(run->kind), 0,
                        TaskStatus::Pending, 0, {}, nullptr, {}};
     });
@@ -386,7 +389,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void on(command::Deliver& d) {
     Running* r = running_attempt(d.to, d.attempt);
     if (!r || !r->inbox) return;
-    publish([&] {
+    publish(TaskEventKind::Inbox, [&] {
       const auto task = kernel.glance(d.to);  // a Deliver follows the attempt's Start: the record is there
       return TaskEvent{TaskEventKind::Inbox, d.to, task ? std::string(task->owner) : std::string(),
                        task ? std::string(task->kind) : std::string(), d.attempt, TaskStatus::Running, 0, d.from,
@@ -474,7 +477,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     if (!running_attempt(id, attempt) || subscribers.empty()) return;
     const auto task = kernel.glance(id);
     if (!task) return;
-    publish([&] {
+    publish(TaskEventKind::Progress, [&] {
       return TaskEvent{TaskEventKind::Progress, id, std::string(task->owner), std::string(task->kind), attempt,
                        TaskStatus::Running, fraction, message, nullptr, {}};
     });
@@ -556,7 +559,7 @@ void RuntimeCore::admit_spec(Spec&& spec, AdmitDone done) {
   const bool created = result && !result.value().deduplicated;
   if (created) {
     if (delayed) s.metrics->touch(result.value().id);
-    s.publish([&] {
+    s.publish(TaskEventKind::Spawned, [&] {
       const auto task = s.kernel.glance(result.value().id);
       return TaskEvent{TaskEventKind::Spawned, result.value().id, std::string(task->owner), std::string(task->kind), 0,
                        TaskStatus::Pending, 0, {}, nullptr, {}};
@@ -647,15 +650,16 @@ void RuntimeCore::on_timer() {
   impl_->drain();
 }
 
-std::uint64_t RuntimeCore::subscribe(std::optional<std::string> owner, std::function<void(const TaskEvent&)> listener) {
+std::uint64_t RuntimeCore::subscribe(std::optional<std::string> owner, std::function<void(const TaskEvent&)> listener,
+                                     EventFilter wants) {
   const std::uint64_t id = impl_->next_subscription++;
-  impl_->subscribers[id] = Impl::Subscriber{std::move(owner), std::move(listener)};
+  impl_->subscribers[id] = Impl::Subscriber{std::move(owner), std::move(listener), std::move(wants)};
   return id;
 }
 
 void RuntimeCore::subscribe_as(std::uint64_t id, std::optional<std::string> owner,
                                std::function<void(const TaskEvent&)> listener) {
-  impl_->subscribers[id] = Impl::Subscriber{std::move(owner), std::move(listener)};
+  impl_->subscribers[id] = Impl::Subscriber{std::move(owner), std::move(listener), nullptr};
   impl_->next_subscription = std::max(impl_->next_subscription, id + 1);
 }
 

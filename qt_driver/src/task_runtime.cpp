@@ -8,6 +8,8 @@
 #include <QThread>
 #include <QTimer>
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <utility>
@@ -44,6 +46,22 @@ struct FutureTask {
   bool settled = false;      // the runtime finished the future: a cancel seen now is Qt's, not the user's
 };
 
+// The signals whose arguments cost something to build: one per TaskEventKind, in its order, then
+// taskEvent (which carries every kind), then the two counts.
+constexpr std::size_t every_kind = 5;
+constexpr std::size_t running_count = 6;
+constexpr std::size_t pending_count = 7;
+const QMetaMethod& costly_signal(std::size_t i) {
+  static const std::array<QMetaMethod, 8> methods{
+      QMetaMethod::fromSignal(&TaskRuntime::taskSpawned),         QMetaMethod::fromSignal(&TaskRuntime::taskStarted),
+      QMetaMethod::fromSignal(&TaskRuntime::taskProgress),        QMetaMethod::fromSignal(&TaskRuntime::taskFinished),
+      QMetaMethod::fromSignal(&TaskRuntime::inboxMessage),        QMetaMethod::fromSignal(&TaskRuntime::taskEvent),
+      QMetaMethod::fromSignal(&TaskRuntime::runningCountChanged), QMetaMethod::fromSignal(&TaskRuntime::pendingCountChanged)};
+  return methods.at(i);
+}
+constexpr unsigned bit(std::size_t i) { return 1u << i; }
+constexpr unsigned bit(drivers::TaskEventKind kind) { return bit(static_cast<std::size_t>(kind)); }
+
 }  // namespace
 
 QString idString(TaskId id) { return qstr(tasklane::to_string(id)); }
@@ -69,6 +87,12 @@ struct TaskRuntime::Private {
   int posted_running = 0;  // the counts last handed to the mailbox for announcing
   int posted_pending = 0;
   int count_posts_queued = 0;  // count posts in the mailbox, not run yet (never run once it closed)
+  // Which costly signals are connected (bit i: costly_signal(i)), as of connections_seen; worked out
+  // again once connectNotify or disconnectNotify, from any thread, moved connections_changed on.
+  std::atomic<std::uint64_t> connections_changed{0};
+  std::uint64_t connections_seen = ~std::uint64_t{0};
+  unsigned connected = 0;
+  int unsettled_futures = 0;  // spawnWithFuture() futures not finished yet: they follow progress
 
   // Re-arms the one timer only when the deadline moved. A timer that fires early just finds
   // nothing due and is armed again for the same deadline; that is also how a deadline further
@@ -107,11 +131,9 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
     if (running == d_->posted_running && pending == d_->posted_pending) return;
     d_->posted_running = running;
     d_->posted_pending = pending;
-    static const QMetaMethod running_changed = QMetaMethod::fromSignal(&TaskRuntime::runningCountChanged);
-    static const QMetaMethod pending_changed = QMetaMethod::fromSignal(&TaskRuntime::pendingCountChanged);
     // Nobody listens and no earlier post is still queued (it would overwrite them): the counts
     // are announced as they are, with no post.
-    if (d_->count_posts_queued == 0 && !isSignalConnected(running_changed) && !isSignalConnected(pending_changed)) {
+    if (d_->count_posts_queued == 0 && (connectedSignals() & (bit(running_count) | bit(pending_count))) == 0) {
       d_->running = running;
       d_->pending = pending;
       return;
@@ -129,38 +151,63 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
   d_->core = std::make_unique<drivers::RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
   d_->metrics = d_->core->metrics();
 
-  d_->core->subscribe(std::nullopt, [this](const drivers::TaskEvent& e) {
-    // The QStrings and QVariants of a signal are built only when something listens to it.
-    static const QMetaMethod spawned = QMetaMethod::fromSignal(&TaskRuntime::taskSpawned);
-    static const QMetaMethod started = QMetaMethod::fromSignal(&TaskRuntime::taskStarted);
-    static const QMetaMethod progressed = QMetaMethod::fromSignal(&TaskRuntime::taskProgress);
-    static const QMetaMethod finished = QMetaMethod::fromSignal(&TaskRuntime::taskFinished);
-    static const QMetaMethod inbox = QMetaMethod::fromSignal(&TaskRuntime::inboxMessage);
-    Q_EMIT taskEvent(e);
-    switch (e.kind) {
-      case drivers::TaskEventKind::Spawned:
-        if (isSignalConnected(spawned)) Q_EMIT taskSpawned(idString(e.id), qstr(e.task_kind), qstr(e.owner));
-        break;
-      case drivers::TaskEventKind::Started:
-        if (isSignalConnected(started)) Q_EMIT taskStarted(idString(e.id), qstr(e.task_kind), static_cast<int>(e.attempt));
-        break;
-      case drivers::TaskEventKind::Progress:
-        if (const auto it = d_->futures.find(e.id); it != d_->futures.end()) {
-          it->second->promise.setProgressValueAndText(static_cast<int>(e.progress * progress_scale), qstr(e.message));
+  d_->core->subscribe(
+      std::nullopt,
+      [this](const drivers::TaskEvent& e) {
+        // The QStrings and QVariants of a signal are built only when something listens to it.
+        Q_EMIT taskEvent(e);
+        const bool heard = isSignalConnected(costly_signal(static_cast<std::size_t>(e.kind)));
+        switch (e.kind) {
+          case drivers::TaskEventKind::Spawned:
+            if (heard) Q_EMIT taskSpawned(idString(e.id), qstr(e.task_kind), qstr(e.owner));
+            break;
+          case drivers::TaskEventKind::Started:
+            if (heard) Q_EMIT taskStarted(idString(e.id), qstr(e.task_kind), static_cast<int>(e.attempt));
+            break;
+          case drivers::TaskEventKind::Progress:
+            if (const auto it = d_->futures.find(e.id); it != d_->futures.end()) {
+              it->second->promise.setProgressValueAndText(static_cast<int>(e.progress * progress_scale), qstr(e.message));
+            }
+            if (heard) Q_EMIT taskProgress(idString(e.id), e.progress, qstr(e.message));
+            break;
+          case drivers::TaskEventKind::Finished:
+            if (heard) {
+              Q_EMIT taskFinished(idString(e.id), QString::fromUtf8(tasklane::to_string(e.status)), toVariant(e.data),
+                                  e.error ? qstr(*e.error) : QString());
+            }
+            break;
+          case drivers::TaskEventKind::Inbox:
+            if (heard) Q_EMIT inboxMessage(idString(e.id), qstr(e.message), toVariant(e.data));
+            break;
         }
-        if (isSignalConnected(progressed)) Q_EMIT taskProgress(idString(e.id), e.progress, qstr(e.message));
-        break;
-      case drivers::TaskEventKind::Finished:
-        if (isSignalConnected(finished)) {
-          Q_EMIT taskFinished(idString(e.id), QString::fromUtf8(tasklane::to_string(e.status)), toVariant(e.data),
-                              e.error ? qstr(*e.error) : QString());
-        }
-        break;
-      case drivers::TaskEventKind::Inbox:
-        if (isSignalConnected(inbox)) Q_EMIT inboxMessage(idString(e.id), qstr(e.message), toVariant(e.data));
-        break;
+      },
+      [this](drivers::TaskEventKind kind) { return listensTo(kind); });
+}
+
+void TaskRuntime::connectNotify(const QMetaMethod&) { d_->connections_changed.fetch_add(1, std::memory_order_release); }
+void TaskRuntime::disconnectNotify(const QMetaMethod&) {
+  d_->connections_changed.fetch_add(1, std::memory_order_release);
+}
+
+// Qt calls connectNotify after it added the connection, so a change count read before
+// isSignalConnected never hides a connection from the answer: at worst the next call works the
+// answer out once more.
+unsigned TaskRuntime::connectedSignals() {
+  const std::uint64_t changed = d_->connections_changed.load(std::memory_order_acquire);
+  if (changed != d_->connections_seen) {
+    d_->connections_seen = changed;
+    d_->connected = 0;
+    for (std::size_t i = 0; i <= pending_count; ++i) {
+      if (isSignalConnected(costly_signal(i))) d_->connected |= bit(i);
     }
-  });
+  }
+  return d_->connected;
+}
+
+// Asked by the core as each event happens.
+bool TaskRuntime::listensTo(drivers::TaskEventKind kind) {
+  if (kind == drivers::TaskEventKind::Progress && d_->unsettled_futures > 0) return true;
+  return (connectedSignals() & (bit(every_kind) | bit(kind))) != 0;
 }
 
 TaskRuntime::~TaskRuntime() {
@@ -212,8 +259,10 @@ QFuture<TaskInfo> TaskRuntime::spawnWithFuture(const TaskSpec& spec) {
   connect(watcher, &QFutureWatcherBase::finished, watcher, &QObject::deleteLater);
   watcher->setFuture(future);
 
+  ++d_->unsettled_futures;
   auto settle = [this, task](const std::optional<TaskInfo>& info) {
     task->settled = true;
+    --d_->unsettled_futures;
     if (task->id) d_->futures.erase(*task->id);
     if (!info) {
       task->promise.setException(std::make_exception_ptr(
@@ -236,6 +285,7 @@ QFuture<TaskInfo> TaskRuntime::spawnWithFuture(const TaskSpec& spec) {
   spawn(spec, [this, task, settle](const SpawnReply& reply) {
     if (!reply.ok()) {
       task->settled = true;
+      --d_->unsettled_futures;
       task->promise.setException(std::make_exception_ptr(TaskError(reply.error, reply.message.toStdString())));
       task->promise.finish();
       return;

@@ -49,13 +49,18 @@ class QtHarness {
   static constexpr const char* name = "qt";
   static constexpr bool real_clock = true;  // the suite checks real elapsed time too
 
-  QtHarness(drivers::HandlerRegistry handlers, drivers::RuntimeOptions options, QThreadPool* pool = nullptr)
+  // `record_events`: events() sees every task event, through a connection to taskEvent. Without
+  // it nothing listens to the task signals unless a test connects them, as in most programs.
+  QtHarness(drivers::HandlerRegistry handlers, drivers::RuntimeOptions options, QThreadPool* pool = nullptr,
+            bool record_events = true)
       : context_(std::make_unique<HarnessContext>()),
         runtime_(new qt::TaskRuntime(std::move(options), std::move(handlers), pool)) {
-    QObject::connect(
-        runtime_, &qt::TaskRuntime::taskEvent, runtime_,
-        [this](const drivers::TaskEvent& e) { events_.record(e); },
-        Qt::DirectConnection);
+    if (record_events) {
+      QObject::connect(
+          runtime_, &qt::TaskRuntime::taskEvent, runtime_,
+          [this](const drivers::TaskEvent& e) { events_.record(e); },
+          Qt::DirectConnection);
+    }
     thread_.setObjectName("tasklane-qt-harness");
     context_->moveToThread(&thread_);
     runtime_->moveToThread(&thread_);

@@ -91,9 +91,9 @@ class SignalLog {
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
+// Without the harness's own taskEvent connection: only what a test connects listens.
 std::unique_ptr<QtHarness> open(HandlerRegistry handlers, drivers::RuntimeOptions options = {}) {
-  auto h = std::make_unique<QtHarness>(std::move(handlers), std::move(options));
-  return h;
+  return std::make_unique<QtHarness>(std::move(handlers), std::move(options), nullptr, false);
 }
 
 TEST(QtSignals, FollowATaskFromSpawnToFinish) {
@@ -219,6 +219,48 @@ TEST(QtSignals, CountsHeardByALateListenerStartFromTheTrueCounts) {
   EXPECT_EQ(h->wait(second).second.status, TaskStatus::Completed);
   EXPECT_TRUE(eventually([&] { return log.has("running 0"); })) << ::testing::PrintToString(log.lines());
   EXPECT_EQ(log.only({"running", "pending"}), (std::vector<std::string>{"pending 1", "pending 0", "running 0"}));
+}
+
+// Task events nothing listens to are not built. A listener connected later (here from the test's
+// thread, not the runtime's) hears every event that happens from then on: the finish of a task
+// already running, and all of a task spawned after it. What happened before it connected, it
+// does not hear (the first task's spawn and start).
+TEST(QtSignals, TaskSignalsReachALateListenerFromItsConnectionOn) {
+  auto release = std::make_shared<Signal>();
+  auto h = open_one_slot_of_hold(release);
+  ASSERT_FALSE(h->start());
+  const TaskId first = h->spawn(task("hold")).second;
+  EXPECT_TRUE(eventually([&] { return h->on_owner([](TaskRuntime& rt) { return rt.runningCount(); }) == 1; }));
+  SignalLog log(h->runtime());
+  release->set();
+  EXPECT_EQ(h->wait(first).second.status, TaskStatus::Completed);
+  const TaskId second = h->spawn(task("hold")).second;
+  EXPECT_EQ(h->wait(second).second.status, TaskStatus::Completed);
+  const std::vector<std::string> expected{"finished bg_0 completed null ", "spawned bg_1 hold alice",
+                                          "started bg_1 hold 1", "finished bg_1 completed null "};
+  EXPECT_TRUE(eventually([&] { return log.only({"spawned", "started", "finished"}) == expected; }))
+      << ::testing::PrintToString(log.lines());
+}
+
+// A listener that goes away and one that comes after it: the second hears its events though the
+// first left the runtime with nothing connected in between.
+TEST(QtSignals, ASecondListenerAfterTheFirstDisconnectedHearsItsEvents) {
+  HandlerRegistry handlers;
+  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
+  auto h = open(std::move(handlers));
+  ASSERT_FALSE(h->start());
+  auto heard = std::make_shared<std::atomic<int>>(0);
+  auto* rt = h->runtime();
+  auto connection = QObject::connect(rt, &TaskRuntime::taskFinished, rt, [heard] { ++*heard; }, Qt::DirectConnection);
+  EXPECT_EQ(h->wait(h->spawn(task("ok")).second).second.status, TaskStatus::Completed);
+  EXPECT_TRUE(eventually([&] { return heard->load() == 1; }));
+  QObject::disconnect(connection);
+  EXPECT_EQ(h->wait(h->spawn(task("ok")).second).second.status, TaskStatus::Completed);
+  SignalLog log(rt);
+  EXPECT_EQ(h->wait(h->spawn(task("ok")).second).second.status, TaskStatus::Completed);
+  EXPECT_TRUE(eventually([&] { return log.has("finished bg_2 completed null "); })) << ::testing::PrintToString(log.lines());
+  EXPECT_EQ(heard->load(), 1) << "the disconnected listener heard nothing more";
+  EXPECT_FALSE(log.has("finished bg_1 completed null ")) << "bg_1 finished before the log connected";
 }
 
 TEST(QtSignals, InvokableCancelAndCancelTreeByName) {

@@ -92,8 +92,12 @@ class RuntimeCore {
   void shutdown(ShutdownMode mode, std::function<void()> done);
   void on_timer();  // the driver's timer fired
 
-  // Subscriptions: every task event of `owner` (or of everyone with owner nullopt).
-  std::uint64_t subscribe(std::optional<std::string> owner, std::function<void(const TaskEvent&)> listener);
+  // Subscriptions: every task event of `owner` (or of everyone with owner nullopt). `wants`, when
+  // given, is asked on the owner thread as each event happens, before the event is built: an event
+  // of a kind it declines is neither built nor delivered to this subscriber.
+  using EventFilter = std::function<bool(TaskEventKind)>;
+  std::uint64_t subscribe(std::optional<std::string> owner, std::function<void(const TaskEvent&)> listener,
+                          EventFilter wants = nullptr);
   // The same, with an id the driver chose (drivers that hand out ids from another thread).
   void subscribe_as(std::uint64_t id, std::optional<std::string> owner, std::function<void(const TaskEvent&)> listener);
   void unsubscribe(std::uint64_t subscription);

@@ -23,7 +23,12 @@
 // into the runtime (to destroy it from one of them, use deleteLater()). The destructor cancels
 // running work and waits for the work functions that are executing to return, so work must honour
 // its cancellation token; unfinished futures end canceled.
+//
+// A task signal reaches the connections that existed when its event happened, as a queued signal
+// does: one connected after spawn() returned does not hear that task's taskSpawned. (Events nothing
+// listens to are not built at all; a connection from any thread counts from the next event on.)
 #pragma once
+
 
 #include <QFuture>
 #include <QObject>
@@ -159,9 +164,18 @@ class TaskRuntime : public QObject {
   void runningCountChanged(int count);
   void pendingCountChanged(int count);
 
+ protected:
+  // Any thread: marks which signals are connected as stale (see connectedSignals).
+  void connectNotify(const QMetaMethod& signal) override;
+  void disconnectNotify(const QMetaMethod& signal) override;
+
  private:
   // Runs what the workers and the runtime core handed back to this thread (see OwnerMailbox).
   Q_INVOKABLE void drainMailbox();
+  // The signals with costly arguments that are connected now, as bits (see task_runtime.cpp).
+  unsigned connectedSignals();
+  // Whether anything would hear an event of `kind` now (the core builds only those).
+  bool listensTo(tasklane::drivers::TaskEventKind kind);
 
   struct Private;
   std::unique_ptr<Private> d_;
