@@ -14,8 +14,16 @@ namespace {
 
 using testkit::ms;
 
+// The sanitizers bring their own allocator: gcc says so with macros, clang with __has_feature.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool heap_is_glibc = false;  // the sanitizers bring their own allocator
+#define TASKLANE_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TASKLANE_TEST_SANITIZED 1
+#endif
+#endif
+#if defined(TASKLANE_TEST_SANITIZED)
+constexpr bool heap_is_glibc = false;
 #else
 constexpr bool heap_is_glibc = true;
 #endif
