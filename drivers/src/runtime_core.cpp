@@ -262,6 +262,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // a driver's own subscriber wants only what something listens to.
   template <class MakeEvent>
   void publish(TaskEventKind kind, MakeEvent&& make_event) {
+    if (subscribers.empty()) return;
     std::optional<TaskEvent> e;
     for (const auto& [id, s] : subscribers) {
       if (s.wants && !s.wants(kind)) continue;
