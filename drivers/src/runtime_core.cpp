@@ -150,6 +150,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // spawns and publishes their events makes one post to the owner, not a few hundred.
   void call_user(std::function<void()> f) { queue_user_call(UserCall{std::move(f)}); }
   void answer_admission(AdmitDone done, Result<Admission, SpawnError> result) {
+    if (!done) return;  // nobody asked: no user call to queue and run
     queue_user_call(UserCall{AdmissionAnswer{std::move(done), std::move(result)}});
   }
   // Posted at once: a later call that runs out of memory while queueing leaves this one posted.
@@ -536,6 +537,7 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
 }
 
 void RuntimeCore::spawn(TaskSpec spec, SpawnDone done) {
+  if (!done) return admit(std::move(spec), nullptr);
   admit(std::move(spec), [done = std::move(done)](Result<Admission, SpawnError> r) {
     if (r) {
       done(r.value().id);

@@ -228,8 +228,8 @@ bool TaskRuntime::start(QString* error) {
 
 void TaskRuntime::spawn(const TaskSpec& spec, SpawnCallback done) {
   TASKLANE_QT_ON_OWNER_THREAD();
+  if (!done) return d_->core->admit(spec, nullptr);  // no reply wanted: none is queued
   d_->core->admit(spec, [done = std::move(done)](Result<Admission, SpawnError> result) {
-    if (!done) return;
     SpawnReply reply;
     if (result) {
       reply.id = result.value().id;

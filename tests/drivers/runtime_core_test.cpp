@@ -160,6 +160,28 @@ TEST(RuntimeCore, ACallbackThatThrowsLeavesTheCallbacksQueuedBehindItToRunNext) 
   EXPECT_EQ(answered.size(), 2u);
 }
 
+TEST(RuntimeCore, ASpawnThatAsksForNoAnswerQueuesNoneAndStillRuns) {
+  // Fire and forget: an empty callback queues no user call, so nothing is posted back for it.
+  ManualDriver driver;
+  HandlerRegistry handlers;
+  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
+  RuntimeCore core(RuntimeOptions{}, std::move(handlers), driver.hooks());
+  ASSERT_TRUE(core.start());
+  TaskSpec spec;
+  spec.kind = "ok";
+  spec.durable = true;  // no journal: the answer does not wait for a sync
+  const std::size_t before = driver.posts();
+  core.spawn(spec, nullptr);
+  core.admit(spec, nullptr);
+  EXPECT_EQ(driver.posts(), before) << "no answer to post";
+  std::vector<TaskId> answered;
+  core.spawn(spec, [&](Result<TaskId, SpawnError> r) { answered.push_back(r.value()); });
+  EXPECT_EQ(driver.posts(), before + 1) << "an answer is posted for the one that asked";
+  driver.run_until_quiet();
+  EXPECT_EQ(answered, std::vector<TaskId>{TaskId{2}});
+  EXPECT_EQ(core.kernel().stats().completed, 3u) << "the unanswered spawns ran all the same";
+}
+
 TEST(RuntimeCore, MetricsArePublishedOncePerTurnAndBeforeTheTurnsCallbacksRun) {
   // Outside a turn every input is published at once; inside one, when the outermost turn ends.
   // A callback never reads metrics older than the inputs that answered it, even inside a turn.
