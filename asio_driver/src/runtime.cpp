@@ -195,6 +195,10 @@ drivers::RuntimeCore& runtime::core_of(const std::shared_ptr<impl>& i) { return 
 
 drivers::MetricsSnapshot runtime::metrics() const { return impl_->metrics->snapshot(); }
 
+void runtime::spawn_detached(const std::shared_ptr<impl>& i, TaskSpec spec) {
+  run_on_strand(i, [i, s = std::move(spec)]() mutable { i->core->admit(std::move(s), nullptr); });
+}
+
 void runtime::cancel(TaskId id) {
   run_on_strand(impl_, [i = impl_, id]() { (void)i->core->cancel(id); });
 }

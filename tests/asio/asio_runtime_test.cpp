@@ -105,6 +105,30 @@ TEST(AsioRuntime, UseFutureCompletesEveryOperation) {
   EXPECT_FALSE(rt.async_shutdown(ShutdownMode::Drain, net::use_future).get());
 }
 
+// boost::asio::detached: the task is admitted and runs, and no answer is made (none is asked for).
+// A detached spawn that is refused shows in the metrics.
+TEST(AsioRuntime, DetachedSpawnsRunWithoutAnAnswer) {
+  LoopThread loop;
+  HandlerRegistry handlers;
+  std::atomic<int> ran{0};
+  handlers.add("count", [&](WorkContext&) {
+    ++ran;
+    return Outcome::success();
+  });
+  runtime rt(loop.io.get_executor(), {}, std::move(handlers));
+  EXPECT_FALSE(std::get<0>(rt.async_start(net::use_future).get()));
+  rt.async_spawn(task("count"), net::detached);
+  rt.async_admit(task("count"), net::detached);
+  rt.async_spawn(task(""), net::detached);  // refused: empty kind
+  auto [flush_ec, first_error] = rt.async_flush(flush_selector::All{}, net::use_future).get();
+  EXPECT_FALSE(flush_ec);
+  EXPECT_EQ(ran.load(), 2);
+  const auto counters = rt.metrics().counters;
+  EXPECT_EQ(counters.spawned, 2u);
+  EXPECT_EQ(counters.refused, 1u);
+  EXPECT_FALSE(rt.async_shutdown(ShutdownMode::Drain, net::use_future).get());
+}
+
 TEST(AsioRuntime, WaitForAnUnknownTaskAnswersUnknownTask) {
   LoopThread loop;
   runtime rt(loop.io.get_executor(), {}, HandlerRegistry{});

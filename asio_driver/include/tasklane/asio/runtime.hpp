@@ -82,42 +82,53 @@ class runtime {
   }
 
   // Accepts a task; durable tasks complete only once their record is synced. void(error_code, TaskId).
+  // With boost::asio::detached no answer is made at all (fire and forget: the cheapest spawn; a
+  // refusal is then seen only in the metrics and the log).
   template <class Token>
   auto async_spawn(TaskSpec spec, Token&& token) {
-    return net::async_initiate<Token, void(std::error_code, TaskId)>(
-        [impl = impl_](auto handler, TaskSpec s) {
-          // The handler moves along (the calls are move-only): no shared copy, and the answer's
-          // closure fits in place (drivers::UniqueFunction), so a spawn allocates for its call only.
-          run_on_strand(impl, [impl, h = std::move(handler), s = std::move(s)]() mutable {
-            core_of(impl).admit(std::move(s), [impl, h = std::move(h)](Result<Admission, SpawnError> r) mutable {
-              if (r) {
-                hand_over(impl, h, std::error_code{}, r.value().id);
-              } else {
-                hand_over(impl, h, drivers::make_error_code(r.error().code), TaskId{});
-              }
+    if constexpr (std::is_same_v<std::decay_t<Token>, net::detached_t>) {
+      return spawn_detached(impl_, std::move(spec));
+    } else {
+      return net::async_initiate<Token, void(std::error_code, TaskId)>(
+          [impl = impl_](auto handler, TaskSpec s) {
+            // The handler moves along (the calls are move-only): no shared copy, and the answer's
+            // closure fits in place (drivers::UniqueFunction), so a spawn allocates for its call only.
+            run_on_strand(impl, [impl, h = std::move(handler), s = std::move(s)]() mutable {
+              core_of(impl).admit(std::move(s), [impl, h = std::move(h)](Result<Admission, SpawnError> r) mutable {
+                if (r) {
+                  hand_over(impl, h, std::error_code{}, r.value().id);
+                } else {
+                  hand_over(impl, h, drivers::make_error_code(r.error().code), TaskId{});
+                }
+              });
             });
-          });
-        },
-        token, std::move(spec));
+          },
+          token, std::move(spec));
+    }
   }
 
   // async_spawn that also says how the spawn was taken: void(error_code, Admission), where
   // Admission::deduplicated means a live task held the spec's dedup key and no task was made.
+  // With boost::asio::detached: as async_spawn.
   template <class Token>
   auto async_admit(TaskSpec spec, Token&& token) {
-    return net::async_initiate<Token, void(std::error_code, Admission)>(
-        [impl = impl_](auto handler, TaskSpec s) {
-          run_on_strand(impl, [impl, h = std::move(handler), s = std::move(s)]() mutable {
-            core_of(impl).admit(std::move(s), [impl, h = std::move(h)](Result<Admission, SpawnError> r) mutable {
-              if (r) {
-                hand_over(impl, h, std::error_code{}, r.value());
-              } else {
-                hand_over(impl, h, drivers::make_error_code(r.error().code), Admission{});
-              }
+    if constexpr (std::is_same_v<std::decay_t<Token>, net::detached_t>) {
+      return spawn_detached(impl_, std::move(spec));
+    } else {
+      return net::async_initiate<Token, void(std::error_code, Admission)>(
+          [impl = impl_](auto handler, TaskSpec s) {
+            run_on_strand(impl, [impl, h = std::move(handler), s = std::move(s)]() mutable {
+              core_of(impl).admit(std::move(s), [impl, h = std::move(h)](Result<Admission, SpawnError> r) mutable {
+                if (r) {
+                  hand_over(impl, h, std::error_code{}, r.value());
+                } else {
+                  hand_over(impl, h, drivers::make_error_code(r.error().code), Admission{});
+                }
+              });
             });
-          });
-        },
-        token, std::move(spec));
+          },
+          token, std::move(spec));
+    }
   }
 
   // Completes when the task is terminal: void(error_code, TaskInfo); unknown_task if it is unknown;
@@ -259,6 +270,7 @@ class runtime {
     return std::make_shared<Handler>(std::forward<Handler>(h));
   }
   static void run_on_strand(const std::shared_ptr<impl>& i, drivers::UniqueFunction<void()> f);
+  static void spawn_detached(const std::shared_ptr<impl>& i, TaskSpec spec);  // admitted with no answer
   static const net::strand<net::any_io_executor>& strand_of(const std::shared_ptr<impl>& i);
   static drivers::RuntimeCore& core_of(const std::shared_ptr<impl>& i);
 
