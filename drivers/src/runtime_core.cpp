@@ -150,7 +150,13 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // spawns and publishes their events makes one post to the owner, not a few hundred.
   void call_user(std::function<void()> f) { queue_user_call(UserCall{std::move(f)}); }
   void answer_admission(AdmitDone done, Result<Admission, SpawnError> result) {
-    if (!done) return;  // nobody asked: no user call to queue and run
+    if (!done) {  // nobody asked: no user call to queue and run; a refusal goes to the log instead
+      if (!result) {
+        log(LogLevel::Warn, "unanswered_spawn_refused",
+            {{"code", tasklane::to_string(result.error().code)}, {"message", result.error().message}});
+      }
+      return;
+    }
     queue_user_call(UserCall{AdmissionAnswer{std::move(done), std::move(result)}});
   }
   // Posted at once: a later call that runs out of memory while queueing leaves this one posted.

@@ -182,6 +182,24 @@ TEST(RuntimeCore, ASpawnThatAsksForNoAnswerQueuesNoneAndStillRuns) {
   EXPECT_EQ(core.kernel().stats().completed, 3u) << "the unanswered spawns ran all the same";
 }
 
+TEST(RuntimeCore, AnUnansweredSpawnThatIsRefusedIsLogged) {
+  ManualDriver driver;
+  std::vector<LogRecord> logged;
+  RuntimeOptions options;
+  options.log = [&](const LogRecord& r) { logged.push_back(r); };
+  RuntimeCore core(std::move(options), HandlerRegistry{}, driver.hooks());
+  ASSERT_TRUE(core.start());
+  logged.clear();
+  core.spawn(TaskSpec{}, nullptr);  // no kind
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].level, LogLevel::Warn);
+  EXPECT_EQ(logged[0].event, "unanswered_spawn_refused");
+  EXPECT_EQ(logged[0].fields, Json({{"code", "empty_kind"}, {"message", "task kind must not be empty"}}));
+  core.spawn(TaskSpec{}, [](Result<TaskId, SpawnError>) {});
+  EXPECT_EQ(logged.size(), 1u) << "a refusal someone is answered with is not logged";
+  EXPECT_EQ(core.metrics()->snapshot().counters.refused, 2u);
+}
+
 TEST(RuntimeCore, MetricsArePublishedOncePerTurnAndBeforeTheTurnsCallbacksRun) {
   // Outside a turn every input is published at once; inside one, when the outermost turn ends.
   // A callback never reads metrics older than the inputs that answered it, even inside a turn.

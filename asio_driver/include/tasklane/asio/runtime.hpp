@@ -83,7 +83,7 @@ class runtime {
 
   // Accepts a task; durable tasks complete only once their record is synced. void(error_code, TaskId).
   // With boost::asio::detached no answer is made at all (fire and forget: the cheapest spawn; a
-  // refusal is then seen only in the metrics and the log).
+  // refusal then shows in the metrics and the log: "unanswered_spawn_refused").
   template <class Token>
   auto async_spawn(TaskSpec spec, Token&& token) {
     if constexpr (std::is_same_v<std::decay_t<Token>, net::detached_t>) {

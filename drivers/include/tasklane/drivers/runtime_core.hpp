@@ -70,7 +70,8 @@ class RuntimeCore {
 
   using SpawnDone = std::function<void(Result<TaskId, SpawnError>)>;
   // `done` runs on the owner once the task is accepted and, when durable, synced to disk. An empty
-  // `done` (here and in admit) asks for no answer: none is queued.
+  // `done` (here and in admit) asks for no answer: none is queued, and a refusal is logged
+  // ("unanswered_spawn_refused", Warn) and counted in the metrics.
   void spawn(TaskSpec spec, SpawnDone done);
   // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
   // Move-only, so a driver passes its completion handler in without sharing or copying it.

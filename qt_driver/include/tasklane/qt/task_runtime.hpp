@@ -98,8 +98,8 @@ class TaskRuntime : public QObject {
   bool start(QString* error = nullptr);
 
   // Accepts a task; `done` gets its id, or the refusal. A durable task is answered only once its
-  // record is synced to disk. Without `done` no answer is made (a refusal then shows only in the
-  // metrics and the log).
+  // record is synced to disk. Without `done` no answer is made (a refusal then shows in the metrics
+  // and the log: "unanswered_spawn_refused").
   Q_INVOKABLE void spawn(const tasklane::TaskSpec& spec, tasklane::qt::TaskRuntime::SpawnCallback done = {});
 
   // The same, as a future: progress 0..1000 follows the task's progress events, the result is the
