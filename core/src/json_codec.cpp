@@ -81,7 +81,6 @@ constexpr std::size_t max_nesting = 512;  // levels of arrays and objects inside
 
 constexpr std::array<const char*, 2> shutdown_mode_names{"drain", "cancel"};
 
-
 std::optional<ShutdownMode> parse_shutdown_mode(std::string_view text) {
   for (std::size_t i = 0; i < shutdown_mode_names.size(); ++i) {
     if (text == shutdown_mode_names[i]) return static_cast<ShutdownMode>(i);
@@ -199,7 +198,6 @@ Json ids(const std::vector<TaskId>& list) {
   for (const TaskId id : list) j.push_back(to_string(id));
   return j;
 }
-
 
 Json write(const TaskSpec& spec) {
   Json j = {{"kind", spec.kind},

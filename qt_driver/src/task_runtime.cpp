@@ -184,7 +184,9 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
       [this](drivers::TaskEventKind kind) { return listensTo(kind); });
 }
 
-void TaskRuntime::connectNotify(const QMetaMethod&) { d_->connections_changed.fetch_add(1, std::memory_order_release); }
+void TaskRuntime::connectNotify(const QMetaMethod&) {
+  d_->connections_changed.fetch_add(1, std::memory_order_release);
+}
 void TaskRuntime::disconnectNotify(const QMetaMethod&) {
   d_->connections_changed.fetch_add(1, std::memory_order_release);
 }

@@ -29,7 +29,6 @@
 // listens to are not built at all; a connection from any thread counts from the next event on.)
 #pragma once
 
-
 #include <QFuture>
 #include <QObject>
 #include <QString>
