@@ -1073,7 +1073,7 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
     Entry& e = s.tasks[r->id];
     static_cast<detail::TaskRecord&>(e) = detail::TaskRecord::make(*r, s.kinds, s.owners);
     e.id = r->id;
-    if (static_cast<unsigned>(e.priority) >= priority_count) e.priority = Priority::Normal;  // damaged input
+    e.default_unknown_enums();  // damaged input
     s.index(e);
     if (e.undelivered() && (is_terminal(e.status) || !e.inbox)) {
       e.drop_undelivered();  // damaged input: no attempt could ever take them

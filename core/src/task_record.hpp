@@ -81,6 +81,17 @@ class TaskRecord {
     return r;
   }
 
+  // A record from damaged input (a snapshot built by hand) may hold enum values that spawn refuses:
+  // each reads as its default (the ready queues and load counters index by priority).
+  void default_unknown_enums() {
+    if (static_cast<unsigned>(priority) >= priority_count) priority = Priority::Normal;
+    if (static_cast<unsigned>(after_mode) >= dependency_mode_count) after_mode = DependencyMode::AllSucceeded;
+    if (!extras_) return;
+    RecordExtras& x = *extras_;
+    if (x.dedup && static_cast<unsigned>(x.dedup->mode) >= dedup_mode_count) x.dedup->mode = DedupMode::KeepExisting;
+    if (x.repeat && static_cast<unsigned>(x.repeat->mode) >= repeat_mode_count) x.repeat->mode = RepeatMode::FixedRate;
+  }
+
   // Gives the pooled strings back: before the record is dropped, else they stay in the pools.
   void release(StringPool& kinds, StringPool& owners) {
     kinds.give_back(kind_);

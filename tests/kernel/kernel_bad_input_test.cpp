@@ -177,20 +177,28 @@ TEST(KernelBadInput, ABadDedupModeIsRefusedEvenWhenItsKeyIsHeld) {
 }
 
 // A snapshot is decoded by the drivers, which check priorities, but a caller may build one by hand:
-// a record with a priority outside the enum comes back at normal priority, as other damaged fields do.
-TEST(KernelBadInput, ARestoredRecordWithAPriorityOutsideTheEnumComesBackNormal) {
+// a record with a priority or mode outside its enum comes back with the default, as other damaged
+// fields do.
+TEST(KernelBadInput, ARestoredRecordWithAPriorityOrModeOutsideItsEnumComesBackWithTheDefault) {
   Harness h;
   TaskInfo info;
   info.id = TaskId{0};
   info.spec = task();
   info.spec.priority = static_cast<Priority>(7);
+  info.spec.after_mode = static_cast<DependencyMode>(5);
+  info.spec.dedup = DedupSpec{"d", static_cast<DedupMode>(6)};
+  info.spec.repeat = Repeat{ms(5), static_cast<RepeatMode>(8), 1u};
   info.status = TaskStatus::Pending;
   Snapshot snapshot;
   snapshot.next_id = 1;
   snapshot.tasks.push_back(info);
   h.kernel.restore(snapshot, ms(0));
   ASSERT_TRUE(h.kernel.get(TaskId{0}).has_value());
-  EXPECT_EQ(h.kernel.get(TaskId{0})->spec.priority, Priority::Normal);
+  const TaskSpec restored = h.kernel.get(TaskId{0})->spec;
+  EXPECT_EQ(restored.priority, Priority::Normal);
+  EXPECT_EQ(restored.after_mode, DependencyMode::AllSucceeded);
+  EXPECT_EQ(restored.dedup->mode, DedupMode::KeepExisting);
+  EXPECT_EQ(restored.repeat->mode, RepeatMode::FixedRate);
   EXPECT_EQ(h.kernel.load().unfinished[static_cast<std::size_t>(Priority::Normal)], 1u);
   h.drain();
   EXPECT_EQ(h.status(TaskId{0}), TaskStatus::Running);
