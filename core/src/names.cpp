@@ -35,6 +35,8 @@ constexpr std::array<const char*, 23> spawn_error_names{
 constexpr std::array<const char*, 2> dedup_mode_names{"keep_existing", "replace_pending"};
 constexpr std::array<const char*, 2> dependency_mode_names{"all_succeeded", "all_finished"};
 constexpr std::array<const char*, 2> repeat_mode_names{"fixed_rate", "fixed_delay"};
+static_assert(spawn_error_names.size() == static_cast<std::size_t>(SpawnErrorCode::InvalidDependencyMode) + 1,
+              "a SpawnErrorCode without a name: append its name (and its errc, drivers/src/error_code.cpp)");
 static_assert(priority_names.size() == priority_count && dedup_mode_names.size() == dedup_mode_count &&
               dependency_mode_names.size() == dependency_mode_count && repeat_mode_names.size() == repeat_mode_count);
 constexpr std::array<const char*, 7> send_error_names{"task_not_found", "not_owner",         "task_terminated", "no_inbox",

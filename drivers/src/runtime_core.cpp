@@ -152,7 +152,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void answer_admission(AdmitDone done, Result<Admission, SpawnError> result) {
     if (!done) {  // nobody asked: no user call to queue and run; a refusal goes to the log instead
       if (!result) {
-        log(LogLevel::Warn, "unanswered_spawn_refused",
+        // NotPersisted: accepted (and running) but not durable, which is not a refusal.
+        const bool refused = result.error().code != SpawnErrorCode::NotPersisted;
+        log(refused ? LogLevel::Warn : LogLevel::Error, refused ? "unanswered_spawn_refused" : "unanswered_spawn_not_persisted",
             {{"code", tasklane::to_string(result.error().code)}, {"message", result.error().message}});
       }
       return;

@@ -88,8 +88,7 @@ struct TaskRuntime::Private {
   int posted_pending = 0;
   int count_posts_queued = 0;  // count posts in the mailbox, not run yet (never run once it closed)
   // Which costly signals are connected (bit i: costly_signal(i)), as of connections_seen; worked out
-  // again once connectNotify or disconnectNotify, from any thread, moved connections_changed on.
-  std::atomic<std::uint64_t> connections_changed{0};
+  // again once connectNotify or disconnectNotify, from any thread, moved connections_changed_ on.
   std::uint64_t connections_seen = ~std::uint64_t{0};
   unsigned connected = 0;
   int unsettled_futures = 0;  // spawnWithFuture() futures not finished yet: they follow progress
@@ -157,6 +156,11 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
         // The QStrings and QVariants of a signal are built only when something listens to it.
         Q_EMIT taskEvent(e);
         const bool heard = isSignalConnected(costly_signal(static_cast<std::size_t>(e.kind)));
+        // A bit left set by a disconnect seen before the connection was gone: worked out anew at
+        // the next event.
+        const bool stale = (!heard && (d_->connected & bit(e.kind)) != 0) ||
+                           ((d_->connected & bit(every_kind)) != 0 && !isSignalConnected(costly_signal(every_kind)));
+        if (stale) d_->connections_seen = ~std::uint64_t{0};
         switch (e.kind) {
           case drivers::TaskEventKind::Spawned:
             if (heard) Q_EMIT taskSpawned(idString(e.id), qstr(e.task_kind), qstr(e.owner));
@@ -184,18 +188,15 @@ TaskRuntime::TaskRuntime(drivers::RuntimeOptions options, drivers::HandlerRegist
       [this](drivers::TaskEventKind kind) { return listensTo(kind); });
 }
 
-void TaskRuntime::connectNotify(const QMetaMethod&) {
-  d_->connections_changed.fetch_add(1, std::memory_order_release);
-}
-void TaskRuntime::disconnectNotify(const QMetaMethod&) {
-  d_->connections_changed.fetch_add(1, std::memory_order_release);
-}
+void TaskRuntime::connectNotify(const QMetaMethod&) { connections_changed_.fetch_add(1, std::memory_order_release); }
+void TaskRuntime::disconnectNotify(const QMetaMethod&) { connections_changed_.fetch_add(1, std::memory_order_release); }
 
 // Qt calls connectNotify after it added the connection, so a change count read before
 // isSignalConnected never hides a connection from the answer: at worst the next call works the
-// answer out once more.
+// answer out once more. (disconnectNotify may come before the connection is gone: a bit can then
+// stay set, which costs events built for nobody until the listener notices, see subscribe above.)
 unsigned TaskRuntime::connectedSignals() {
-  const std::uint64_t changed = d_->connections_changed.load(std::memory_order_acquire);
+  const std::uint64_t changed = connections_changed_.load(std::memory_order_acquire);
   if (changed != d_->connections_seen) {
     d_->connections_seen = changed;
     d_->connected = 0;

@@ -106,7 +106,8 @@ TEST(AsioRuntime, UseFutureCompletesEveryOperation) {
 }
 
 // boost::asio::detached: the task is admitted and runs, and no answer is made (none is asked for).
-// A detached spawn that is refused shows in the metrics.
+// A detached spawn that is refused shows in the metrics and in the log, which only the core's
+// unanswered path writes.
 TEST(AsioRuntime, DetachedSpawnsRunWithoutAnAnswer) {
   LoopThread loop;
   HandlerRegistry handlers;
@@ -115,7 +116,13 @@ TEST(AsioRuntime, DetachedSpawnsRunWithoutAnAnswer) {
     ++ran;
     return Outcome::success();
   });
-  runtime rt(loop.io.get_executor(), {}, std::move(handlers));
+  auto logged = std::make_shared<std::pair<std::mutex, std::vector<std::string>>>();
+  runtime_options options;
+  options.runtime.log = [logged](const drivers::LogRecord& r) {
+    std::lock_guard lock(logged->first);
+    logged->second.push_back(r.event);
+  };
+  runtime rt(loop.io.get_executor(), std::move(options), std::move(handlers));
   EXPECT_FALSE(std::get<0>(rt.async_start(net::use_future).get()));
   rt.async_spawn(task("count"), net::detached);
   rt.async_admit(task("count"), net::detached);
@@ -127,6 +134,9 @@ TEST(AsioRuntime, DetachedSpawnsRunWithoutAnAnswer) {
   EXPECT_EQ(counters.spawned, 2u);
   EXPECT_EQ(counters.refused, 1u);
   EXPECT_FALSE(rt.async_shutdown(ShutdownMode::Drain, net::use_future).get());
+  std::lock_guard lock(logged->first);
+  EXPECT_EQ(std::count(logged->second.begin(), logged->second.end(), "unanswered_spawn_refused"), 1)
+      << "the refusal went to no handler";
 }
 
 TEST(AsioRuntime, WaitForAnUnknownTaskAnswersUnknownTask) {

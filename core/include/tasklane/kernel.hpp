@@ -133,8 +133,9 @@ class Kernel {
   // still wait for, and one that is gone (not durable) counts as ended unsuccessfully. A failed
   // record marked error_unflushed hands its error to the next flush that selects it; messages a
   // sub-agent's record holds (TaskInfo::undelivered) go to its next attempt. A record whose
-  // priority is outside the enum (a snapshot built by hand: the drivers' decoders refuse one) comes
-  // back at Normal priority.
+  // priority or dedup, repeat or dependency mode is outside its enum (a snapshot built by hand, or
+  // decoded from JSON that holds a number there) comes back with the default: Normal,
+  // keep_existing, fixed_rate, all_succeeded.
   void restore(const Snapshot& snapshot, Time now);
 
   // ---- outputs ------------------------------------------------------------------------------

@@ -70,8 +70,9 @@ class RuntimeCore {
 
   using SpawnDone = std::function<void(Result<TaskId, SpawnError>)>;
   // `done` runs on the owner once the task is accepted and, when durable, synced to disk. An empty
-  // `done` (here and in admit) asks for no answer: none is queued, and a refusal is logged
-  // ("unanswered_spawn_refused", Warn) and counted in the metrics.
+  // `done` (here and in admit) asks for no answer: none is queued. A refusal is then logged
+  // ("unanswered_spawn_refused", Warn; the metrics count it as every refusal), and a durable task
+  // whose record could not be synced ("unanswered_spawn_not_persisted", Error).
   void spawn(TaskSpec spec, SpawnDone done);
   // spawn, also saying whether the spec's dedup key folded it into a live task or replaced one.
   // Move-only, so a driver passes its completion handler in without sharing or copying it.

@@ -24,9 +24,9 @@
 // running work and waits for the work functions that are executing to return, so work must honour
 // its cancellation token; unfinished futures end canceled.
 //
-// A task signal reaches the connections that existed when its event happened, as a queued signal
-// does: one connected after spawn() returned does not hear that task's taskSpawned. (Events nothing
-// listens to are not built at all; a connection from any thread counts from the next event on.)
+// A task signal is sure to reach the connections that existed when its event happened, as a queued
+// signal does: one connected after spawn() returned may not hear that task's taskSpawned. (Events
+// nothing listens to are not built at all; a connection from any thread counts from the next event on.)
 #pragma once
 
 #include <QFuture>
@@ -34,6 +34,7 @@
 #include <QString>
 #include <QThreadPool>
 #include <QVariant>
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -179,6 +180,10 @@ class TaskRuntime : public QObject {
 
   struct Private;
   std::unique_ptr<Private> d_;
+  // Moved on by connectNotify/disconnectNotify, from any thread. A member of its own, not in d_:
+  // Qt may call disconnectNotify for a receiver destroyed in another thread while this object's
+  // destructor runs, until QObject's own destructor has disconnected everything.
+  std::atomic<std::uint64_t> connections_changed_{0};
 };
 
 }  // namespace tasklane::qt
