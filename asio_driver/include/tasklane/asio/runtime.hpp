@@ -86,25 +86,7 @@ class runtime {
   // refusal then shows in the metrics and the log: "unanswered_spawn_refused").
   template <class Token>
   auto async_spawn(TaskSpec spec, Token&& token) {
-    if constexpr (std::is_same_v<std::decay_t<Token>, net::detached_t>) {
-      return spawn_detached(impl_, std::move(spec));
-    } else {
-      return net::async_initiate<Token, void(std::error_code, TaskId)>(
-          [impl = impl_](auto handler, TaskSpec s) {
-            // The handler moves along (the calls are move-only): no shared copy, and the answer's
-            // closure fits in place (drivers::UniqueFunction), so a spawn allocates for its call only.
-            run_on_strand(impl, [impl, h = std::move(handler), s = std::move(s)]() mutable {
-              core_of(impl).admit(std::move(s), [impl, h = std::move(h)](Result<Admission, SpawnError> r) mutable {
-                if (r) {
-                  hand_over(impl, h, std::error_code{}, r.value().id);
-                } else {
-                  hand_over(impl, h, drivers::make_error_code(r.error().code), TaskId{});
-                }
-              });
-            });
-          },
-          token, std::move(spec));
-    }
+    return initiate_admit<TaskId>(std::move(spec), std::forward<Token>(token));
   }
 
   // async_spawn that also says how the spawn was taken: void(error_code, Admission), where
@@ -112,23 +94,7 @@ class runtime {
   // With boost::asio::detached: as async_spawn.
   template <class Token>
   auto async_admit(TaskSpec spec, Token&& token) {
-    if constexpr (std::is_same_v<std::decay_t<Token>, net::detached_t>) {
-      return spawn_detached(impl_, std::move(spec));
-    } else {
-      return net::async_initiate<Token, void(std::error_code, Admission)>(
-          [impl = impl_](auto handler, TaskSpec s) {
-            run_on_strand(impl, [impl, h = std::move(handler), s = std::move(s)]() mutable {
-              core_of(impl).admit(std::move(s), [impl, h = std::move(h)](Result<Admission, SpawnError> r) mutable {
-                if (r) {
-                  hand_over(impl, h, std::error_code{}, r.value());
-                } else {
-                  hand_over(impl, h, drivers::make_error_code(r.error().code), Admission{});
-                }
-              });
-            });
-          },
-          token, std::move(spec));
-    }
+    return initiate_admit<Admission>(std::move(spec), std::forward<Token>(token));
   }
 
   // Completes when the task is terminal: void(error_code, TaskInfo); unknown_task if it is unknown;
@@ -271,6 +237,31 @@ class runtime {
   }
   static void run_on_strand(const std::shared_ptr<impl>& i, drivers::UniqueFunction<void()> f);
   static void spawn_detached(const std::shared_ptr<impl>& i, TaskSpec spec);  // admitted with no answer
+
+  // async_spawn and async_admit: the admission answered as `Answer` (its TaskId, or all of it).
+  template <class Answer, class Token>
+  auto initiate_admit(TaskSpec spec, Token&& token) {
+    if constexpr (std::is_same_v<std::decay_t<Token>, net::detached_t>) {
+      return spawn_detached(impl_, std::move(spec));
+    } else {
+      return net::async_initiate<Token, void(std::error_code, Answer)>(
+          [impl = impl_](auto handler, TaskSpec s) {
+            // The handler moves along (the calls are move-only): no shared copy, and the answer's
+            // closure fits in place (drivers::UniqueFunction), so a spawn allocates for its call only.
+            run_on_strand(impl, [impl, h = std::move(handler), s = std::move(s)]() mutable {
+              core_of(impl).admit(std::move(s), [impl, h = std::move(h)](Result<Admission, SpawnError> r) mutable {
+                if (!r) return hand_over(impl, h, drivers::make_error_code(r.error().code), Answer{});
+                if constexpr (std::is_same_v<Answer, TaskId>) {
+                  hand_over(impl, h, std::error_code{}, r.value().id);
+                } else {
+                  hand_over(impl, h, std::error_code{}, r.value());
+                }
+              });
+            });
+          },
+          token, std::move(spec));
+    }
+  }
   static const net::strand<net::any_io_executor>& strand_of(const std::shared_ptr<impl>& i);
   static drivers::RuntimeCore& core_of(const std::shared_ptr<impl>& i);
 
