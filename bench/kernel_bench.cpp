@@ -3,6 +3,7 @@
 // the same tasks one by one. Everything runs single-threaded on the kernel alone: no driver.
 #include <algorithm>
 #include <chrono>
+#include <type_traits>
 #include <variant>
 
 #include "bare_scheduler.hpp"
@@ -38,12 +39,12 @@ struct KernelHarness {
 
   // Drains the commands, as a driver would, remembering the last Start.
   void drain() {
-    while (auto c = kernel.poll()) {
-      if (const auto* s = std::get_if<command::Start>(&*c)) {
-        running = s->id;
-        attempt = s->attempt;
+    kernel.drain([this](const auto& c) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(c)>, command::Start>) {
+        running = c.id;
+        attempt = c.attempt;
       }
-    }
+    });
   }
 
   template <class Spec>  // a const spec is the template every cycle spawns from: the kernel copies what it keeps

@@ -241,12 +241,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
     }
   }
-  // Determinism: the trace of the current kernel replays to the same commands.
+  // Determinism: the trace of the current kernel replays to the same commands, lent by drain()
+  // where the run polled them one by one.
   Kernel replay(config);
   std::vector<Command> again;
   for (const auto& e : run->trace) {
     apply(replay, e);
-    while (auto c = replay.poll()) again.push_back(std::move(*c));
+    replay.drain([&again](auto& c) { again.emplace_back(std::move(c)); });
   }
   if (!(again == run->commands)) {
     std::fprintf(stderr, "replay of %zu events gave different commands\n", run->trace.size());

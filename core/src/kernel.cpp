@@ -281,7 +281,13 @@ struct Kernel::State {
       e.heartbeat_deadline = now + *e.heartbeat();
       timers.arm(e.heartbeat_deadline, TimerKind::HeartbeatDue, e.id, e.attempt);
     }
-    out.emplace_back(command::Start{e.id, e.attempt, e.kind(), e.payload, deadline, e.inbox});
+    command::Start& start = out.add<command::Start>();
+    start.id = e.id;
+    start.attempt = e.attempt;
+    start.kind = e.kind();
+    if (!e.payload.is_null()) start.payload = e.payload;  // a null one copied still costs two calls out of line
+    start.deadline = deadline;
+    start.inbox = e.inbox;
     if (auto* waiting = e.undelivered()) {
       for (auto& m : *waiting) {
         out.emplace_back(command::Deliver{e.id, e.attempt, std::move(m.from), std::move(m.message)});
@@ -399,8 +405,13 @@ struct Kernel::State {
       next_run = continue_series(e, status);  // before this run's Notify and Persist: series_end travels with them
     }
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
-    out.emplace_back(command::Notify{e.owner(), e.id, status, e.result(),
-                                     is_error ? e.error.to_optional() : std::nullopt, next_run});
+    command::Notify& notify = out.add<command::Notify>();
+    notify.owner = e.owner();
+    notify.id = e.id;
+    notify.status = status;
+    if (const Json& result = e.result(); !result.is_null()) notify.result = result;
+    if (is_error) notify.error = e.error.to_optional();
+    notify.next_run = next_run;
     e.error_unflushed =  // after the Notify it waited for; before the record that carries the mark
         flushes.on_terminal(e.id, is_error ? e.error.to_optional() : std::nullopt, key_of(e), out);
     persist(e);
@@ -1152,6 +1163,10 @@ std::optional<Command> Kernel::poll() {
   auto& out = state_->out;
   if (out.empty()) return std::nullopt;
   return out.take_front();
+}
+
+void Kernel::drain_lent(void* sink, void (*call)(void*, CommandRef)) {
+  state_->out.lend([sink, call](CommandRef c) { call(sink, c); });
 }
 
 std::optional<Time> Kernel::next_deadline() const {

@@ -257,7 +257,7 @@ class TaskRecord {
     const TaskSpec& s = spec;  // reads; a kept field is taken with std::forward<Spec>(spec).field
     kind_ = kinds.take(s.kind);
     owner_ = owners.take(s.owner);
-    payload = std::forward<Spec>(spec).payload;
+    if (!s.payload.is_null() || !payload.is_null()) payload = std::forward<Spec>(spec).payload;  // null: no calls
     key = std::forward<Spec>(spec).key;
     run_after = s.run_after;
     has_timeout_ = s.timeout.has_value();

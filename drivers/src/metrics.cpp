@@ -57,15 +57,25 @@ void Metrics::left_waiting(TaskId id) {
 
 void Metrics::on_command(const Command& command, const TaskGlance* task, Time now) {
   if (const auto* start = std::get_if<command::Start>(&command)) {
-    left_waiting(start->id);
-    // The record still describes this attempt unless a later command of the same input moved it on.
-    if (task && task->attempt == start->attempt) unpublished_lag_.observe(now - task->due);
+    on_start(*start, task, now);
   } else if (const auto* cancel = std::get_if<command::Cancel>(&command)) {
-    touch(cancel->id);  // a timed-out attempt may wait out a backoff now
+    on_cancel(*cancel);
   } else if (const auto* notify = std::get_if<command::Notify>(&command)) {
-    left_waiting(notify->id);
+    on_end(*notify);
   }
 }
+
+void Metrics::on_start(const command::Start& start, const TaskGlance* task, Time now) {
+  left_waiting(start.id);
+  // The record still describes this attempt unless a later command of the same input moved it on.
+  if (task && task->attempt == start.attempt) unpublished_lag_.observe(now - task->due);
+}
+
+void Metrics::on_cancel(const command::Cancel& cancel) {
+  touch(cancel.id);  // a timed-out attempt may wait out a backoff now
+}
+
+void Metrics::on_end(const command::Notify& notify) { left_waiting(notify.id); }
 
 void Metrics::publish(const Kernel& kernel) {
   std::lock_guard lock(mutex_);

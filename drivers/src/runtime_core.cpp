@@ -189,10 +189,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void drain() {
-    while (auto c = kernel.poll()) {
-      if (trace) trace->command(*c);
-      carry_out(*c);
-    }
+    kernel.drain([this](auto& command) {
+      if (trace) trace->command(Command(command));  // a copy, only while tracing
+      carry_out(command);
+    });
     metrics_changed();
     if (trace) trace->flush();
     if (!starting.empty() && !taking_reports) work_queue->submit(starting);
@@ -282,19 +282,22 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Feeds the metrics, then acts on `c` (moving from it).
-  void carry_out(Command& c) {
-    if (auto* start = std::get_if<command::Start>(&c)) {
-      const auto task = kernel.glance(start->id);  // one look, for the start's lag and for its attempt
-      metrics->on_command(c, task ? &*task : nullptr, kernel.last_time());
-      on(*start, task ? &*task : nullptr);
-      return;
-    }
-    metrics->on_command(c, nullptr, kernel.last_time());
-    std::visit(
-        [&](auto& cmd) {
-          if constexpr (!std::is_same_v<std::decay_t<decltype(cmd)>, command::Start>) on(cmd);
-        },
-        c);
+  void carry_out(command::Start& start) {
+    const auto task = kernel.glance(start.id);  // one look, for the start's lag and for its attempt
+    metrics->on_start(start, task ? &*task : nullptr, kernel.last_time());
+    on(start, task ? &*task : nullptr);
+  }
+  void carry_out(command::Cancel& cancel) {
+    metrics->on_cancel(cancel);
+    on(cancel);
+  }
+  void carry_out(command::Notify& notify) {
+    metrics->on_end(notify);
+    on(notify);
+  }
+  template <class C>
+  void carry_out(C& command) {
+    on(command);
   }
 
   // The running entry of `id`'s attempt, when it is that attempt's.

@@ -1,8 +1,12 @@
 // CommandQueue: first in, first out, across drains that empty it and refills; a Persist, boxed
-// while queued, comes out whole.
+// while queued, comes out whole. Lending (Kernel::drain) hands out the same commands in the same
+// order, in place, also when the one lent to queues, lends or takes more, or throws.
 #include "../../core/src/command_queue.hpp"
 
 #include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <vector>
 
 namespace tasklane {
 namespace {
@@ -43,6 +47,87 @@ TEST(CommandQueue, APersistComesOutEqualToTheRecordItWasMadeOf) {
   EXPECT_EQ(take(q), Command(command::Persist{record}));
   EXPECT_EQ(take(q), Command(command::Persist{record}));
   EXPECT_EQ(std::get<command::Notify>(take(q)).owner, "agent-1");
+  EXPECT_TRUE(q.empty());
+}
+
+// What a lent command is, for comparing: the flush id of a FlushDone, -1 for a Stopped, -2 else.
+long tag(CommandRef c) {
+  if (auto* const* f = std::get_if<command::FlushDone*>(&c)) return static_cast<long>((*f)->flush);
+  return std::holds_alternative<command::Stopped*>(c) ? -1 : -2;
+}
+
+TEST(CommandQueue, LendsEveryCommandInPlaceInOrderWithThoseQueuedMeanwhileBehind) {
+  detail::CommandQueue q;
+  for (int round = 0; round < 3; ++round) {  // the batch and the queue swap their vectors each round
+    q.emplace_back(command::FlushDone{1, std::nullopt});
+    q.emplace_back(command::FlushDone{2, std::nullopt});
+    EXPECT_EQ(std::get<command::FlushDone>(take(q)).flush, 1u);  // a partly taken queue lends the rest
+    q.emplace_back(command::FlushDone{3, std::nullopt});
+    std::vector<long> seen;
+    std::vector<std::size_t> left;  // still queued while each is lent
+    q.lend([&](CommandRef c) {
+      seen.push_back(tag(c));
+      if (tag(c) == 2) q.emplace_back(command::Stopped{});  // queued while 3 waits to be lent
+      left.push_back(q.size());
+    });
+    EXPECT_EQ(seen, (std::vector<long>{2, 3, -1}));
+    EXPECT_EQ(left, (std::vector<std::size_t>{2, 1, 0}));
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.size(), 0u);
+  }
+}
+
+TEST(CommandQueue, LendsAPersistUnboxedAndTheLentOneMayBeMovedFrom) {
+  TaskInfo record;
+  record.id = TaskId{7};
+  record.spec.payload = Json{{"turn", 3}};
+  detail::CommandQueue q;
+  q.persist(TaskInfo(record));
+  std::vector<Command> got;
+  q.lend([&](CommandRef c) {
+    ASSERT_TRUE(std::holds_alternative<command::Persist*>(c));
+    got.emplace_back(std::move(*std::get<command::Persist*>(c)));
+  });
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], Command(command::Persist{record}));
+}
+
+TEST(CommandQueue, WhatALendThrowsOnIsHandedOutAndTheRestWaitsForTheNextTake) {
+  detail::CommandQueue q;
+  for (std::uint64_t f = 1; f <= 3; ++f) q.emplace_back(command::FlushDone{f, std::nullopt});
+  std::vector<long> seen;
+  EXPECT_THROW(q.lend([&](CommandRef c) {
+    seen.push_back(tag(c));
+    if (tag(c) == 1) throw std::runtime_error("driver failed");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(seen, std::vector<long>{1});
+  EXPECT_EQ(q.size(), 2u);
+  q.emplace_back(command::Stopped{});
+  EXPECT_EQ(std::get<command::FlushDone>(take(q)).flush, 2u);  // the rest of the batch first
+  q.lend([&](CommandRef c) { seen.push_back(tag(c)); });
+  EXPECT_EQ(seen, (std::vector<long>{1, 3, -1}));
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(CommandQueue, ALendOrTakeInsideALendGoesOnWithTheOuterBatchFirst) {
+  detail::CommandQueue q;
+  for (std::uint64_t f = 1; f <= 4; ++f) q.emplace_back(command::FlushDone{f, std::nullopt});
+  std::vector<long> seen;
+  q.lend([&](CommandRef c) {
+    seen.push_back(tag(c));
+    if (tag(c) == 1) {
+      q.emplace_back(command::FlushDone{5, std::nullopt});
+      EXPECT_EQ(std::get<command::FlushDone>(take(q)).flush, 2u);  // taken, not lent: not in `seen`
+      q.lend([&](CommandRef inner) {
+        seen.push_back(100 + tag(inner));
+        if (tag(inner) == 3) q.emplace_back(command::Stopped{});
+      });
+      EXPECT_TRUE(q.empty());
+      q.emplace_back(command::FlushDone{6, std::nullopt});  // left to the outer lend
+    }
+  });
+  EXPECT_EQ(seen, (std::vector<long>{1, 103, 104, 105, 99, 6}));
   EXPECT_TRUE(q.empty());
 }
 

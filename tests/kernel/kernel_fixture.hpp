@@ -1,7 +1,7 @@
 // kernel_fixture.hpp: a tiny harness for driving tasklane::Kernel by hand, with explicit times.
 //
-// No simulation driver: a test calls the kernel's inputs itself, drains poll() into a vector after
-// each one and looks for the commands it expects with the finders below.
+// No simulation driver: a test calls the kernel's inputs itself, drains the kernel (drain(), which
+// lends the commands poll() would give) into a vector after each one and looks for the commands it expects with the finders below.
 //
 //   testkit::Harness h;
 //   const TaskId id = h.spawn(testkit::task("summarize"), testkit::ms(0));
@@ -87,7 +87,7 @@ inline std::vector<TaskId> notified_ids(const std::vector<Command>& c) {
 
 inline std::vector<Command> drain(Kernel& kernel) {
   std::vector<Command> out;
-  while (auto c = kernel.poll()) out.push_back(std::move(*c));
+  kernel.drain([&out](auto& c) { out.emplace_back(std::move(c)); });
   return out;
 }
 

@@ -294,8 +294,8 @@ void KernelHarness::check_replay() {
     Kernel replay(config_);
     for (std::size_t i = 0; i < life.events.size(); ++i) {
       apply(replay, life.events[i]);
-      std::vector<Command> out;
-      while (auto c = replay.poll()) out.push_back(std::move(*c));
+      std::vector<Command> out;  // lent by drain(): the run itself polled
+      replay.drain([&out](auto& c) { out.emplace_back(std::move(c)); });
       HARNESS_EXPECT(out == life.outputs[i], "replaying lifetime " + std::to_string(l) + " through apply(): event " +
                                                  std::to_string(i) + " (" + describe(life.events[i].event) +
                                                  ") gave other commands");

@@ -90,4 +90,11 @@ using Command = std::variant<command::Start, command::Cancel, command::Persist, 
                              command::Notify, command::Deliver, command::FlushDone, command::Stopped,
                              command::RunQueuedWork>;
 
+// A command lent in place by Kernel::drain: a pointer to the alternative it is. Valid during the
+// call it is handed to.
+using CommandRef = std::variant<command::Start*, command::Cancel*, command::Persist*, command::PersistSnapshot*,
+                                command::Notify*, command::Deliver*, command::FlushDone*, command::Stopped*,
+                                command::RunQueuedWork*>;
+static_assert(std::variant_size_v<CommandRef> == std::variant_size_v<Command>, "an alternative is missing here");
+
 }  // namespace tasklane

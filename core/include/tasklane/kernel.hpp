@@ -7,7 +7,7 @@
 //
 //   tasklane::Kernel kernel(tasklane::Config{});
 //   auto id = kernel.spawn(spec, now);
-//   while (auto command = kernel.poll()) driver.carry_out(*command);
+//   kernel.drain([&](auto& command) { driver.carry_out(command); });  // or: while (auto c = kernel.poll())
 //   if (auto at = kernel.next_deadline()) timer.arm(*at);
 //
 // Time that goes backwards is taken as the last time seen. No input throws; bad input answers a
@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "tasklane/command.hpp"
@@ -141,6 +142,17 @@ class Kernel {
   // ---- outputs ------------------------------------------------------------------------------
 
   std::optional<Command> poll();               // drain until nullopt after every input
+  // The same commands as poll() until nullopt, in the same order, lent in place instead of moved
+  // out: `sink` is called with each as its alternative (`command::Start&`, `command::Notify&`, ...;
+  // a generic lambda or an overload set) and may move from it, not keep it. A command polled is
+  // moved and destroyed twice; this is the drivers' hot path. Commands queued by inputs the sink
+  // makes are drained too, after the ones queued before them. When the sink throws, the commands
+  // after the one it threw on stay queued.
+  template <class Sink>
+  void drain(Sink&& sink) {
+    auto each = [&sink](CommandRef c) { std::visit([&sink](auto* command) { sink(*command); }, c); };
+    drain_lent(&each, [](void* f, CommandRef c) { (*static_cast<decltype(each)*>(f))(c); });
+  }
   std::optional<Time> next_deadline() const;   // the one time the driver must call tick() at
 
   // ---- reads --------------------------------------------------------------------------------
@@ -175,6 +187,7 @@ class Kernel {
   Time last_time() const;
 
  private:
+  void drain_lent(void* sink, void (*call)(void*, CommandRef));
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -71,6 +71,11 @@ class Metrics {
   // due time gives the start's lag; nullptr when the kernel no longer has it), read by the caller,
   // which needs it too; `now` is the kernel's time. Other commands read neither.
   void on_command(const Command& command, const TaskGlance* task, Time now);
+  // The same, for a command the driver holds as its alternative (Kernel::drain); the other
+  // alternatives feed nothing.
+  void on_start(const command::Start& start, const TaskGlance* task, Time now);
+  void on_cancel(const command::Cancel& cancel);
+  void on_end(const command::Notify& notify);
   // Makes what was fed since the last publish() visible to snapshot(): the kernel's counters and
   // per-priority load, the touched tasks' due times, the starts' lags. Any number of inputs may
   // come between two calls (RuntimeCore publishes once per owner turn, before any user callback
