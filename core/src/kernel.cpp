@@ -14,6 +14,7 @@
 #include "tasklane/flat_id_map.hpp"
 #include "flush_tracker.hpp"
 #include "heartbeats.hpp"
+#include "id_fifo.hpp"
 #include "id_set.hpp"
 #include "id_table.hpp"
 #include "pause_rules.hpp"
@@ -86,7 +87,7 @@ struct Kernel::State {
   // A bulk cancel in progress: lane heads its cancels release are collected here and considered
   // once every selected task is cancelled, so a successor that is cancelled too is never queued.
   std::vector<TaskId>* released_heads = nullptr;
-  std::deque<TaskId> terminal_order;
+  detail::IdFifo terminal_order;
 
   detail::ReadyQueue ready;
   detail::TimerQueue timers;
@@ -233,7 +234,7 @@ struct Kernel::State {
   }
 
   void schedule() {
-    while (!stopping && running < config.max_running) {
+    while (!stopping && running < config.max_running && !ready.empty()) {
       const auto id = ready.pop([this](std::uint64_t task, Priority p) { return is_ready(task, p); });
       if (!id) break;
       Entry& e = tasks.at(*id);
@@ -542,8 +543,7 @@ struct Kernel::State {
   void forget_oldest_terminal() {
     if (restoring || forgetting_held) return;  // restore forgets once, after every record is in place
     while (terminal_order.size() > config.retained_terminal) {
-      const TaskId id = terminal_order.front();
-      terminal_order.pop_front();
+      const TaskId id = terminal_order.pop_front();
       const auto it = tasks.find(id);
       if (it == tasks.end()) continue;
       // The tracker keeps the error for this kernel's flushes, but no flush could clear a mark on a

@@ -292,10 +292,7 @@ class TaskRecord {
     static const RetryPolicy policy;
     return policy;
   }
-  static const std::vector<TaskId>& no_ids() {
-    static const std::vector<TaskId> none;
-    return none;
-  }
+  static const std::vector<TaskId>& no_ids() { return no_ids_; }
   static const Json& null_json() {
     static const Json null;
     return null;
@@ -304,6 +301,9 @@ class TaskRecord {
     static const ParentContext none;
     return none;
   }
+
+  // Constant-initialized: no guard to check at each read (a function's static had one, out of line).
+  static inline constinit const std::vector<TaskId> no_ids_{};
 
   PooledString kind_;
   PooledString owner_;
