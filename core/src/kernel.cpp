@@ -147,23 +147,19 @@ struct Kernel::State {
     }
   }
 
-  bool is_stale(const detail::Timer& t) const {
-    switch (t.kind) {
-      case TimerKind::QueuedWorkPoll:
-        return t.generation != poll_generation;
-      case TimerKind::TaskDue: {
-        const auto it = tasks.find(t.task);
-        return stopping || it == tasks.end() || it->second.status != TaskStatus::Pending ||
-               it->second.due_generation != t.generation;
-      }
-      case TimerKind::AttemptTimeout:
-      case TimerKind::HeartbeatDue: {
-        const auto it = tasks.find(t.task);
-        return it == tasks.end() || it->second.status != TaskStatus::Running ||
-               it->second.attempt != t.generation;
-      }
+  bool is_stale(const detail::Timer& t) {
+    return t.kind == TimerKind::QueuedWorkPoll ? t.generation != poll_generation : timer_task(t) == nullptr;
+  }
+  // The task a task timer is for, while the timer is not stale: a due time the task still waits
+  // for, or the deadline of the attempt it is running.
+  Entry* timer_task(const detail::Timer& t) {
+    const auto it = tasks.find(t.task);
+    if (it == tasks.end()) return nullptr;
+    Entry& e = it->second;
+    if (t.kind == TimerKind::TaskDue) {
+      return stopping || e.status != TaskStatus::Pending || e.due_generation != t.generation ? nullptr : &e;
     }
-    return true;
+    return e.status != TaskStatus::Running || e.attempt != t.generation ? nullptr : &e;  // timeout, heartbeat
   }
 
   void fire_due_timers() {
@@ -171,19 +167,18 @@ struct Kernel::State {
       if (top->at > now) break;
       const detail::Timer t = *top;
       timers.pop();
-      if (is_stale(t)) continue;
-      switch (t.kind) {
-        case TimerKind::QueuedWorkPoll:
-          runner.poll(out);
-          if (!stopped) arm_poll();
-          break;
-        case TimerKind::TaskDue:
-          consider(tasks.at(t.task));
-          break;
-        case TimerKind::AttemptTimeout:
-        case TimerKind::HeartbeatDue:
-          on_attempt_timer(tasks.at(t.task));
-          break;
+      if (t.kind == TimerKind::QueuedWorkPoll) {
+        if (t.generation != poll_generation) continue;
+        runner.poll(out);
+        if (!stopped) arm_poll();
+        continue;
+      }
+      Entry* e = timer_task(t);  // one lookup: the check and the task
+      if (e == nullptr) continue;
+      if (t.kind == TimerKind::TaskDue) {
+        consider(*e);
+      } else {
+        on_attempt_timer(*e);
       }
     }
   }
@@ -222,10 +217,12 @@ struct Kernel::State {
   }
 
   // The ReadyQueue's question: is this task still queued, at this priority?
-  bool is_ready(std::uint64_t id, Priority p) const {
+  // The entry of a task queued ready at priority `p`; nullptr for a stale queue entry.
+  Entry* ready_entry(std::uint64_t id, Priority p) {
     const auto it = tasks.find(TaskId{id});
-    return it != tasks.end() && it->second.ready && it->second.priority == p;
+    return it != tasks.end() && it->second.ready && it->second.priority == p ? &it->second : nullptr;
   }
+  bool is_ready(std::uint64_t id, Priority p) { return ready_entry(id, p) != nullptr; }
   // Takes a queued pending task out of the ready queue (it finished, or a pause holds it).
   void unready(Entry& e) {
     if (!e.ready) return;
@@ -235,9 +232,11 @@ struct Kernel::State {
 
   void schedule() {
     while (!stopping && running < config.max_running && !ready.empty()) {
-      const auto id = ready.pop([this](std::uint64_t task, Priority p) { return is_ready(task, p); });
+      Entry* popped = nullptr;  // found by the readiness check: no second lookup
+      const auto id =
+          ready.pop([this, &popped](std::uint64_t task, Priority p) { return (popped = ready_entry(task, p)) != nullptr; });
       if (!id) break;
-      Entry& e = tasks.at(*id);
+      Entry& e = *popped;
       e.ready = false;
       if (const auto& quota = e.quota()) {
         if (quotas.attempts_exhausted(*quota)) {
