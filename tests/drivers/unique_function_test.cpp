@@ -88,6 +88,18 @@ TEST(UniqueFunction, NullPointersMakeAnEmptyOneAndPlainFunctionsWork) {
   EXPECT_EQ(f(21), 42);
 }
 
+TEST(UniqueFunction, MadeFromAnEmptyWrapperOfAnotherSignatureItIsEmpty) {
+  EXPECT_FALSE(UniqueFunction<void(int)>(UniqueFunction<int(int)>()));  // it would throw when called
+  EXPECT_FALSE(UniqueFunction<void(int)>(std::function<int(int)>()));
+  UniqueFunction<void(int)> dropping_result = UniqueFunction<int(int)>([](int x) { return x; });
+  ASSERT_TRUE(dropping_result);
+  dropping_result(3);
+  int seen = 0;
+  UniqueFunction<void(int)> forwarding = UniqueFunction<void(long)>([&seen](long x) { seen = static_cast<int>(x); });
+  forwarding(7);
+  EXPECT_EQ(seen, 7);
+}
+
 // A callable whose move may throw is kept on the heap, so that moving the UniqueFunction never throws.
 struct ThrowingMove {
   ThrowingMove() = default;

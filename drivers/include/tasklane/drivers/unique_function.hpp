@@ -5,7 +5,8 @@
 // Being move-only, it also holds completion handlers that cannot be copied, with no shared_ptr
 // around them.
 //
-// Calling an empty one throws std::bad_function_call, as std::function does.
+// Calling an empty one throws std::bad_function_call, as std::function does. Made from an empty
+// std::function or an empty UniqueFunction of another signature, it is empty too.
 #pragma once
 
 #include <cstddef>
@@ -16,15 +17,18 @@
 
 namespace tasklane::drivers {
 
-namespace unique_function_detail {
-template <class T>
-inline constexpr bool is_std_function = false;
-template <class S>
-inline constexpr bool is_std_function<std::function<S>> = true;
-}  // namespace unique_function_detail
-
 template <class Signature>
 class UniqueFunction;
+
+namespace unique_function_detail {
+// Wrappers that may be empty: one of them makes an empty UniqueFunction, not one that throws.
+template <class T>
+inline constexpr bool is_function_wrapper = false;
+template <class S>
+inline constexpr bool is_function_wrapper<std::function<S>> = true;
+template <class S>
+inline constexpr bool is_function_wrapper<UniqueFunction<S>> = true;  // of another signature
+}  // namespace unique_function_detail
 
 template <class R, class... Args>
 class UniqueFunction<R(Args...)> {
@@ -37,7 +41,7 @@ class UniqueFunction<R(Args...)> {
   template <class F, class D = std::decay_t<F>,
             class = std::enable_if_t<!std::is_same_v<D, UniqueFunction> && std::is_invocable_r_v<R, D&, Args...>>>
   UniqueFunction(F&& f) {  // NOLINT: converts from any callable, like std::function
-    if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D> || unique_function_detail::is_std_function<D>) {
+    if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D> || unique_function_detail::is_function_wrapper<D>) {
       if (!f) return;  // an empty target makes an empty UniqueFunction
     }
     if constexpr (in_place<D>) {
