@@ -156,10 +156,16 @@ struct Kernel::State {
     const auto it = tasks.find(t.task);
     if (it == tasks.end()) return nullptr;
     Entry& e = it->second;
-    if (t.kind == TimerKind::TaskDue) {
-      return stopping || e.status != TaskStatus::Pending || e.due_generation != t.generation ? nullptr : &e;
+    switch (t.kind) {
+      case TimerKind::TaskDue:
+        return stopping || e.status != TaskStatus::Pending || e.due_generation != t.generation ? nullptr : &e;
+      case TimerKind::AttemptTimeout:
+      case TimerKind::HeartbeatDue:
+        return e.status != TaskStatus::Running || e.attempt != t.generation ? nullptr : &e;
+      case TimerKind::QueuedWorkPoll:
+        break;  // no task
     }
-    return e.status != TaskStatus::Running || e.attempt != t.generation ? nullptr : &e;  // timeout, heartbeat
+    return nullptr;
   }
 
   void fire_due_timers() {
@@ -281,13 +287,14 @@ struct Kernel::State {
       e.heartbeat_deadline = now + *e.heartbeat();
       timers.arm(e.heartbeat_deadline, TimerKind::HeartbeatDue, e.id, e.attempt);
     }
-    command::Start& start = out.add<command::Start>();
-    start.id = e.id;
-    start.attempt = e.attempt;
-    start.kind = e.kind();
-    if (!e.payload.is_null()) start.payload = e.payload;  // a null one copied still costs two calls out of line
-    start.deadline = deadline;
-    start.inbox = e.inbox;
+    out.add<command::Start>([&](command::Start& start) {
+      start.id = e.id;
+      start.attempt = e.attempt;
+      start.kind = e.kind();
+      if (!e.payload.is_null()) start.payload = e.payload;  // a null one copied still costs two calls out of line
+      start.deadline = deadline;
+      start.inbox = e.inbox;
+    });
     if (auto* waiting = e.undelivered()) {
       for (auto& m : *waiting) {
         out.emplace_back(command::Deliver{e.id, e.attempt, std::move(m.from), std::move(m.message)});
@@ -405,13 +412,14 @@ struct Kernel::State {
       next_run = continue_series(e, status);  // before this run's Notify and Persist: series_end travels with them
     }
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
-    command::Notify& notify = out.add<command::Notify>();
-    notify.owner = e.owner();
-    notify.id = e.id;
-    notify.status = status;
-    if (const Json& result = e.result(); !result.is_null()) notify.result = result;
-    if (is_error) notify.error = e.error.to_optional();
-    notify.next_run = next_run;
+    out.add<command::Notify>([&](command::Notify& notify) {
+      notify.owner = e.owner();
+      notify.id = e.id;
+      notify.status = status;
+      if (const Json& result = e.result(); !result.is_null()) notify.result = result;
+      if (is_error) notify.error = e.error.to_optional();
+      notify.next_run = next_run;
+    });
     e.error_unflushed =  // after the Notify it waited for; before the record that carries the mark
         flushes.on_terminal(e.id, is_error ? e.error.to_optional() : std::nullopt, key_of(e), out);
     persist(e);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <new>
 #include <stdexcept>
 #include <vector>
 
@@ -108,6 +109,60 @@ TEST(CommandQueue, WhatALendThrowsOnIsHandedOutAndTheRestWaitsForTheNextTake) {
   q.lend([&](CommandRef c) { seen.push_back(tag(c)); });
   EXPECT_EQ(seen, (std::vector<long>{1, 3, -1}));
   EXPECT_TRUE(q.empty());
+}
+
+TEST(CommandQueue, AfterALendThrewTakingTheRestEmptiesItAndTheNextLendStartsAfresh) {
+  detail::CommandQueue q;
+  for (std::uint64_t f = 1; f <= 3; ++f) q.emplace_back(command::FlushDone{f, std::nullopt});
+  EXPECT_THROW(q.lend([&](CommandRef c) {
+    if (tag(c) == 3) {
+      q.emplace_back(command::Stopped{});  // queued behind the batch, then the last one throws
+      throw std::runtime_error("driver failed");
+    }
+  }),
+               std::runtime_error);
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<command::Stopped>(take(q)));
+  EXPECT_TRUE(q.empty());
+  q.emplace_back(command::FlushDone{4, std::nullopt});
+  std::vector<long> seen;
+  q.lend([&](CommandRef c) { seen.push_back(tag(c)); });
+  EXPECT_EQ(seen, std::vector<long>{4});
+}
+
+TEST(CommandQueue, AThrowInsideANestedLendLeavesWhatNeitherHandedOut) {
+  detail::CommandQueue q;
+  for (std::uint64_t f = 1; f <= 4; ++f) q.emplace_back(command::FlushDone{f, std::nullopt});
+  std::vector<long> seen;
+  EXPECT_THROW(q.lend([&](CommandRef c) {
+    seen.push_back(tag(c));
+    if (tag(c) == 1) {
+      q.lend([&](CommandRef inner) {
+        seen.push_back(100 + tag(inner));
+        if (tag(inner) == 2) throw std::runtime_error("driver failed");
+      });
+    }
+  }),
+               std::runtime_error);
+  EXPECT_EQ(seen, (std::vector<long>{1, 102}));
+  EXPECT_EQ(q.size(), 2u);
+  EXPECT_EQ(std::get<command::FlushDone>(take(q)).flush, 3u);
+  EXPECT_EQ(std::get<command::FlushDone>(take(q)).flush, 4u);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(CommandQueue, AnAddWhoseFillThrowsLeavesNoHalfBuiltCommand) {
+  detail::CommandQueue q;
+  q.emplace_back(command::Stopped{});
+  EXPECT_THROW(q.add<command::Notify>([](command::Notify& n) {
+    n.owner = "agent";
+    throw std::bad_alloc();
+  }),
+               std::bad_alloc);
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<command::Stopped>(take(q)));
+  q.add<command::Notify>([](command::Notify& n) { n.owner = "agent"; });
+  EXPECT_EQ(std::get<command::Notify>(take(q)).owner, "agent");
 }
 
 TEST(CommandQueue, ALendOrTakeInsideALendGoesOnWithTheOuterBatchFirst) {

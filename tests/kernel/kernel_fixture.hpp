@@ -1,7 +1,8 @@
 // kernel_fixture.hpp: a tiny harness for driving tasklane::Kernel by hand, with explicit times.
 //
 // No simulation driver: a test calls the kernel's inputs itself, drains the kernel (drain(), which
-// lends the commands poll() would give) into a vector after each one and looks for the commands it expects with the finders below.
+// lends the commands poll() would give) into a vector after each one and looks for the commands it
+// expects with the finders below.
 //
 //   testkit::Harness h;
 //   const TaskId id = h.spawn(testkit::task("summarize"), testkit::ms(0));

@@ -1,5 +1,5 @@
-// Commands: what the kernel asks its driver to do. Drain them with Kernel::poll() after every
-// input and carry them out in order.
+// Commands: what the kernel asks its driver to do. Drain them after every input (Kernel::drain, or
+// Kernel::poll() until nullopt) and carry them out in order.
 #pragma once
 
 #include <cstdint>

@@ -147,7 +147,7 @@ class Kernel {
   // a generic lambda or an overload set) and may move from it, not keep it. A command polled is
   // moved and destroyed twice; this is the drivers' hot path. Commands queued by inputs the sink
   // makes are drained too, after the ones queued before them. When the sink throws, the commands
-  // after the one it threw on stay queued.
+  // after the one it threw on stay queued. The sink must not destroy or assign the kernel.
   template <class Sink>
   void drain(Sink&& sink) {
     auto each = [&sink](CommandRef c) { std::visit([&sink](auto* command) { sink(*command); }, c); };
