@@ -119,26 +119,26 @@ class CommandQueue {
       }
     }
   };
-  struct AdvanceLent {  // the last of a batch no lend is walking frees the batch's memory
+  struct AdvanceLent {
     CommandQueue& queue;
-    ~AdvanceLent() {
-      if (queue.lending_ == 0 && queue.unlent() == 0) {
-        queue.lent_.clear();
-        queue.lent_next_ = 0;
-      }
-    }
+    ~AdvanceLent() { queue.free_lent_when_done(); }
   };
   struct Unlend {
     CommandQueue& queue;
     ~Unlend() {
-      if (--queue.lending_ == 0 && queue.unlent() == 0) {  // the lent commands' memory goes now
-        queue.lent_.clear();
-        queue.lent_next_ = 0;
-      }
+      --queue.lending_;
+      queue.free_lent_when_done();
     }
   };
 
   std::size_t unlent() const { return lent_.size() - lent_next_; }
+  // A batch handed out whole, that no lend is walking, frees its commands' memory now.
+  void free_lent_when_done() {
+    if (lending_ == 0 && unlent() == 0) {
+      lent_.clear();
+      lent_next_ = 0;
+    }
+  }
 
   static std::optional<Command> unbox(Item& item) {
     return std::visit(
