@@ -222,12 +222,12 @@ struct Kernel::State {
     e.ready = true;
   }
 
-  // The ReadyQueue's question: is this task still queued, at this priority?
   // The entry of a task queued ready at priority `p`; nullptr for a stale queue entry.
   Entry* ready_entry(std::uint64_t id, Priority p) {
     const auto it = tasks.find(TaskId{id});
     return it != tasks.end() && it->second.ready && it->second.priority == p ? &it->second : nullptr;
   }
+  // The ReadyQueue's question: is this task still queued, at this priority?
   bool is_ready(std::uint64_t id, Priority p) { return ready_entry(id, p) != nullptr; }
   // Takes a queued pending task out of the ready queue (it finished, or a pause holds it).
   void unready(Entry& e) {
