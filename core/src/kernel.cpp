@@ -174,7 +174,7 @@ struct Kernel::State {
       const detail::Timer t = *top;
       timers.pop();
       if (t.kind == TimerKind::QueuedWorkPoll) {
-        if (t.generation != poll_generation) continue;
+        if (is_stale(t)) continue;
         runner.poll(out);
         if (!stopped) arm_poll();
         continue;
