@@ -51,6 +51,11 @@ TEST(CommandQueue, APersistComesOutEqualToTheRecordItWasMadeOf) {
   EXPECT_TRUE(q.empty());
 }
 
+// Queues FlushDone 1, 2, ..., `last`: commands told apart by tag().
+void queue_flushes(detail::CommandQueue& q, std::uint64_t last) {
+  for (std::uint64_t f = 1; f <= last; ++f) q.emplace_back(command::FlushDone{f, std::nullopt});
+}
+
 // What a lent command is, for comparing: the flush id of a FlushDone, -1 for a Stopped, -2 else.
 long tag(CommandRef c) {
   if (auto* const* f = std::get_if<command::FlushDone*>(&c)) return static_cast<long>((*f)->flush);
@@ -95,7 +100,7 @@ TEST(CommandQueue, LendsAPersistUnboxedAndTheLentOneMayBeMovedFrom) {
 
 TEST(CommandQueue, WhatALendThrowsOnIsHandedOutAndTheRestWaitsForTheNextTake) {
   detail::CommandQueue q;
-  for (std::uint64_t f = 1; f <= 3; ++f) q.emplace_back(command::FlushDone{f, std::nullopt});
+  queue_flushes(q, 3);
   std::vector<long> seen;
   EXPECT_THROW(q.lend([&](CommandRef c) {
     seen.push_back(tag(c));
@@ -113,7 +118,7 @@ TEST(CommandQueue, WhatALendThrowsOnIsHandedOutAndTheRestWaitsForTheNextTake) {
 
 TEST(CommandQueue, AfterALendThrewTakingTheRestEmptiesItAndTheNextLendStartsAfresh) {
   detail::CommandQueue q;
-  for (std::uint64_t f = 1; f <= 3; ++f) q.emplace_back(command::FlushDone{f, std::nullopt});
+  queue_flushes(q, 3);
   EXPECT_THROW(q.lend([&](CommandRef c) {
     if (tag(c) == 3) {
       q.emplace_back(command::Stopped{});  // queued behind the batch, then the last one throws
@@ -132,7 +137,7 @@ TEST(CommandQueue, AfterALendThrewTakingTheRestEmptiesItAndTheNextLendStartsAfre
 
 TEST(CommandQueue, AThrowInsideANestedLendLeavesWhatNeitherHandedOut) {
   detail::CommandQueue q;
-  for (std::uint64_t f = 1; f <= 4; ++f) q.emplace_back(command::FlushDone{f, std::nullopt});
+  queue_flushes(q, 4);
   std::vector<long> seen;
   EXPECT_THROW(q.lend([&](CommandRef c) {
     seen.push_back(tag(c));
@@ -167,7 +172,7 @@ TEST(CommandQueue, AnAddWhoseFillThrowsLeavesNoHalfBuiltCommand) {
 
 TEST(CommandQueue, ALendOrTakeInsideALendGoesOnWithTheOuterBatchFirst) {
   detail::CommandQueue q;
-  for (std::uint64_t f = 1; f <= 4; ++f) q.emplace_back(command::FlushDone{f, std::nullopt});
+  queue_flushes(q, 4);
   std::vector<long> seen;
   q.lend([&](CommandRef c) {
     seen.push_back(tag(c));
