@@ -63,7 +63,13 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<WorkReports> reports;  // from the workers, taken in batches (set by RuntimeCore)
   std::shared_ptr<WorkQueue> work_queue = std::make_shared<WorkQueue>(hooks.run_work, hooks.work_threads);
   std::vector<AttemptJob> starting;  // attempts started by this input, handed over at its end
-  bool taking_reports = false;  // a batch of reports is being taken: its starts go over together
+  // A batch of reports is being taken: its starts go over a few at a time (starts_per_handoff),
+  // not one hand-off each, nor all at the batch's end: an owner slower than its workers (a busy
+  // one: a hundred completions take it ~100 us) would leave them idle for the whole batch, and
+  // then wait idle itself for the first outcome of the next (2026-11-28: no-op tasks end to end
+  // 28 -> 20 ms per 20000 on Asio, 27 -> 18 ms on Qt; 4, 8 and 16 measured alike).
+  bool taking_reports = false;
+  static constexpr std::size_t starts_per_handoff = 8;
   detail::FlatIdMap<Running> running;  // by TaskId::value: no allocation per attempt beyond its token
   std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
   std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
@@ -462,6 +468,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     for (auto& r : reports->take()) {
       if (r.outcome) {
         on_work_done(r.id, r.attempt, std::move(*r.outcome));
+        if (starting.size() >= starts_per_handoff) work_queue->submit(starting);
       } else if (r.beat_in_flight) {
         r.beat_in_flight->store(false, std::memory_order_release);  // a beat after this point is sent anew
         on_heartbeat(r.id, r.attempt);

@@ -2,6 +2,7 @@
 // the test: what only shows at the seam between a driver and the core.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -180,6 +181,42 @@ TEST(RuntimeCore, ASpawnThatAsksForNoAnswerQueuesNoneAndStillRuns) {
   driver.run_until_quiet();
   EXPECT_EQ(answered, std::vector<TaskId>{TaskId{2}});
   EXPECT_EQ(core.kernel().stats().completed, 3u) << "the unanswered spawns ran all the same";
+}
+
+TEST(RuntimeCore, StartsMadeWhileTakingABatchOfReportsReachTheWorkersBeforeTheBatchEnds) {
+  // An owner slower than its workers would otherwise leave them idle for a whole batch: the
+  // starts its completions make are handed over a few at a time, while the batch is still taken.
+  ManualDriver driver;
+  HandlerRegistry handlers;
+  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
+  RuntimeOptions options;
+  options.config.max_running = 20;
+  std::unique_ptr<RuntimeCore> core;
+  std::vector<std::uint64_t> completed_at_handoff;  // the owner's completions when each job went over
+  RuntimeHooks hooks = driver.hooks();
+  hooks.run_work = [&](std::function<void()> f) {
+    completed_at_handoff.push_back(core->kernel().stats().completed);
+    driver.work.push_back(std::move(f));
+  };
+  core = std::make_unique<RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
+  ASSERT_TRUE(core->start());
+  TaskSpec spec;
+  spec.kind = "ok";
+  for (int i = 0; i < 40; ++i) core->spawn(spec, nullptr);
+  ASSERT_EQ(driver.work.size(), 20u);
+  while (!driver.work.empty()) {  // the first twenty end; their reports wait for one take
+    driver.work.front()();
+    driver.work.pop_front();
+  }
+  completed_at_handoff.clear();
+  driver.run_owner_calls();  // one batch: twenty completions, each starting one of the other twenty
+  ASSERT_EQ(core->kernel().stats().completed, 20u);
+  ASSERT_EQ(completed_at_handoff.size(), 20u);
+  EXPECT_LT(completed_at_handoff.front(), 20u) << "the first starts went over before the batch's last completion";
+  EXPECT_LE(completed_at_handoff.front(), 8u) << "after a few completions, not half the batch";
+  EXPECT_TRUE(std::is_sorted(completed_at_handoff.begin(), completed_at_handoff.end()));
+  driver.run_until_quiet();
+  EXPECT_EQ(core->kernel().stats().completed, 40u);
 }
 
 TEST(RuntimeCore, AnUnansweredSpawnThatIsRefusedIsLogged) {

@@ -54,7 +54,8 @@ struct RuntimeHooks {
   std::function<Time()> now;                             // the driver's clock
   // The threads behind run_work, when the driver knows them (read once): attempts then queue in
   // the core and at most this many run_work calls drain them, so a batch of starts costs one
-  // hand-off. 0: unknown, one run_work call per attempt.
+  // hand-off (a batch of reports hands its starts over eight at a time, to keep the workers busy
+  // while the owner takes the rest). 0: unknown, one run_work call per attempt.
   std::size_t work_threads = 0;
 };
 
