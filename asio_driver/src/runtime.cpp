@@ -149,9 +149,9 @@ runtime::runtime(executor_type executor, runtime_options options, drivers::Handl
       if (auto self = weak.lock()) self->guarded(f);
     });
   };
-  hooks.arm_timer = [weak](std::optional<Time> at) {
-    if (auto self = weak.lock()) self->arm(at);
-  };
+  // Called by the core only, on the strand under the mutex: the impl owns the core and outlives it
+  // (no weak_ptr lock, an atomic read-modify-write pair, on every drain).
+  hooks.arm_timer = [self = impl_.get()](std::optional<Time> at) { self->arm(at); };
   hooks.now = &impl::clock_now;
   if (impl_->own_pool) hooks.work_threads = options.worker_threads;  // a user's executor: size unknown
   impl_->core = std::make_unique<drivers::RuntimeCore>(std::move(options.runtime), std::move(handlers), std::move(hooks));
@@ -196,7 +196,9 @@ drivers::RuntimeCore& runtime::core_of(const std::shared_ptr<impl>& i) { return 
 drivers::MetricsSnapshot runtime::metrics() const { return impl_->metrics->snapshot(); }
 
 void runtime::spawn_detached(const std::shared_ptr<impl>& i, TaskSpec spec) {
-  run_on_strand(i, [i, s = std::move(spec)]() mutable { i->core->admit(std::move(s), nullptr); });
+  // A call queued for the strand runs in run_inbox (the impl's own) or is dropped by ~runtime, so
+  // it needs no share of the impl: the caller's thread and the strand's would both write its count.
+  run_on_strand(i, [self = i.get(), s = std::move(spec)]() mutable { self->core->admit(std::move(s), nullptr); });
 }
 
 void runtime::cancel(TaskId id) {
