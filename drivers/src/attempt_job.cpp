@@ -6,14 +6,18 @@
 
 namespace tasklane::drivers {
 
-void AttemptJob::operator()() {
-  auto report = [reports = reports, id = context.id, attempt = context.attempt](Outcome outcome) {
-    reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
-  };
+void AttemptJob::operator()(const std::shared_ptr<WorkReports>& reports) {
+  const TaskId id = context.id;
+  const std::uint32_t attempt = context.attempt;
   if (work) {
-    report(run_work(*work, context));
+    Outcome outcome = run_work(*work, context);
+    reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
     return;
   }
+  // Work that finishes later may call `done` after this returns: it holds a share of the reports.
+  auto report = [reports, id, attempt](Outcome outcome) {
+    reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
+  };
   try {
     (*async_work)(std::move(context), report);
   } catch (const std::exception& e) {

@@ -1,7 +1,8 @@
-// AttemptJob: one started attempt on its way to a worker: its handler, its context, and where its
-// outcome goes. A plain value in the work queue, so that handing an attempt over allocates no
-// closure; the handler is shared with the registry (which the job keeps alive: with an executor of
-// the user's, work may begin after the runtime is gone) rather than copied.
+// AttemptJob: one started attempt on its way to a worker: its handler and its context. A plain
+// value in the work queue, so that handing an attempt over allocates no closure. The handler is
+// the registry's own, not a copy nor a share: whoever runs the job keeps the registry (and the
+// reports its outcome goes to) alive for the run — the WorkQueue does, for every job it hands
+// out, so that an attempt costs no reference count written by both the owner and a worker.
 #pragma once
 
 #include <memory>
@@ -12,13 +13,13 @@
 namespace tasklane::drivers {
 
 struct AttemptJob {
-  std::shared_ptr<const WorkFunction> work;  // one of the two is set
-  std::shared_ptr<const AsyncWorkFunction> async_work;
+  const WorkFunction* work = nullptr;  // one of the two is set; both live in the runtime's registry
+  const AsyncWorkFunction* async_work = nullptr;
   WorkContext context;
-  std::shared_ptr<WorkReports> reports;
 
-  // On a worker: runs the handler; its outcome (a failure if it throws) goes to `reports`.
-  void operator()();
+  // On a worker: runs the handler; its outcome (a failure if it throws) goes to `reports`. The
+  // registry behind `work` must outlive the call.
+  void operator()(const std::shared_ptr<WorkReports>& reports);
 };
 
 }  // namespace tasklane::drivers

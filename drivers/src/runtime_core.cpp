@@ -54,14 +54,14 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   };
 
   RuntimeOptions options;
-  std::shared_ptr<const HandlerRegistry> handlers;  // shared with the attempts on their way to a worker
+  std::shared_ptr<const HandlerRegistry> handlers;  // shared with the work queue, for the attempts it hands out
   RuntimeHooks hooks;
   Kernel kernel;
   std::unique_ptr<FileJournal> journal;
   std::optional<TraceWriter> trace;
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::shared_ptr<WorkReports> reports;  // from the workers, taken in batches (set by RuntimeCore)
-  std::shared_ptr<WorkQueue> work_queue = std::make_shared<WorkQueue>(hooks.run_work, hooks.work_threads);
+  std::shared_ptr<WorkQueue> work_queue;  // set by RuntimeCore, with `reports`
   std::vector<AttemptJob> starting;  // attempts started by this input, handed over at its end
   // A batch of reports is being taken: its starts go over a few at a time (starts_per_handoff),
   // not one hand-off each, nor all at the batch's end: an owner slower than its workers (a busy
@@ -333,11 +333,9 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     WorkHeartbeat heartbeat = task && task->heartbeat ? WorkHeartbeat(reports, s.id, s.attempt) : WorkHeartbeat();
     // Built in place: a default AttemptJob would make (and drop) a cancellation state of its own.
     starting.push_back(AttemptJob{
-        work ? std::shared_ptr<const WorkFunction>(handlers, work) : nullptr,  // shares the registry's life
-        work ? nullptr : std::shared_ptr<const AsyncWorkFunction>(handlers, async_work),
+        work, async_work,
         WorkContext{s.id, s.attempt, std::move(s.payload), *r.token, WorkProgress(reports, s.id, s.attempt), r.inbox,
-                    std::move(heartbeat)},
-        reports});
+                    std::move(heartbeat)}});
   }
 
   void on_heartbeat(TaskId id, std::uint32_t attempt) {
@@ -511,6 +509,8 @@ RuntimeCore::RuntimeCore(RuntimeOptions options, HandlerRegistry handlers, Runti
       if (auto self = weak.lock()) self->take_reports();
     });
   });
+  impl_->work_queue = std::make_shared<WorkQueue>(impl_->hooks.run_work, impl_->hooks.work_threads, impl_->handlers,
+                                                  impl_->reports);
 }
 
 RuntimeCore::~RuntimeCore() {

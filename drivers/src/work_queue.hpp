@@ -20,12 +20,17 @@ namespace tasklane::drivers {
 class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
  public:
   using Post = std::function<void(std::function<void()>)>;
-  WorkQueue(Post post, std::size_t threads) : post_(std::move(post)), threads_(threads) {}
+  // `handlers` and `reports`: what every job runs with. Each drainer, and each job posted alone,
+  // holds a share of this queue, which holds them: a job may begin after the runtime is gone (an
+  // executor of the user's) and still finds its handler.
+  WorkQueue(Post post, std::size_t threads, std::shared_ptr<const HandlerRegistry> handlers,
+            std::shared_ptr<WorkReports> reports)
+      : post_(std::move(post)), threads_(threads), handlers_(std::move(handlers)), reports_(std::move(reports)) {}
 
   // Owner: hands over every job of `batch` (left empty), in order.
   void submit(std::vector<AttemptJob>& batch) {
     if (threads_ == 0) {
-      for (auto& job : batch) post_(std::move(job));
+      for (auto& job : batch) post_([self = shared_from_this(), job = std::move(job)]() mutable { job(self->reports_); });
       batch.clear();
       return;
     }
@@ -76,13 +81,15 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
         }
         ++busy_;
       }
-      (*job)();
+      (*job)(reports_);
       ran = true;
     }
   }
 
   Post post_;
   const std::size_t threads_;
+  const std::shared_ptr<const HandlerRegistry> handlers_;  // held for the jobs' handlers, never read
+  const std::shared_ptr<WorkReports> reports_;
   std::mutex mutex_;
   std::vector<AttemptJob> jobs_;  // jobs_[next_...] wait; the vector's capacity is reused
   std::size_t next_ = 0;
