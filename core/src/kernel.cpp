@@ -62,6 +62,9 @@ struct Kernel::State {
   Config config;
   Time now{0};
   bool seen_input = false;
+  // The last input ended in settle(): nothing is ready to start that could (a free slot, a ready
+  // task). An input that threw part way leaves it false, and the next one schedules first.
+  bool settled = false;
   std::uint64_t next_id = 0;
   detail::SplitMix64 rng;
 
@@ -126,8 +129,13 @@ struct Kernel::State {
     }
     // An input that arrives after a deadline acts as if the driver had ticked first: a timer that is
     // due wins over whatever this input would do, however late the driver's timer callback runs.
-    fire_due_timers();
-    schedule();
+    // Nothing else changes between two inputs, so with no timer fired a settled kernel has nothing
+    // to start (most inputs: a spawn or a completion skips a scheduling pass).
+    const detail::Timer* first = timers.top();
+    const bool due = first != nullptr && first->at <= now;  // asked here: most inputs find nothing due
+    if (due) fire_due_timers();
+    if (due || !settled) schedule();
+    settled = false;
   }
 
   void arm_poll() { timers.arm(now + config.queued_work_poll, TimerKind::QueuedWorkPoll, TaskId{}, ++poll_generation); }
@@ -145,6 +153,7 @@ struct Kernel::State {
       if (!is_stale(*t)) break;
       timers.pop();
     }
+    settled = true;
   }
 
   bool is_stale(const detail::Timer& t) {
