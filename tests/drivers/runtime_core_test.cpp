@@ -219,6 +219,43 @@ TEST(RuntimeCore, StartsMadeWhileTakingABatchOfReportsReachTheWorkersBeforeTheBa
   EXPECT_EQ(core->kernel().stats().completed, 40u);
 }
 
+TEST(RuntimeCore, ABatchOfReportsReadsTheClockOnceForAllItsInputs) {
+  // The reports of one batch all arrived before it was taken: each is an input stamped with the
+  // time the owner read when it took the batch, not a clock read of its own.
+  ManualDriver driver;
+  HandlerRegistry handlers;
+  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
+  std::size_t clock_reads = 0;
+  Time clock{1000};
+  RuntimeHooks hooks = driver.hooks();
+  hooks.now = [&] {
+    ++clock_reads;
+    return clock;
+  };
+  RuntimeOptions options;
+  options.config.max_running = 10;
+  RuntimeCore core(std::move(options), std::move(handlers), std::move(hooks));
+  ASSERT_TRUE(core.start());
+  TaskSpec spec;
+  spec.kind = "ok";
+  for (int i = 0; i < 10; ++i) core.spawn(spec, nullptr);
+  ASSERT_EQ(driver.work.size(), 10u);
+  while (!driver.work.empty()) {  // ten outcomes wait for one take
+    driver.work.front()();
+    driver.work.pop_front();
+  }
+  clock_reads = 0;
+  clock = Time{5000};
+  driver.run_owner_calls();
+  EXPECT_EQ(core.kernel().stats().completed, 10u);
+  EXPECT_EQ(clock_reads, 1u) << "one read for the batch's ten completions";
+  EXPECT_EQ(core.kernel().last_time(), Time{5000});
+  clock = Time{6000};
+  core.spawn(spec, nullptr);  // an input outside a batch reads the clock itself
+  EXPECT_EQ(clock_reads, 2u);
+  EXPECT_EQ(core.kernel().last_time(), Time{6000});
+}
+
 TEST(RuntimeCore, AnUnansweredSpawnThatIsRefusedIsLogged) {
   ManualDriver driver;
   std::vector<LogRecord> logged;
