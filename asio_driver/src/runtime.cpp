@@ -181,7 +181,11 @@ runtime::executor_type runtime::get_executor() const { return impl_->strand; }
 
 void runtime::run_on_strand(const std::shared_ptr<impl>& i, drivers::UniqueFunction<void()> f) {
   if (i->strand.running_in_this_thread()) {
-    i->guarded(f);  // what dispatch would do, without its allocation
+    // What dispatch would do, without its allocation. `i` may be the runtime's own member, and
+    // code `f` calls (a log sink, the queued-work answer) may destroy the runtime: a share keeps
+    // the impl, and the mutex guarded() holds, alive to the end.
+    const std::shared_ptr<impl> keep = i;
+    keep->guarded(f);
     return;
   }
   if (i->inbox.add(std::move(f)) == drivers::HandoffBatch<drivers::UniqueFunction<void()>>::Added::Wake) {
@@ -196,8 +200,9 @@ drivers::RuntimeCore& runtime::core_of(const std::shared_ptr<impl>& i) { return 
 drivers::MetricsSnapshot runtime::metrics() const { return impl_->metrics->snapshot(); }
 
 void runtime::spawn_detached(const std::shared_ptr<impl>& i, TaskSpec spec) {
-  // A call queued for the strand runs in run_inbox (the impl's own) or is dropped by ~runtime, so
-  // it needs no share of the impl: the caller's thread and the strand's would both write its count.
+  // A call queued for the strand runs in run_inbox (posted with a share of the impl) or is dropped
+  // by ~runtime, and one run at once holds a share in run_on_strand: the call itself needs none (the
+  // caller's thread and the strand's would both write its count).
   run_on_strand(i, [self = i.get(), s = std::move(spec)]() mutable { self->core->admit(std::move(s), nullptr); });
 }
 

@@ -133,9 +133,9 @@ struct Kernel::State {
     // to start (most inputs: a spawn or a completion skips a scheduling pass).
     const detail::Timer* first = timers.top();
     const bool due = first != nullptr && first->at <= now;  // asked here: most inputs find nothing due
+    const bool was_settled = std::exchange(settled, false);  // cleared first: firing may throw part way
     if (due) fire_due_timers();
-    if (due || !settled) schedule();
-    settled = false;
+    if (due || !was_settled) schedule();
   }
 
   void arm_poll() { timers.arm(now + config.queued_work_poll, TimerKind::QueuedWorkPoll, TaskId{}, ++poll_generation); }

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <new>
 #include <utility>
 #include <variant>
@@ -62,12 +63,12 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::shared_ptr<WorkReports> reports;  // from the workers, taken in batches (set by RuntimeCore)
   std::shared_ptr<WorkQueue> work_queue;  // set by RuntimeCore, with `reports`
-  std::vector<AttemptJob> starting;  // attempts started by this input, handed over at its end
+  std::vector<AttemptJob> starting;  // attempts started by this input, handed over at its end (or a few at a time, below)
   // A batch of reports is being taken: its starts go over a few at a time (starts_per_handoff),
   // not one hand-off each, nor all at the batch's end: an owner slower than its workers (a busy
   // one: a hundred completions take it ~100 us) would leave them idle for the whole batch, and
   // then wait idle itself for the first outcome of the next (2026-11-28: no-op tasks end to end
-  // 28 -> 20 ms per 20000 on Asio, 27 -> 18 ms on Qt; 4, 8 and 16 measured alike).
+  // ~29 -> ~21 ms per 20000 on Asio, ~28 -> ~18 ms on Qt; 4, 8 and 16 measured alike).
   bool taking_reports = false;
   static constexpr std::size_t starts_per_handoff = 8;
   detail::FlatIdMap<Running> running;  // by TaskId::value: no allocation per attempt beyond its token
@@ -133,13 +134,16 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // While a batch of reports is taken, the time read when it was taken (see take_reports).
-  std::optional<Time> batch_time;
-  Time now() const { return batch_time ? *batch_time : hooks.now(); }
+  Time now() const { return hooks.now(); }
 
   // Reads the clock for one kernel input and, when tracing, records the input as an event.
   template <class MakeEvent>
   Time input(MakeEvent&& make_event) {
-    const Time t = now();
+    return input_at(now(), std::forward<MakeEvent>(make_event));
+  }
+  // The same for an input whose time was read already (a report of a batch: take_reports).
+  template <class MakeEvent>
+  Time input_at(Time t, MakeEvent&& make_event) {
     if (trace) trace->event(TimedEvent{t, make_event()});
     return t;
   }
@@ -328,7 +332,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     const AsyncWorkFunction* async_work = work ? nullptr : handlers->find_async(s.kind);
     if (!work && !async_work) {
       later([id = s.id, attempt = s.attempt, kind = s.kind](Impl& self) {
-        self.on_work_done(id, attempt, Outcome::failure("no handler for kind '" + kind + "'", false));
+        self.on_work_done(id, attempt, Outcome::failure("no handler for kind '" + kind + "'", false), self.now());
       });
       return;
     }
@@ -340,8 +344,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
                     std::move(heartbeat)}});
   }
 
-  void on_heartbeat(TaskId id, std::uint32_t attempt) {
-    const Time t = input([&] { return Event{event::Heartbeat{id, attempt}}; });
+  void on_heartbeat(TaskId id, std::uint32_t attempt, Time arrived) {
+    const Time t = input_at(arrived, [&] { return Event{event::Heartbeat{id, attempt}}; });
     kernel.heartbeat(id, attempt, t);
     drain();
   }
@@ -454,45 +458,56 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
 
   // The batch of reports the workers made since the last one, in order; each outcome (and beat) is its own
   // kernel input (and drain), exactly as if it had come alone. Every report of the batch had
-  // arrived when the batch was taken, and each input is stamped with that time: one clock read
-  // for the batch (a clock read is ~25 ns here, ~5 % of a no-op task on the owner), as an event
-  // loop reads its time once per turn. No user code runs inside the batch (callbacks are posted).
+  // arrived when the batch was taken, and its input is stamped with the time read just after the
+  // take: one clock read for the batch (a vDSO call, ~2.5 % of the owner's time in the no-op
+  // driver benchmarks), as an event loop reads its time once per turn. Other inputs made inside
+  // the batch (a queued-work answer) read the clock themselves. A batch takes ~3 us a report, so
+  // an attempt started late in a long batch has its deadlines counted from up to that much earlier.
   void take_reports() {
     taking_reports = true;
     begin_turn();  // the batch is one turn (inside the driver's, if it holds one)
-    // Starts wait for the end of the batch; if an input throws (out of memory), later ones must not.
+    // If an input throws (out of memory), later starts must not wait for this batch.
     struct EndOfBatch {
       Impl& self;
       ~EndOfBatch() {
         self.taking_reports = false;
-        self.batch_time.reset();
         self.end_turn();
       }
     } end_of_batch{*this};
     auto batch = reports->take();
-    batch_time = hooks.now();  // after the take: no report of the batch arrived later than this
+    const Time arrived = hooks.now();  // after the take: every report of the batch arrived before this
+    // A hand-off in the middle of the batch that fails (out of memory) must not drop the reports
+    // behind it: they are taken first, and the failure is rethrown at the end.
+    std::exception_ptr handoff_failed;
     for (auto& r : batch) {
       if (r.outcome) {
-        on_work_done(r.id, r.attempt, std::move(*r.outcome));
-        if (starting.size() >= starts_per_handoff) work_queue->submit(starting);
+        on_work_done(r.id, r.attempt, std::move(*r.outcome), arrived);
+        if (starting.size() >= starts_per_handoff && !handoff_failed) {
+          try {
+            work_queue->submit(starting);
+          } catch (...) {
+            handoff_failed = std::current_exception();
+          }
+        }
       } else if (r.beat_in_flight) {
         r.beat_in_flight->store(false, std::memory_order_release);  // a beat after this point is sent anew
-        on_heartbeat(r.id, r.attempt);
+        on_heartbeat(r.id, r.attempt, arrived);
       } else {
         on_progress(r.id, r.attempt, r.fraction, r.message);
       }
     }
     taking_reports = false;
+    if (handoff_failed) std::rethrow_exception(handoff_failed);  // the starts left go with the next input
     if (!starting.empty()) work_queue->submit(starting);
   }
 
-  void on_work_done(TaskId id, std::uint32_t attempt, Outcome&& outcome) {
+  void on_work_done(TaskId id, std::uint32_t attempt, Outcome&& outcome, Time arrived) {
     if (Running* r = running_attempt(id, attempt)) {
       if (r->inbox) r->inbox->close();
       running.erase(id.value);  // drops the token: its callbacks go now
     }
     if (!outcome.ok) metrics->touch(id);  // a retry may wait out its backoff
-    const Time t = input([&] { return Event{event::Complete{id, attempt, outcome}}; });
+    const Time t = input_at(arrived, [&] { return Event{event::Complete{id, attempt, outcome}}; });
     kernel.complete(id, attempt, std::move(outcome), t);
     drain();
   }

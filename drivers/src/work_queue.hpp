@@ -10,12 +10,16 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "attempt_job.hpp"
 
 namespace tasklane::drivers {
+
+// Moving jobs into the queue either moves all of a batch or, when the vector cannot grow, none.
+static_assert(std::is_nothrow_move_constructible_v<AttemptJob>);
 
 class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
  public:
@@ -27,10 +31,20 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
             std::shared_ptr<WorkReports> reports)
       : post_(std::move(post)), threads_(threads), handlers_(std::move(handlers)), reports_(std::move(reports)) {}
 
-  // Owner: hands over every job of `batch` (left empty), in order.
+  // Owner: hands over every job of `batch` (left empty), in order. When a post throws (out of
+  // memory), the jobs handed over and the one whose post failed (lost with its closure) have left
+  // `batch`; the rest stay in it, intact, for the next call.
   void submit(std::vector<AttemptJob>& batch) {
     if (threads_ == 0) {
-      for (auto& job : batch) post_([self = shared_from_this(), job = std::move(job)]() mutable { job(self->reports_); });
+      std::size_t posted = 0;
+      try {
+        for (; posted < batch.size(); ++posted) {
+          post_([self = shared_from_this(), job = std::move(batch[posted])]() mutable { job(self->reports_); });
+        }
+      } catch (...) {
+        batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(posted) + 1);
+        throw;
+      }
       batch.clear();
       return;
     }
@@ -46,7 +60,15 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
       }
     }
     batch.clear();
-    for (std::size_t i = 0; i < new_drainers; ++i) post_([self = shared_from_this()] { self->drain(); });
+    for (std::size_t i = 0; i < new_drainers; ++i) {
+      try {
+        post_([self = shared_from_this()] { self->drain(); });
+      } catch (...) {  // the drainers not posted do not count: a later submit posts them
+        std::lock_guard lock(mutex_);
+        drainers_ -= new_drainers - i;
+        throw;
+      }
+    }
   }
 
   // Owner, when the runtime goes: jobs not yet begun are dropped (as a closed pool skips them);

@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <new>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -183,40 +186,80 @@ TEST(RuntimeCore, ASpawnThatAsksForNoAnswerQueuesNoneAndStillRuns) {
   EXPECT_EQ(core.kernel().stats().completed, 3u) << "the unanswered spawns ran all the same";
 }
 
+// Forty tasks with twenty slots, the first twenty run: their outcomes wait for one take. `hooks`
+// are the test's (run_work may be its own).
+struct TwentyOutcomesWaiting {
+  ManualDriver& driver;
+  std::unique_ptr<RuntimeCore> core;
+  TwentyOutcomesWaiting(ManualDriver& d, RuntimeHooks hooks) : driver(d) {
+    HandlerRegistry handlers;
+    handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
+    RuntimeOptions options;
+    options.config.max_running = 20;
+    core = std::make_unique<RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
+    EXPECT_TRUE(core->start());
+    TaskSpec spec;
+    spec.kind = "ok";
+    for (int i = 0; i < 40; ++i) core->spawn(spec, nullptr);
+    while (!driver.work.empty()) {  // runs the twenty attempts (or the drainer that runs them)
+      auto f = std::move(driver.work.front());
+      driver.work.pop_front();
+      f();
+    }
+    EXPECT_EQ(core->kernel().stats().started, 20u);
+  }
+};
+
 TEST(RuntimeCore, StartsMadeWhileTakingABatchOfReportsReachTheWorkersBeforeTheBatchEnds) {
   // An owner slower than its workers would otherwise leave them idle for a whole batch: the
   // starts its completions make are handed over a few at a time, while the batch is still taken.
+  // With work_threads 0 each attempt is its own run_work call; with 1, one drainer serves them all.
+  for (const std::size_t threads : {std::size_t{0}, std::size_t{1}}) {
+    SCOPED_TRACE("work_threads " + std::to_string(threads));
+    ManualDriver driver;
+    RuntimeCore* core = nullptr;
+    std::vector<std::uint64_t> completed_at_handoff;  // the owner's completions at each run_work call
+    RuntimeHooks hooks = driver.hooks();
+    hooks.work_threads = threads;
+    hooks.run_work = [&](std::function<void()> f) {
+      completed_at_handoff.push_back(core ? core->kernel().stats().completed : 0);
+      driver.work.push_back(std::move(f));
+    };
+    TwentyOutcomesWaiting waiting(driver, std::move(hooks));
+    core = waiting.core.get();
+    completed_at_handoff.clear();
+    driver.run_owner_calls();  // one batch: twenty completions, each starting one of the other twenty
+    ASSERT_EQ(core->kernel().stats().completed, 20u);
+    ASSERT_EQ(completed_at_handoff.size(), threads == 0 ? 20u : 1u) << "one call per attempt, or one drainer";
+    EXPECT_LT(completed_at_handoff.front(), 20u) << "the first starts went over before the batch's last completion";
+    EXPECT_LE(completed_at_handoff.front(), 8u) << "after a few completions, not half the batch";
+    EXPECT_TRUE(std::is_sorted(completed_at_handoff.begin(), completed_at_handoff.end()));
+    driver.run_until_quiet();
+    EXPECT_EQ(core->kernel().stats().completed, 40u);
+  }
+}
+
+TEST(RuntimeCore, AHandOffThatFailsInTheMiddleOfABatchLosesNoneOfTheBatchsReports) {
+  // Out of memory while handing over the first starts of a batch: the batch's other outcomes are
+  // still taken, the failure reaches the driver's loop, and the starts left go with the next input.
   ManualDriver driver;
-  HandlerRegistry handlers;
-  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
-  RuntimeOptions options;
-  options.config.max_running = 20;
-  std::unique_ptr<RuntimeCore> core;
-  std::vector<std::uint64_t> completed_at_handoff;  // the owner's completions when each job went over
+  bool fail_next_post = false;
   RuntimeHooks hooks = driver.hooks();
   hooks.run_work = [&](std::function<void()> f) {
-    completed_at_handoff.push_back(core->kernel().stats().completed);
+    if (std::exchange(fail_next_post, false)) throw std::bad_alloc();
     driver.work.push_back(std::move(f));
   };
-  core = std::make_unique<RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
-  ASSERT_TRUE(core->start());
-  TaskSpec spec;
-  spec.kind = "ok";
-  for (int i = 0; i < 40; ++i) core->spawn(spec, nullptr);
-  ASSERT_EQ(driver.work.size(), 20u);
-  while (!driver.work.empty()) {  // the first twenty end; their reports wait for one take
-    driver.work.front()();
-    driver.work.pop_front();
-  }
-  completed_at_handoff.clear();
-  driver.run_owner_calls();  // one batch: twenty completions, each starting one of the other twenty
-  ASSERT_EQ(core->kernel().stats().completed, 20u);
-  ASSERT_EQ(completed_at_handoff.size(), 20u);
-  EXPECT_LT(completed_at_handoff.front(), 20u) << "the first starts went over before the batch's last completion";
-  EXPECT_LE(completed_at_handoff.front(), 8u) << "after a few completions, not half the batch";
-  EXPECT_TRUE(std::is_sorted(completed_at_handoff.begin(), completed_at_handoff.end()));
+  TwentyOutcomesWaiting waiting(driver, std::move(hooks));
+  RuntimeCore& core = *waiting.core;
+  fail_next_post = true;
+  EXPECT_THROW(driver.run_owner_calls(), std::bad_alloc);
+  EXPECT_EQ(core.kernel().stats().completed, 20u) << "every outcome of the batch was taken";
+  EXPECT_TRUE(driver.work.empty()) << "the hand-off failed before any attempt went over";
+  core.poke(std::nullopt, "next input");
+  EXPECT_EQ(driver.work.size(), 19u) << "all but the attempt whose post failed go with the next input";
   driver.run_until_quiet();
-  EXPECT_EQ(core->kernel().stats().completed, 40u);
+  EXPECT_EQ(core.kernel().stats().completed, 39u);
+  EXPECT_EQ(core.kernel().running(), 1u) << "the lost attempt's task stays running (until its timeout, if it has one)";
 }
 
 TEST(RuntimeCore, ABatchOfReportsReadsTheClockOnceForAllItsInputs) {
