@@ -133,7 +133,6 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     return snapshot;
   }
 
-  // While a batch of reports is taken, the time read when it was taken (see take_reports).
   Time now() const { return hooks.now(); }
 
   // Reads the clock for one kernel input and, when tracing, records the input as an event.

@@ -299,6 +299,38 @@ TEST(RuntimeCore, ABatchOfReportsReadsTheClockOnceForAllItsInputs) {
   EXPECT_EQ(core.kernel().last_time(), Time{6000});
 }
 
+TEST(RuntimeCore, AReportArrivingWhileTheBatchReadsTheClockWaitsForTheNextBatch) {
+  // The batch's time is read after the batch is taken, so no report of it arrived later than its
+  // stamp: one that arrives during the read is the next batch's, with a read of its own.
+  ManualDriver driver;
+  HandlerRegistry handlers;
+  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
+  std::size_t clock_reads = 0;
+  std::function<void()> arrive_during_read;
+  RuntimeHooks hooks = driver.hooks();
+  hooks.now = [&] {
+    ++clock_reads;
+    if (arrive_during_read) std::exchange(arrive_during_read, nullptr)();
+    return Time{1000 * static_cast<std::int64_t>(clock_reads)};
+  };
+  RuntimeOptions options;
+  options.config.max_running = 3;
+  RuntimeCore core(std::move(options), std::move(handlers), std::move(hooks));
+  ASSERT_TRUE(core.start());
+  TaskSpec spec;
+  spec.kind = "ok";
+  for (int i = 0; i < 3; ++i) core.spawn(spec, nullptr);
+  ASSERT_EQ(driver.work.size(), 3u);
+  driver.work[0]();
+  driver.work[1]();
+  arrive_during_read = std::move(driver.work[2]);  // its outcome comes while the batch reads the clock
+  driver.work.clear();
+  clock_reads = 0;
+  driver.run_owner_calls();
+  EXPECT_EQ(core.kernel().stats().completed, 3u);
+  EXPECT_EQ(clock_reads, 2u) << "the late outcome was not in the batch stamped before it arrived";
+}
+
 TEST(RuntimeCore, AnUnansweredSpawnThatIsRefusedIsLogged) {
   ManualDriver driver;
   std::vector<LogRecord> logged;
