@@ -186,21 +186,26 @@ TEST(RuntimeCore, ASpawnThatAsksForNoAnswerQueuesNoneAndStillRuns) {
   EXPECT_EQ(core.kernel().stats().completed, 3u) << "the unanswered spawns ran all the same";
 }
 
+// A started core whose handler "ok" succeeds, `slots` attempts at a time, with `tasks` spawned.
+std::unique_ptr<RuntimeCore> core_with_ok_tasks(RuntimeHooks hooks, std::size_t slots, int tasks) {
+  HandlerRegistry handlers;
+  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
+  RuntimeOptions options;
+  options.config.max_running = slots;
+  auto core = std::make_unique<RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
+  EXPECT_TRUE(core->start());
+  TaskSpec spec;
+  spec.kind = "ok";
+  for (int i = 0; i < tasks; ++i) core->spawn(spec, nullptr);
+  return core;
+}
+
 // Forty tasks with twenty slots, the first twenty run: their outcomes wait for one take. `hooks`
 // are the test's (run_work may be its own).
 struct TwentyOutcomesWaiting {
   ManualDriver& driver;
   std::unique_ptr<RuntimeCore> core;
-  TwentyOutcomesWaiting(ManualDriver& d, RuntimeHooks hooks) : driver(d) {
-    HandlerRegistry handlers;
-    handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
-    RuntimeOptions options;
-    options.config.max_running = 20;
-    core = std::make_unique<RuntimeCore>(std::move(options), std::move(handlers), std::move(hooks));
-    EXPECT_TRUE(core->start());
-    TaskSpec spec;
-    spec.kind = "ok";
-    for (int i = 0; i < 40; ++i) core->spawn(spec, nullptr);
+  TwentyOutcomesWaiting(ManualDriver& d, RuntimeHooks hooks) : driver(d), core(core_with_ok_tasks(std::move(hooks), 20, 40)) {
     while (!driver.work.empty()) {  // runs the twenty attempts (or the drainer that runs them)
       auto f = std::move(driver.work.front());
       driver.work.pop_front();
@@ -266,8 +271,6 @@ TEST(RuntimeCore, ABatchOfReportsReadsTheClockOnceForAllItsInputs) {
   // The reports of one batch all arrived before it was taken: each is an input stamped with the
   // time the owner read when it took the batch, not a clock read of its own.
   ManualDriver driver;
-  HandlerRegistry handlers;
-  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
   std::size_t clock_reads = 0;
   Time clock{1000};
   RuntimeHooks hooks = driver.hooks();
@@ -275,13 +278,8 @@ TEST(RuntimeCore, ABatchOfReportsReadsTheClockOnceForAllItsInputs) {
     ++clock_reads;
     return clock;
   };
-  RuntimeOptions options;
-  options.config.max_running = 10;
-  RuntimeCore core(std::move(options), std::move(handlers), std::move(hooks));
-  ASSERT_TRUE(core.start());
-  TaskSpec spec;
-  spec.kind = "ok";
-  for (int i = 0; i < 10; ++i) core.spawn(spec, nullptr);
+  const auto owned = core_with_ok_tasks(std::move(hooks), 10, 10);
+  RuntimeCore& core = *owned;
   ASSERT_EQ(driver.work.size(), 10u);
   while (!driver.work.empty()) {  // ten outcomes wait for one take
     driver.work.front()();
@@ -294,7 +292,7 @@ TEST(RuntimeCore, ABatchOfReportsReadsTheClockOnceForAllItsInputs) {
   EXPECT_EQ(clock_reads, 1u) << "one read for the batch's ten completions";
   EXPECT_EQ(core.kernel().last_time(), Time{5000});
   clock = Time{6000};
-  core.spawn(spec, nullptr);  // an input outside a batch reads the clock itself
+  core.poke(std::nullopt, "an input outside a batch");  // reads the clock itself
   EXPECT_EQ(clock_reads, 2u);
   EXPECT_EQ(core.kernel().last_time(), Time{6000});
 }
@@ -303,8 +301,6 @@ TEST(RuntimeCore, AReportArrivingWhileTheBatchReadsTheClockWaitsForTheNextBatch)
   // The batch's time is read after the batch is taken, so no report of it arrived later than its
   // stamp: one that arrives during the read is the next batch's, with a read of its own.
   ManualDriver driver;
-  HandlerRegistry handlers;
-  handlers.add("ok", [](WorkContext&) { return Outcome::success(); });
   std::size_t clock_reads = 0;
   std::function<void()> arrive_during_read;
   RuntimeHooks hooks = driver.hooks();
@@ -313,13 +309,8 @@ TEST(RuntimeCore, AReportArrivingWhileTheBatchReadsTheClockWaitsForTheNextBatch)
     if (arrive_during_read) std::exchange(arrive_during_read, nullptr)();
     return Time{1000 * static_cast<std::int64_t>(clock_reads)};
   };
-  RuntimeOptions options;
-  options.config.max_running = 3;
-  RuntimeCore core(std::move(options), std::move(handlers), std::move(hooks));
-  ASSERT_TRUE(core.start());
-  TaskSpec spec;
-  spec.kind = "ok";
-  for (int i = 0; i < 3; ++i) core.spawn(spec, nullptr);
+  const auto owned = core_with_ok_tasks(std::move(hooks), 3, 3);
+  RuntimeCore& core = *owned;
   ASSERT_EQ(driver.work.size(), 3u);
   driver.work[0]();
   driver.work[1]();
