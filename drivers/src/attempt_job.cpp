@@ -5,19 +5,23 @@
 #include <utility>
 
 namespace tasklane::drivers {
+namespace {
+
+void report_outcome(WorkReports& reports, TaskId id, std::uint32_t attempt, Outcome outcome) {
+  reports.add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
+}
+
+}  // namespace
 
 void AttemptJob::operator()(const std::shared_ptr<WorkReports>& reports) {
   const TaskId id = context.id;
   const std::uint32_t attempt = context.attempt;
   if (work) {
-    Outcome outcome = run_work(*work, context);
-    reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
+    report_outcome(*reports, id, attempt, run_work(*work, context));
     return;
   }
   // Work that finishes later may call `done` after this returns: it holds a share of the reports.
-  auto report = [reports, id, attempt](Outcome outcome) {
-    reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
-  };
+  auto report = [reports, id, attempt](Outcome outcome) { report_outcome(*reports, id, attempt, std::move(outcome)); };
   try {
     (*async_work)(std::move(context), report);
   } catch (const std::exception& e) {
