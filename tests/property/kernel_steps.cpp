@@ -41,7 +41,8 @@ std::optional<RateLimit> rate_limit() {
 
 // Breaks one field so that the spawn must be refused for it (and perhaps for others).
 void break_one(TaskSpec& spec) {
-  switch (*rc::gen::inRange(0, 15)) {
+  const auto outside_enum_byte = [] { return static_cast<std::uint8_t>(*rc::gen::inRange(2, 256)); };
+  switch (*rc::gen::inRange(0, 17)) {
     case 0: spec.kind.clear(); break;
     case 1: spec.name = one_of({"parent", "self", "all", "broadcast", ""}); break;
     case 2: spec.timeout = Duration{*rc::gen::inRange<std::int64_t>(-5, 1)}; break;
@@ -64,17 +65,11 @@ void break_one(TaskSpec& spec) {
         spec.dedup = DedupSpec{"d1", DedupMode::ReplacePending};
       }
       break;
-    case 14: {  // a mode cast from a byte outside its enum
-      const auto byte = [] { return static_cast<std::uint8_t>(*rc::gen::inRange(2, 256)); };
-      if (chance(34)) {
-        spec.after_mode = static_cast<DependencyMode>(byte());
-      } else if (chance(50)) {
-        spec.dedup = DedupSpec{"d1", static_cast<DedupMode>(byte())};
-      } else {
-        spec.repeat = Repeat{Duration{1000}, static_cast<RepeatMode>(byte()), std::nullopt};
-      }
-      break;
-    }
+    // A mode cast from a byte outside its enum, one case each: shared by one case, the dependency
+    // mode was refused in too few of 2000 cases for the coverage check (7 % of runs missed it).
+    case 14: spec.after_mode = static_cast<DependencyMode>(outside_enum_byte()); break;
+    case 15: spec.dedup = DedupSpec{"d1", static_cast<DedupMode>(outside_enum_byte())}; break;
+    case 16: spec.repeat = Repeat{Duration{1000}, static_cast<RepeatMode>(outside_enum_byte()), std::nullopt}; break;
     default: spec.retry.initial_backoff = Duration{-1}; break;
   }
 }
