@@ -1020,10 +1020,16 @@ FlushId Kernel::flush(const FlushSelector& which, Time now) {
   State& s = *state_;
   s.observe(now);
   const auto key_of_task = [&s](TaskId task) { return State::key_of(s.tasks.at(task)); };  // a live task
+  const auto each_live_keyless = [&s](const auto& f) {
+    for (const auto& [task, e] : s.tasks) {
+      if (!e.key && !is_terminal(e.status)) f(task);
+    }
+  };
   const auto error_taken = [&s](TaskId task) {  // its record (unless forgotten) loses the mark
     if (const auto it = s.tasks.find(task); it != s.tasks.end()) s.drop_error_mark(it->second);
   };
-  const FlushId id = s.flushes.flush(which, key_of_task, error_taken, s.out);
+  const FlushId id = s.flushes.flush(which, detail::FlushTasks{key_of_task, each_live_keyless, TaskId{s.next_id}},
+                                     error_taken, s.out);
   s.settle();
   return id;
 }

@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 
 namespace tasklane {
 namespace {
@@ -14,29 +15,41 @@ const SequenceKey actor_facts{"agent", "actor", "facts"};
 const SequenceKey actor_relations{"agent", "actor", "relationship"};
 const SequenceKey other_facts{"agent", "other", "facts"};
 
-// The tracker with the kernel's side of it: the outbox, and the keys of the live keyed tasks, which
-// flush() reads back and on_terminal() is handed (as Kernel::State passes its entry's key).
+// The tracker with the kernel's side of it: the outbox, the live tasks, and the keys of the tasks
+// (live or terminal, until forgotten), which flush() reads back and on_terminal() is handed (as
+// Kernel::State passes its entry's key).
 struct Tracker {
   detail::FlushTracker t;
   std::deque<Command> out;
-  std::map<TaskId, SequenceKey> live_keys;
+  std::set<TaskId> live;
+  std::map<TaskId, SequenceKey> keys;
+  std::uint64_t next_id = 0;  // the kernel's: above every id accepted so far
   std::vector<TaskId> taken;  // the kept errors the flushes took, in order
 
   void accept(TaskId id, const SequenceKey* key = nullptr) {
     if (key) {
-      live_keys[id] = *key;
+      keys[id] = *key;
     } else {
-      live_keys.erase(id);
+      keys.erase(id);
     }
+    live.insert(id);
+    next_id = std::max(next_id, id.value + 1);
     t.on_accepted(id, key_of(id));
   }
   bool end(TaskId id, std::optional<std::string> error = std::nullopt) {  // true: its error is kept
+    live.erase(id);
     return t.on_terminal(id, std::move(error), key_of(id), out);
   }
-  void forget(TaskId id) { live_keys.erase(id); }  // the kernel dropped the terminal record
+  void forget(TaskId id) { keys.erase(id); }  // the kernel dropped the terminal record
   FlushId flush(const FlushSelector& which) {
-    return t.flush(
-        which, [this](TaskId id) { return key_of(id); }, [this](TaskId id) { taken.push_back(id); }, out);
+    const auto key = [this](TaskId id) { return key_of(id); };
+    const auto each_live_keyless = [this](const auto& f) {
+      for (const TaskId id : live) {
+        if (!keys.count(id)) f(id);
+      }
+    };
+    return t.flush(which, detail::FlushTasks{key, each_live_keyless, TaskId{next_id}},
+                   [this](TaskId id) { taken.push_back(id); }, out);
   }
   // The FlushDone commands emitted since the last call.
   std::vector<command::FlushDone> done() {
@@ -48,8 +61,8 @@ struct Tracker {
     return d;
   }
   const SequenceKey* key_of(TaskId id) const {
-    const auto it = live_keys.find(id);
-    return it == live_keys.end() ? nullptr : &it->second;
+    const auto it = keys.find(id);
+    return it == keys.end() ? nullptr : &it->second;
   }
 };
 
@@ -88,7 +101,9 @@ TEST(FlushTracker, ASuccessBeforeAnyFlushLeavesNothingBehind) {
   Tracker k;
   k.accept(TaskId{0}, &actor_facts);
   k.end(TaskId{0});
-  EXPECT_EQ(k.t.unflushed(), 0u);
+  EXPECT_EQ(k.t.kept_errors(), 0u);
+  const FlushId after = k.flush(flush_selector::Scope{"actor"});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{after, std::nullopt}})) << "nothing to wait for";
 }
 
 TEST(FlushTracker, SelectorsMatchScopePurposeOrBothAndKeylessOnlyMatchesAll) {
@@ -98,18 +113,17 @@ TEST(FlushTracker, SelectorsMatchScopePurposeOrBothAndKeylessOnlyMatchesAll) {
   k.accept(TaskId{2}, &other_facts);
   k.accept(TaskId{3});
 
-  k.flush(flush_selector::ScopePurpose{"actor", "facts"});  // takes 0
-  EXPECT_EQ(k.t.unflushed(), 3u);
-  k.flush(flush_selector::Purpose{"facts"});  // takes 2
-  EXPECT_EQ(k.t.unflushed(), 2u);
-  k.flush(flush_selector::Scope{"actor"});  // takes 1
-  EXPECT_EQ(k.t.unflushed(), 1u);
-  k.flush(flush_selector::Scope{"nobody"});
-  EXPECT_EQ(k.t.unflushed(), 1u);  // the keyless task is left for All
-  k.flush(flush_selector::All{});
-  EXPECT_EQ(k.t.unflushed(), 0u);
+  const FlushId both = k.flush(flush_selector::ScopePurpose{"actor", "facts"});
+  const FlushId purpose = k.flush(flush_selector::Purpose{"facts"});
+  const FlushId scope = k.flush(flush_selector::Scope{"actor"});
+  const FlushId nobody = k.flush(flush_selector::Scope{"nobody"});
+  const FlushId all = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.t.claimed_by(TaskId{0}), both);
+  EXPECT_EQ(k.t.claimed_by(TaskId{2}), purpose);
+  EXPECT_EQ(k.t.claimed_by(TaskId{1}), scope);
+  EXPECT_EQ(k.t.claimed_by(TaskId{3}), all) << "the keyless task is left for All";
   EXPECT_EQ(k.t.active(), 4u);  // four flushes wait, the one for "nobody" is done
-  EXPECT_EQ(k.done().size(), 1u);
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{nobody, std::nullopt}}));
 }
 
 TEST(FlushTracker, ATaskTakenByOneFlushIsNotWaitedForByTheNext) {
@@ -131,7 +145,7 @@ TEST(FlushTracker, AKeyedTaskFailedBeforeAnyFlushSurfacesByItsKeyAfterItsRecordI
   EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{other, std::nullopt}})) << "another scope's flush leaves it";
   const FlushId mine = k.flush(flush_selector::ScopePurpose{"actor", "facts"});
   EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{mine, std::string("compaction failed")}}));
-  EXPECT_EQ(k.t.unflushed(), 0u);
+  EXPECT_EQ(k.t.kept_errors(), 0u);
 }
 
 TEST(FlushTracker, ATaskAcceptedAgainWithoutAKeyIsOnlyTakenByAll) {
@@ -139,13 +153,63 @@ TEST(FlushTracker, ATaskAcceptedAgainWithoutAKeyIsOnlyTakenByAll) {
   Tracker k;
   k.accept(TaskId{0}, &actor_facts);
   k.accept(TaskId{0});  // now without its key
-  EXPECT_EQ(k.t.unflushed(), 1u) << "one task, not one per acceptance";
   const FlushId scoped = k.flush(flush_selector::Scope{"actor"});
   EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{scoped, std::nullopt}}));
   const FlushId all = k.flush(flush_selector::All{});
   EXPECT_TRUE(k.done().empty()) << "All waits for it";
   k.end(TaskId{0});
   EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{all, std::nullopt}}));
+}
+
+TEST(FlushTracker, AKeylessTaskTakenByOneAllIsNotWaitedForByTheNextButOneSpawnedBetweenIs) {
+  Tracker k;
+  k.accept(TaskId{0});
+  const FlushId first = k.flush(flush_selector::All{});
+  k.accept(TaskId{1});
+  const FlushId second = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.t.claimed_by(TaskId{0}), first);
+  EXPECT_EQ(k.t.claimed_by(TaskId{1}), second);
+  k.end(TaskId{1}, "second's");
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{second, std::string("second's")}}));
+  k.end(TaskId{0});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{first, std::nullopt}}));
+  k.accept(TaskId{2});
+  EXPECT_TRUE(k.end(TaskId{2}, "after both")) << "spawned after every flush: unflushed, its error kept";
+}
+
+TEST(FlushTracker, AKeylessTaskRestoredBelowTheLastAllsIdsIsUnflushed) {
+  // restore() brings back records with old ids, after flushes that took every id below them.
+  Tracker k;
+  k.accept(TaskId{10});
+  k.end(TaskId{10});
+  const FlushId all = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{all, std::nullopt}}));
+  k.accept(TaskId{3});  // restored
+  k.accept(TaskId{4});  // restored
+  EXPECT_TRUE(k.end(TaskId{3}, "restored and failed")) << "no flush took it: the error is kept";
+  const FlushId next = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.t.claimed_by(TaskId{4}), next);
+  EXPECT_EQ(k.taken, (std::vector<TaskId>{TaskId{3}}));
+  k.end(TaskId{4});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{next, std::string("restored and failed")}}));
+  const FlushId last = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{last, std::nullopt}})) << "taken once";
+}
+
+TEST(FlushTracker, AKeylessTaskRestoredBelowTheLastAllsIdsAndAcceptedAgainWithAKeyIsKeyed) {
+  Tracker k;
+  k.accept(TaskId{10});
+  k.end(TaskId{10});
+  k.flush(flush_selector::All{});
+  k.done();
+  k.accept(TaskId{3});
+  k.accept(TaskId{3}, &actor_facts);  // accepted again, now with its key
+  const FlushId other = k.flush(flush_selector::Scope{"other"});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{other, std::nullopt}}));
+  const FlushId actor = k.flush(flush_selector::Scope{"actor"});
+  EXPECT_EQ(k.t.claimed_by(TaskId{3}), actor);
+  const FlushId all = k.flush(flush_selector::All{});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{all, std::nullopt}})) << "taken by its scope's flush";
 }
 
 TEST(FlushTracker, FlushIdsStartAtOneAndGrow) {

@@ -205,6 +205,33 @@ TEST(KernelFlush, AnErrorAFlushWaitedForIsNotMarkedForTheNextFlush) {
   EXPECT_EQ(flush_dones(restarted.drain()), (std::vector<command::FlushDone>{{next, std::nullopt}}));
 }
 
+// A flush of All takes the keyless tasks by id (every one below the kernel's next id at the flush):
+// a live keyless task that a restore brings back later, with an older id, is still unflushed.
+TEST(KernelFlush, AKeylessTaskRestoredAfterAFlushOfAllIsTakenByTheNextOne) {
+  Harness h;
+  TaskSpec later = task();
+  later.durable = true;
+  later.run_after = std::chrono::hours(1);
+  const TaskId restored = h.spawn(later, ms(0));  // bg_0, waiting for its time
+  h.drain();
+
+  Config config;
+  config.retained_terminal = 0;  // bg_0 and bg_1 are forgotten as they end
+  Harness other(config);
+  other.succeed(other.spawn(task(), ms(0)), 1, ms(1));
+  other.succeed(other.spawn(task(), ms(1)), 1, ms(2));
+  const FlushId before = other.kernel.flush(flush_selector::All{}, ms(3));
+  EXPECT_EQ(flush_dones(other.drain()), (std::vector<command::FlushDone>{{before, std::nullopt}}));
+
+  other.kernel.restore(h.kernel.snapshot(), ms(4));
+  other.drain();
+  ASSERT_TRUE(other.kernel.get(restored).has_value());
+  const FlushId after = other.kernel.flush(flush_selector::All{}, ms(5));
+  EXPECT_TRUE(flush_dones(other.drain()).empty()) << "waits for the restored task";
+  EXPECT_TRUE(other.kernel.cancel(restored, ms(6)));
+  EXPECT_EQ(flush_dones(other.drain()), (std::vector<command::FlushDone>{{after, std::nullopt}}));
+}
+
 TEST(KernelFlush, ASuccessIsNeverMarkedUnflushed) {
   Harness h;
   TaskSpec spec = task();
