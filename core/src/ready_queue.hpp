@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +33,7 @@ class ReadyQueue {
   // Queues a task that is not queued now.
   void push(Priority p, TaskId id) {
     lanes_[index(p)].push(id.value);
+    filled_ |= lane_bit(index(p));
     ++size_;
   }
   // A queued task left the queue (its flag is already cleared): its entry here is stale now.
@@ -53,8 +55,9 @@ class ReadyQueue {
   // The next task to start; the caller clears its flag.
   template <class IsQueued>  // bool(std::uint64_t id, Priority p)
   std::optional<TaskId> pop(const IsQueued& is_queued) {
-    for (int i = priority_count - 1; i >= 0 && size_ > 0; --i) {
-      auto& lane = lanes_[static_cast<std::size_t>(i)];
+    while (filled_ != 0 && size_ > 0) {
+      const std::size_t i = std::bit_width(filled_) - 1;  // the highest priority with entries
+      auto& lane = lanes_[i];
       while (const auto id = lane.pop()) {
         if (is_queued(*id, static_cast<Priority>(i))) {
           --size_;
@@ -62,12 +65,14 @@ class ReadyQueue {
         }
         if (stale_ > 0) --stale_;
       }
+      filled_ &= ~lane_bit(i);
     }
     return std::nullopt;
   }
 
  private:
   static std::size_t index(Priority p) { return static_cast<std::size_t>(p); }
+  static unsigned lane_bit(std::size_t lane) { return 1u << lane; }
 
   // One priority's entries, lowest id first: the in-order run and the out-of-order heap.
   struct Lane {
@@ -133,6 +138,7 @@ class ReadyQueue {
   }
 
   std::array<Lane, priority_count> lanes_;
+  unsigned filled_ = 0;    // bit i: lane i may hold entries (clear: it holds none), so pop() skips empty priorities
   std::size_t size_ = 0;   // queued tasks
   std::size_t stale_ = 0;  // run and heap entries whose task left the queue (an estimate; compaction resets it)
 };

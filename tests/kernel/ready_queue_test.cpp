@@ -66,6 +66,19 @@ TEST(ReadyQueue, PopsHigherPriorityFirstWhateverTheInsertionOrder) {
   EXPECT_TRUE(q.empty());
 }
 
+TEST(ReadyQueue, APriorityWhoseTasksAllLeftIsFoundAgainWhenOneIsQueued) {
+  Queue q;
+  q.push(Priority::High, TaskId{1});
+  q.push(Priority::Low, TaskId{2});
+  EXPECT_EQ(q.pop(), TaskId{1});
+  EXPECT_EQ(q.pop(), TaskId{2});
+  EXPECT_EQ(q.pop(), std::nullopt);
+  q.push(Priority::Low, TaskId{3});
+  q.push(Priority::High, TaskId{4});
+  q.push(Priority::Normal, TaskId{5});
+  EXPECT_EQ(pop_all(q), (std::vector<std::uint64_t>{4, 5, 3}));
+}
+
 TEST(ReadyQueue, IsFifoByIdWithinOnePriority) {
   Queue q;
   // Pushed out of id order, as a retried task re-enters after newer ones.
@@ -178,7 +191,7 @@ TEST(ReadyQueue, MixedInOrderAndOutOfOrderPushesMatchAnOrderedSet) {
     seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
     return (seed >> 33) % bound;
   };
-  const auto priority = [&]() { return random(3) == 0 ? Priority::High : Priority::Normal; };
+  const auto priority = [&]() { return static_cast<Priority>(random(priority_count)); };  // lanes empty and fill again
   std::size_t popped = 0;
   for (int step = 0; step < 20000; ++step) {
     const auto action = random(10);
