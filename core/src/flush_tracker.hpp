@@ -17,25 +17,36 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <variant>
+#include <vector>
 
-#include "tasklane/flat_id_map.hpp"
 #include "id_set.hpp"
 #include "tasklane/command.hpp"
 #include "tasklane/selectors.hpp"
 
 namespace tasklane::detail {
 
-// What a flush asks the kernel: a live keyed task's key, and its live keyless tasks.
-template <class KeyOf, class EachLiveKeyless>
+// Which flush waits for a live task, kept by the kernel in the task's entry: 0 when none, else the
+// flush's slot + 1 (FlushTracker::flush_of). A slot stays the flush's while any task it claimed is
+// live, so a claim never names another flush. 31 bits: the entry keeps it beside its ready flag.
+using FlushClaim = std::uint32_t;
+inline constexpr unsigned flush_claim_bits = 31;
+
+// What a flush asks the kernel: a live keyed task's key, its live keyless tasks, and where a task's
+// claim goes. A claim in the task's entry costs no lookup at the task's end, where a map of task
+// id to flush (a probe into a table of every claimed task) cost ~300 instructions a task.
+template <class KeyOf, class Claim, class EachLiveKeyless>
 struct FlushTasks {
   const KeyOf& key_of;  // key_of(id): a live keyed task's key (a `const SequenceKey*`: the kernel's own copy)
-  const EachLiveKeyless& each_live_keyless;  // each_live_keyless(f): f(TaskId) for every live keyless task
+  const Claim& claim;   // claim(id, c): live task `id`'s claim is `c` now
+  // each_live_keyless(f): for every live keyless task, f(id), which answers the task's claim now (0: unchanged)
+  const EachLiveKeyless& each_live_keyless;
   TaskId next_id;  // every task accepted from now on has this id or a higher one (restore aside)
 };
-template <class KeyOf, class EachLiveKeyless>
-FlushTasks(const KeyOf&, const EachLiveKeyless&, TaskId) -> FlushTasks<KeyOf, EachLiveKeyless>;
+template <class KeyOf, class Claim, class EachLiveKeyless>
+FlushTasks(const KeyOf&, const Claim&, const EachLiveKeyless&, TaskId) -> FlushTasks<KeyOf, Claim, EachLiveKeyless>;
 
 class FlushTracker {
  public:
@@ -56,13 +67,13 @@ class FlushTracker {
 
   // A task reached a terminal state with `error` (nullopt when it is not an error); `key` is its
   // sequence key (nullptr: keyless), the one it was accepted with (a record's key never changes),
-  // which says the one set that holds it. True when the error waits for a flush to take it (the
-  // kernel marks the task's record: TaskInfo::error_unflushed).
+  // which says the one set that holds it; `claim` is the claim a flush left on it (the kernel
+  // clears its copy). True when the error waits for a flush to take it (the kernel marks the
+  // task's record: TaskInfo::error_unflushed).
   template <class Out>  // std::deque<Command> or the kernel's CommandQueue
-  bool on_terminal(TaskId id, std::optional<std::string> error, const SequenceKey* key, Out& out) {
-    if (const FlushId* claimed = claimed_by_.find(id.value)) {
-      const FlushId flush = *claimed;
-      claimed_by_.erase(id.value);
+  bool on_terminal(TaskId id, std::optional<std::string> error, const SequenceKey* key, FlushClaim claim, Out& out) {
+    if (claim != 0) {
+      const FlushId flush = slots_.at(claim - 1);
       auto& waiting = active_.at(flush);
       --waiting.live;  // a task is claimed once and ends once
       if (error) waiting.note_error(id, *error);
@@ -80,10 +91,13 @@ class FlushTracker {
 
   // Takes the unflushed tasks `which` selects. taken(id) is called for each terminal task whose
   // kept error this flush takes, before the flush can end.
-  template <class KeyOf, class EachLiveKeyless, class Taken, class Out>  // Out: std::deque<Command> or the kernel's CommandQueue
-  FlushId flush(const FlushSelector& which, const FlushTasks<KeyOf, EachLiveKeyless>& tasks, const Taken& taken, Out& out) {
+  template <class KeyOf, class Claim, class EachLiveKeyless, class Taken, class Out>  // Out: std::deque<Command> or the kernel's CommandQueue
+  FlushId flush(const FlushSelector& which, const FlushTasks<KeyOf, Claim, EachLiveKeyless>& tasks, const Taken& taken,
+                Out& out) {
     const FlushId id = next_flush_++;
     Waiting waiting;
+    waiting.slot = take_slot(id);
+    const FlushClaim claim = waiting.slot + 1;
     for (auto it = surfacing_.begin(); it != surfacing_.end();) {
       if (!matches(which, it->second.key ? &*it->second.key : nullptr)) {
         ++it;
@@ -94,22 +108,21 @@ class FlushTracker {
       it = surfacing_.erase(it);
     }
     const bool all = std::holds_alternative<flush_selector::All>(which);
-    if (all) claimed_by_.reserve(claimed_by_.size() + keyed_.size());  // at most one more growth for the keyless
     IdSet left;  // keyed tasks this flush does not select
     for (const TaskId task : keyed_) {
       if (all || matches(which, tasks.key_of(task))) {
         ++waiting.live;
-        claimed_by_.put(task.value, id);
+        tasks.claim(task, claim);
       } else {
         left.insert(task);
       }
     }
     keyed_ = std::move(left);
     if (all) {
-      tasks.each_live_keyless([&](TaskId task) {
-        if (!plain_unflushed(task, false)) return;  // an earlier All took it
+      tasks.each_live_keyless([&](TaskId task) -> FlushClaim {
+        if (!plain_unflushed(task, false)) return 0;  // an earlier All took it
         ++waiting.live;
-        claimed_by_.put(task.value, id);
+        return claim;
       });
       plain_from_ = std::max(plain_from_, tasks.next_id.value);
       restored_plain_ = IdSet{};
@@ -122,11 +135,8 @@ class FlushTracker {
 
   std::size_t active() const { return active_.size(); }
   std::size_t kept_errors() const { return surfacing_.size(); }
-  // The flush that waits for live task `id`, if one does.
-  std::optional<FlushId> claimed_by(TaskId id) const {
-    const FlushId* flush = claimed_by_.find(id.value);
-    return flush ? std::optional<FlushId>(*flush) : std::nullopt;
-  }
+  // The flush a task's claim names (a flush still waiting for that task).
+  FlushId flush_of(FlushClaim claim) const { return slots_.at(claim - 1); }
 
  private:
   // Whether live keyless task `id` is unflushed; `take` also drops it from restored_plain_.
@@ -144,7 +154,23 @@ class FlushTracker {
     std::optional<SequenceKey> key;
     std::string error;
   };
+  // A slot for flush `id` (a free one, or a new one): its claims name it until it ends.
+  FlushClaim take_slot(FlushId id) {
+    if (free_slots_.empty()) {
+      // As many flushes waiting at once would hold ~100 GB: refused all the same, a claim must fit.
+      if (slots_.size() >= (std::size_t{1} << flush_claim_bits) - 1) throw std::length_error("too many flushes waiting");
+      free_slots_.reserve(slots_.size() + 1);  // so that finish() can give the slot back without allocating
+      slots_.push_back(id);
+      return static_cast<FlushClaim>(slots_.size() - 1);
+    }
+    const FlushClaim slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = id;
+    return slot;
+  }
+
   struct Waiting {
+    FlushClaim slot = 0;   // its index in slots_
     std::size_t live = 0;  // claimed tasks not yet terminal
     std::optional<TaskId> first_error_task;  // the earliest-spawned failure wins
     std::string first_error;
@@ -177,6 +203,8 @@ class FlushTracker {
   void finish(FlushId id, Out& out) {
     auto node = active_.extract(id);
     auto& waiting = node.mapped();
+    slots_[waiting.slot] = 0;
+    free_slots_.push_back(waiting.slot);  // reserved at take_slot: cannot throw
     std::optional<std::string> error;
     if (waiting.first_error_task) error = std::move(waiting.first_error);
     out.emplace_back(command::FlushDone{id, std::move(error)});
@@ -186,8 +214,9 @@ class FlushTracker {
   IdSet restored_plain_;                 // unflushed, live, without a key, accepted below plain_from_
   IdSet keyed_;                          // unflushed, live, with a key
   std::map<TaskId, Surfacing> surfacing_;  // unflushed, terminal with an error
-  FlatIdMap<FlushId> claimed_by_;      // task id -> the flush that waits for it
   std::map<FlushId, Waiting> active_;
+  std::vector<FlushId> slots_;           // slot -> the flush that holds it (0: free)
+  std::vector<FlushClaim> free_slots_;   // capacity kept at slots_.size()
   FlushId next_flush_ = 1;
 };
 

@@ -39,7 +39,9 @@ namespace {
 // One task in the kernel's table: its compact record and the kernel's bookkeeping for it. The
 // bookkeeping starts in the record's tail padding (a derived class may use it): 168 bytes in all.
 struct Entry : detail::TaskRecord {
-  bool ready = false;  // queued in the ReadyQueue (which keeps no membership of its own)
+  // One 32-bit unit in the record's tail padding (TaskRecord ends at 132 bytes, `id` starts at 136).
+  std::uint32_t ready : 1 = 0;  // queued in the ReadyQueue (which keeps no membership of its own)
+  std::uint32_t flush_claim : detail::flush_claim_bits = 0;  // the flush that waits for this live task (FlushTracker)
   TaskId id;
   std::uint64_t due_generation = 0;  // invalidates TaskDue timers armed before the last change
   // The running attempt's deadlines, detail::no_deadline when it has none.
@@ -429,8 +431,10 @@ struct Kernel::State {
       if (is_error) notify.error = e.error.to_optional();
       notify.next_run = next_run;
     });
+    const detail::FlushClaim claim = e.flush_claim;
+    e.flush_claim = 0;
     e.error_unflushed =  // after the Notify it waited for; before the record that carries the mark
-        flushes.on_terminal(e.id, is_error ? e.error.to_optional() : std::nullopt, key_of(e), out);
+        flushes.on_terminal(e.id, is_error ? e.error.to_optional() : std::nullopt, key_of(e), claim, out);
     persist(e);
     const TaskId id = e.id;
     if (e.key) {
@@ -1020,15 +1024,17 @@ FlushId Kernel::flush(const FlushSelector& which, Time now) {
   State& s = *state_;
   s.observe(now);
   const auto key_of_task = [&s](TaskId task) { return State::key_of(s.tasks.at(task)); };  // a live task
+  const auto claim = [&s](TaskId task, detail::FlushClaim c) { s.tasks.at(task).flush_claim = c; };
   const auto each_live_keyless = [&s](const auto& f) {
-    for (const auto& [task, e] : s.tasks) {
-      if (!e.key && !is_terminal(e.status)) f(task);
+    for (auto& [task, e] : s.tasks) {
+      if (e.key || is_terminal(e.status)) continue;
+      if (const detail::FlushClaim c = f(task)) e.flush_claim = c;
     }
   };
   const auto error_taken = [&s](TaskId task) {  // its record (unless forgotten) loses the mark
     if (const auto it = s.tasks.find(task); it != s.tasks.end()) s.drop_error_mark(it->second);
   };
-  const FlushId id = s.flushes.flush(which, detail::FlushTasks{key_of_task, each_live_keyless, TaskId{s.next_id}},
+  const FlushId id = s.flushes.flush(which, detail::FlushTasks{key_of_task, claim, each_live_keyless, TaskId{s.next_id}},
                                      error_taken, s.out);
   s.settle();
   return id;

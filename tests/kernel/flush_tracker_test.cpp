@@ -23,6 +23,7 @@ struct Tracker {
   std::deque<Command> out;
   std::set<TaskId> live;
   std::map<TaskId, SequenceKey> keys;
+  std::map<TaskId, detail::FlushClaim> claims;  // what the kernel keeps in a live task's entry
   std::uint64_t next_id = 0;  // the kernel's: above every id accepted so far
   std::vector<TaskId> taken;  // the kept errors the flushes took, in order
 
@@ -38,18 +39,31 @@ struct Tracker {
   }
   bool end(TaskId id, std::optional<std::string> error = std::nullopt) {  // true: its error is kept
     live.erase(id);
-    return t.on_terminal(id, std::move(error), key_of(id), out);
+    const detail::FlushClaim claim = claims.count(id) ? claims[id] : 0;
+    claims.erase(id);
+    return t.on_terminal(id, std::move(error), key_of(id), claim, out);
   }
   void forget(TaskId id) { keys.erase(id); }  // the kernel dropped the terminal record
   FlushId flush(const FlushSelector& which) {
     const auto key = [this](TaskId id) { return key_of(id); };
+    const auto claim = [this](TaskId id, detail::FlushClaim c) {
+      EXPECT_TRUE(live.count(id)) << "only a live task is claimed";
+      claims[id] = c;
+    };
     const auto each_live_keyless = [this](const auto& f) {
       for (const TaskId id : live) {
-        if (!keys.count(id)) f(id);
+        if (keys.count(id)) continue;
+        if (const detail::FlushClaim c = f(id)) claims[id] = c;
       }
     };
-    return t.flush(which, detail::FlushTasks{key, each_live_keyless, TaskId{next_id}},
+    return t.flush(which, detail::FlushTasks{key, claim, each_live_keyless, TaskId{next_id}},
                    [this](TaskId id) { taken.push_back(id); }, out);
+  }
+  // The flush that waits for live task `id`, if one does.
+  std::optional<FlushId> claimed_by(TaskId id) const {
+    const auto it = claims.find(id);
+    if (it == claims.end() || it->second == 0) return std::nullopt;
+    return t.flush_of(it->second);
   }
   // The FlushDone commands emitted since the last call.
   std::vector<command::FlushDone> done() {
@@ -118,10 +132,10 @@ TEST(FlushTracker, SelectorsMatchScopePurposeOrBothAndKeylessOnlyMatchesAll) {
   const FlushId scope = k.flush(flush_selector::Scope{"actor"});
   const FlushId nobody = k.flush(flush_selector::Scope{"nobody"});
   const FlushId all = k.flush(flush_selector::All{});
-  EXPECT_EQ(k.t.claimed_by(TaskId{0}), both);
-  EXPECT_EQ(k.t.claimed_by(TaskId{2}), purpose);
-  EXPECT_EQ(k.t.claimed_by(TaskId{1}), scope);
-  EXPECT_EQ(k.t.claimed_by(TaskId{3}), all) << "the keyless task is left for All";
+  EXPECT_EQ(k.claimed_by(TaskId{0}), both);
+  EXPECT_EQ(k.claimed_by(TaskId{2}), purpose);
+  EXPECT_EQ(k.claimed_by(TaskId{1}), scope);
+  EXPECT_EQ(k.claimed_by(TaskId{3}), all) << "the keyless task is left for All";
   EXPECT_EQ(k.t.active(), 4u);  // four flushes wait, the one for "nobody" is done
   EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{nobody, std::nullopt}}));
 }
@@ -167,8 +181,8 @@ TEST(FlushTracker, AKeylessTaskTakenByOneAllIsNotWaitedForByTheNextButOneSpawned
   const FlushId first = k.flush(flush_selector::All{});
   k.accept(TaskId{1});
   const FlushId second = k.flush(flush_selector::All{});
-  EXPECT_EQ(k.t.claimed_by(TaskId{0}), first);
-  EXPECT_EQ(k.t.claimed_by(TaskId{1}), second);
+  EXPECT_EQ(k.claimed_by(TaskId{0}), first);
+  EXPECT_EQ(k.claimed_by(TaskId{1}), second);
   k.end(TaskId{1}, "second's");
   EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{second, std::string("second's")}}));
   k.end(TaskId{0});
@@ -188,7 +202,7 @@ TEST(FlushTracker, AKeylessTaskRestoredBelowTheLastAllsIdsIsUnflushed) {
   k.accept(TaskId{4});  // restored
   EXPECT_TRUE(k.end(TaskId{3}, "restored and failed")) << "no flush took it: the error is kept";
   const FlushId next = k.flush(flush_selector::All{});
-  EXPECT_EQ(k.t.claimed_by(TaskId{4}), next);
+  EXPECT_EQ(k.claimed_by(TaskId{4}), next);
   EXPECT_EQ(k.taken, (std::vector<TaskId>{TaskId{3}}));
   k.end(TaskId{4});
   EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{next, std::string("restored and failed")}}));
@@ -207,9 +221,32 @@ TEST(FlushTracker, AKeylessTaskRestoredBelowTheLastAllsIdsAndAcceptedAgainWithAK
   const FlushId other = k.flush(flush_selector::Scope{"other"});
   EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{other, std::nullopt}}));
   const FlushId actor = k.flush(flush_selector::Scope{"actor"});
-  EXPECT_EQ(k.t.claimed_by(TaskId{3}), actor);
+  EXPECT_EQ(k.claimed_by(TaskId{3}), actor);
   const FlushId all = k.flush(flush_selector::All{});
   EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{all, std::nullopt}})) << "taken by its scope's flush";
+}
+
+// A claim names a flush by its slot, which a later flush takes over once the flush that held it
+// ended: a claim made before still names its own flush.
+TEST(FlushTracker, AFlushSlotTakenOverByALaterFlushLeavesEarlierClaimsWithTheirOwnFlush) {
+  const SequenceKey third{"agent", "third", "facts"};
+  Tracker k;
+  k.accept(TaskId{0}, &actor_facts);
+  k.accept(TaskId{1}, &other_facts);
+  const FlushId actor = k.flush(flush_selector::Scope{"actor"});
+  const FlushId other = k.flush(flush_selector::Scope{"other"});
+  k.end(TaskId{1}, "other failed");
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{other, std::string("other failed")}}));
+  k.accept(TaskId{2}, &third);
+  const FlushId later = k.flush(flush_selector::Scope{"third"});  // takes the slot `other` held
+  EXPECT_EQ(k.claimed_by(TaskId{0}), actor);
+  EXPECT_EQ(k.claimed_by(TaskId{2}), later);
+  k.end(TaskId{0});
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{actor, std::nullopt}}));
+  EXPECT_EQ(k.t.active(), 1u);
+  k.end(TaskId{2}, "third failed");
+  EXPECT_EQ(k.done(), (std::vector<command::FlushDone>{{later, std::string("third failed")}}));
+  EXPECT_EQ(k.t.active(), 0u);
 }
 
 TEST(FlushTracker, FlushIdsStartAtOneAndGrow) {
