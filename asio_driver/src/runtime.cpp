@@ -10,6 +10,7 @@
 #include <chrono>
 #include <iterator>
 #include <mutex>
+#include <variant>
 
 #include <boost/asio/execution.hpp>
 
@@ -17,6 +18,13 @@
 #include "tasklane/drivers/handoff_batch.hpp"
 
 namespace tasklane::asio {
+
+namespace {
+// What reaches the strand from another thread: a call, or the spec of a spawn made with
+// net::detached, held as it is. A TaskSpec is over UniqueFunction's in-place bytes: in a closure,
+// every fire-and-forget spawn cost an allocation on the caller's thread and a free on the strand.
+using StrandCall = std::variant<drivers::UniqueFunction<void()>, TaskSpec>;
+}  // namespace
 
 struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
   impl(executor_type executor, runtime_options& options)
@@ -112,19 +120,47 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
     guarded([&] {
       if (!unrun_calls.empty()) {
         unrun_calls.insert(unrun_calls.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-        batch = std::exchange(unrun_calls, {});
+        batch.swap(unrun_calls);
+        unrun_calls.clear();
       }
-      drivers::run_call_batch(batch, [this] { return core != nullptr; }, [this](auto first, auto last) {
-        unrun_calls.assign(first, last);
-        net::post(strand, [self = shared_from_this()] { self->run_inbox(); });
-      });
+      drivers::run_call_batch(
+          batch, [this] { return core != nullptr; },
+          [this](auto first, auto last) {
+            unrun_calls.assign(first, last);
+            net::post(strand, [self = shared_from_this()] { self->run_inbox(); });
+          },
+          [this](StrandCall& call) { run(call); });
     });
+    inbox.recycle(std::move(batch));
+  }
+  // On the strand under the mutex, with a core.
+  void run(drivers::UniqueFunction<void()>& call) { call(); }
+  void run(TaskSpec& detached_spawn) { core->admit(std::move(detached_spawn), nullptr); }
+  void run(StrandCall& call) {
+    std::visit([this](auto& c) { run(c); }, call);
+  }
+  // Runs `call` (a UniqueFunction or a detached spawn's TaskSpec) now when on the strand, else
+  // queues it, made in place in the inbox, for the strand's next batch (the first call after a
+  // take wakes the strand).
+  template <class Call>
+  static void hand_in(const std::shared_ptr<impl>& i, Call&& call) {
+    if (i->strand.running_in_this_thread()) {
+      // What dispatch would do, without its allocation. `i` may be the runtime's own member, and
+      // code the call runs (a log sink, the queued-work answer) may destroy the runtime: a share
+      // keeps the impl, and the mutex guarded() holds, alive to the end.
+      const std::shared_ptr<impl> keep = i;
+      keep->guarded([&] { keep->run(call); });
+      return;
+    }
+    if (i->inbox.add(std::forward<Call>(call)) == drivers::HandoffBatch<StrandCall>::Added::Wake) {
+      net::post(i->strand, [i] { i->run_inbox(); });
+    }
   }
 
   net::strand<net::any_io_executor> strand;
   // Calls from threads other than the strand's: one post to the strand carries a whole batch.
-  drivers::HandoffBatch<drivers::UniqueFunction<void()>> inbox;
-  std::vector<drivers::UniqueFunction<void()>> unrun_calls;  // behind a call that threw; under `mutex`
+  drivers::HandoffBatch<StrandCall> inbox;
+  std::vector<StrandCall> unrun_calls;  // behind a call that threw; under `mutex`
   net::steady_timer timer;
   std::optional<net::thread_pool> own_pool;
   net::any_io_executor work;
@@ -180,17 +216,7 @@ runtime::~runtime() {
 runtime::executor_type runtime::get_executor() const { return impl_->strand; }
 
 void runtime::run_on_strand(const std::shared_ptr<impl>& i, drivers::UniqueFunction<void()> f) {
-  if (i->strand.running_in_this_thread()) {
-    // What dispatch would do, without its allocation. `i` may be the runtime's own member, and
-    // code `f` calls (a log sink, the queued-work answer) may destroy the runtime: a share keeps
-    // the impl, and the mutex guarded() holds, alive to the end.
-    const std::shared_ptr<impl> keep = i;
-    keep->guarded(f);
-    return;
-  }
-  if (i->inbox.add(std::move(f)) == drivers::HandoffBatch<drivers::UniqueFunction<void()>>::Added::Wake) {
-    net::post(i->strand, [i] { i->run_inbox(); });
-  }
+  impl::hand_in(i, std::move(f));
 }
 
 const net::strand<net::any_io_executor>& runtime::strand_of(const std::shared_ptr<impl>& i) { return i->strand; }
@@ -199,11 +225,8 @@ drivers::RuntimeCore& runtime::core_of(const std::shared_ptr<impl>& i) { return 
 
 drivers::MetricsSnapshot runtime::metrics() const { return impl_->metrics->snapshot(); }
 
-void runtime::spawn_detached(const std::shared_ptr<impl>& i, TaskSpec spec) {
-  // A call queued for the strand runs in run_inbox (posted with a share of the impl) or is dropped
-  // by ~runtime, and one run at once holds a share in run_on_strand: the call itself needs none (the
-  // caller's thread and the strand's would both write its count).
-  run_on_strand(i, [self = i.get(), s = std::move(spec)]() mutable { self->core->admit(std::move(s), nullptr); });
+void runtime::spawn_detached(const std::shared_ptr<impl>& i, TaskSpec&& spec) {
+  impl::hand_in(i, std::move(spec));  // no closure: see StrandCall
 }
 
 void runtime::cancel(TaskId id) {

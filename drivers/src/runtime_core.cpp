@@ -496,6 +496,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     taking_reports = false;
+    reports->recycle(std::move(batch));
     if (handoff_failed) std::rethrow_exception(handoff_failed);  // the starts left go with the next input
     if (!starting.empty()) work_queue->submit(starting);
   }

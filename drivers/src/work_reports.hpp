@@ -36,6 +36,7 @@ class WorkReports {
     if (batch_.add(std::move(report)) == HandoffBatch<WorkReport>::Added::Wake) wake_();
   }
   std::vector<WorkReport> take() { return batch_.take(); }  // owner
+  void recycle(std::vector<WorkReport>&& taken) noexcept { batch_.recycle(std::move(taken)); }  // owner, when done with it
   // The owner is going: what waits and everything reported later is dropped, and nobody is woken.
   void close() { (void)batch_.close(); }
 

@@ -647,6 +647,41 @@ TEST(AsioRuntime, ACallThatThrowsLeavesTheCallsBehindItToRunNext) {
   EXPECT_EQ(read, 2);
 }
 
+TEST(AsioRuntime, ADetachedSpawnBehindACallThatThrowsIsKeptInItsPlace) {
+  // A detached spawn waits in the inbox as its spec, not as a call: it is kept behind a throwing
+  // call like any other, and still comes before the calls made after it.
+  net::io_context io;
+  runtime rt(io.get_executor(), {}, HandlerRegistry{});
+  rt.async_read([](const Kernel&) -> int { throw std::runtime_error("bad read"); }, [](int) {});
+  TaskSpec later = task("later");
+  later.run_after = std::chrono::hours(1);
+  rt.async_spawn(later, net::detached);
+  std::size_t pending = 99;
+  rt.async_read([](const Kernel& k) { return k.load().unfinished[static_cast<std::size_t>(Priority::Normal)]; },
+                [&](std::size_t n) { pending = n; });
+  EXPECT_THROW(io.run(), std::runtime_error);
+  EXPECT_EQ(pending, 99u);
+  io.restart();
+  io.run_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(pending, 1u) << "the spawn ran before the read made after it";
+  EXPECT_EQ(rt.metrics().counters.spawned, 1u);
+}
+
+TEST(AsioRuntime, ADetachedSpawnMadeOnTheStrandIsAdmittedAtOnce) {
+  LoopThread loop;
+  runtime rt(loop.io.get_executor(), {}, HandlerRegistry{});
+  EXPECT_FALSE(std::get<0>(rt.async_start(net::use_future).get()));
+  std::promise<std::uint64_t> spawned_after_call;
+  net::post(rt.get_executor(), [&] {
+    TaskSpec later = task("later");
+    later.run_after = std::chrono::hours(1);
+    rt.async_spawn(later, net::detached);
+    spawned_after_call.set_value(rt.metrics().counters.spawned);  // published when the call's turn ended
+  });
+  EXPECT_EQ(spawned_after_call.get_future().get(), 1u);
+  EXPECT_FALSE(rt.async_shutdown(ShutdownMode::Drain, net::use_future).get());
+}
+
 TEST(AsioRuntime, DestroyingABusyRuntimeIsSafe) {
   // Work keeps completing on the pool and reporting to the strand while the runtime dies.
   LoopThread loop;

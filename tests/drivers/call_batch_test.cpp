@@ -37,6 +37,21 @@ TEST(CallBatch, ACallThatThrowsHandsTheRestBackAndPropagates) {
   EXPECT_EQ(seen, "acd");
 }
 
+TEST(CallBatch, ItemsThatAreNotCallablesRunThroughTheGivenRunner) {
+  std::vector<int> batch{1, 2, 3, 4};
+  std::vector<int> rest;
+  int sum = 0;
+  EXPECT_THROW(run_call_batch(
+                   batch, [] { return true; }, [&](auto first, auto last) { rest.assign(first, last); },
+                   [&](int item) {
+                     if (item == 3) throw std::runtime_error("three");
+                     sum += item;
+                   }),
+               std::runtime_error);
+  EXPECT_EQ(sum, 3);
+  EXPECT_EQ(rest, (std::vector<int>{4}));
+}
+
 TEST(CallBatch, TheLastCallThrowingHandsNothingBack) {
   Calls batch{[] {}, [] { throw 7; }};
   bool kept = false;

@@ -37,6 +37,32 @@ TEST(HandoffBatch, CloseDropsWhatWaitsAndEverythingLater) {
   EXPECT_TRUE(batch.take().empty());
 }
 
+// A batch handed back after use is where the next items go: its memory, not a new allocation (a
+// burst of 100k spawns is megabytes, and fresh memory page-faulted every batch). A vector far over
+// the batches seen is not kept: a burst's memory goes once the batches are small again.
+TEST(HandoffBatch, ARecycledBatchHoldsTheNextItemsUnlessItIsFarOverTheBatchesSeen) {
+  Batch batch;
+  for (int i = 0; i < 1000; ++i) batch.add(i);
+  auto first = batch.take();
+  ASSERT_EQ(first.size(), 1000u);
+  const int* memory = first.data();
+  batch.recycle(std::move(first));  // the producers' vector after the next take
+  batch.add(7);
+  EXPECT_EQ(batch.take(), (std::vector<int>{7}));
+  batch.add(8);
+  auto third = batch.take();
+  EXPECT_EQ(third, (std::vector<int>{8}));
+  EXPECT_EQ(third.data(), memory) << "the recycled vector's memory held the batch after next";
+
+  batch.recycle(std::move(third));  // capacity 1000 after batches of 1: far over them, dropped
+  batch.add(9);
+  EXPECT_EQ(batch.take(), (std::vector<int>{9}));
+  batch.add(10);
+  auto fifth = batch.take();
+  EXPECT_EQ(fifth, (std::vector<int>{10}));
+  EXPECT_LT(fifth.capacity(), 1000u) << "a burst's vector is not kept once batches are small";
+}
+
 // Producers on several threads, one consumer that takes only when woken: every item arrives once,
 // each producer's items in its order, and there are never more wake-ups than takes.
 TEST(HandoffBatch, EveryItemFromEveryThreadArrivesOnceAndInItsThreadsOrder) {

@@ -236,11 +236,11 @@ class runtime {
     return std::make_shared<Handler>(std::forward<Handler>(h));
   }
   static void run_on_strand(const std::shared_ptr<impl>& i, drivers::UniqueFunction<void()> f);
-  static void spawn_detached(const std::shared_ptr<impl>& i, TaskSpec spec);  // admitted with no answer
+  static void spawn_detached(const std::shared_ptr<impl>& i, TaskSpec&& spec);  // admitted with no answer
 
   // async_spawn and async_admit: the admission answered as `Answer` (its TaskId, or all of it).
   template <class Answer, class Token>
-  auto initiate_admit(TaskSpec spec, Token&& token) {
+  auto initiate_admit(TaskSpec&& spec, Token&& token) {  // by reference: a spec moves once on its way in
     if constexpr (std::is_same_v<std::decay_t<Token>, net::detached_t>) {
       return spawn_detached(impl_, std::move(spec));
     } else {

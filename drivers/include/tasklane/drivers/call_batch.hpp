@@ -13,18 +13,24 @@
 
 namespace tasklane::drivers {
 
-template <class Call, class Alive, class KeepRest>
-void run_call_batch(std::vector<Call>& batch, Alive&& alive, KeepRest&& keep_rest) {
+// `run(call)` runs one call; by default, call().
+template <class Call, class Alive, class KeepRest, class Run>
+void run_call_batch(std::vector<Call>& batch, Alive&& alive, KeepRest&& keep_rest, Run&& run) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!alive()) return;
     try {
-      batch[i]();
+      run(batch[i]);
     } catch (...) {
       const auto rest = batch.begin() + static_cast<std::ptrdiff_t>(i) + 1;
       if (rest != batch.end() && alive()) keep_rest(std::make_move_iterator(rest), std::make_move_iterator(batch.end()));
       throw;
     }
   }
+}
+
+template <class Call, class Alive, class KeepRest>
+void run_call_batch(std::vector<Call>& batch, Alive&& alive, KeepRest&& keep_rest) {
+  run_call_batch(batch, alive, keep_rest, [](Call& call) { call(); });
 }
 
 }  // namespace tasklane::drivers

@@ -1,7 +1,8 @@
 // HandoffBatch<T>: items handed from any thread to one consumer thread in batches. add() appends
 // under a mutex and says whether this item must wake the consumer: only the first item after a
 // take() does, so one wake-up (one post, one possible futex wake) carries everything added until
-// the consumer takes the batch. Once closed, items are dropped.
+// the consumer takes the batch. Once closed, items are dropped. A consumer that hands its used batches
+// back (recycle) makes the producers fill the same memory again.
 //
 // Used for the work reports coming back to RuntimeCore, the calls reaching the Asio strand from
 // other threads, and the closures reaching a Qt runtime's thread (OwnerMailbox).
@@ -21,29 +22,43 @@ class HandoffBatch {
   // Any thread. Wake: the caller must make the consumer call take() (exactly once for this batch).
   // `on_wake` runs under the lock when the item is the first of a batch, so that posting the
   // wake-up is atomic with close(); it must not call back into this object.
-  template <class OnWake>
-  Added add(T item, OnWake&& on_wake) {
+  // The item is made in place from `item` (a T, or what a T is made from).
+  template <class U, class OnWake>
+  Added add(U&& item, OnWake&& on_wake) {
     std::lock_guard lock(mutex_);
     if (closed_) return Added::Dropped;
-    items_.push_back(std::move(item));
+    items_.emplace_back(std::forward<U>(item));
     if (wake_pending_) return Added::Queued;
     wake_pending_ = true;
     on_wake();
     return Added::Wake;
   }
-  Added add(T item) {
-    return add(std::move(item), [] {});
+  template <class U>
+  Added add(U&& item) {
+    return add(std::forward<U>(item), [] {});
   }
 
-  // Consumer: everything added since the last take, in order; the next add wakes again.
+  // Consumer: everything added since the last take, in order; the next add wakes again. The
+  // producers go on in a vector of the last batch's size: a recycled one if the consumer gave one
+  // back, else a new one.
   std::vector<T> take() {
-    std::vector<T> out;
-    out.reserve(spare_capacity_);
+    std::vector<T> out = std::exchange(spare_, {});
+    if (out.capacity() < spare_capacity_) out.reserve(spare_capacity_);
     std::lock_guard lock(mutex_);
     out.swap(items_);
     wake_pending_ = false;
     spare_capacity_ = out.size();
     return out;
+  }
+
+  // Consumer: a batch take() answered, once its items are used (run, or moved from). Its memory
+  // takes the batch after next, where a new vector a batch would page in megabytes (100k
+  // fire-and-forget spawns) every time; kept only while it is not far over the last batch, so a
+  // burst's memory goes once the batches are small again.
+  void recycle(std::vector<T>&& spent) noexcept {
+    spent.clear();
+    if (spent.capacity() > 2 * spare_capacity_ + 64 || spent.capacity() <= spare_.capacity()) return;
+    spare_ = std::move(spent);
   }
 
   // Drops what waits and everything added later; returns the dropped items (to destroy outside).
@@ -58,6 +73,7 @@ class HandoffBatch {
  private:
   std::mutex mutex_;
   std::vector<T> items_;
+  std::vector<T> spare_;  // consumer only: a recycled batch for the next take
   std::size_t spare_capacity_ = 16;
   bool wake_pending_ = false;
   bool closed_ = false;
