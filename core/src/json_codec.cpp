@@ -14,7 +14,8 @@
 //       spec   {"kind","payload","owner","name","description","priority","key","run_after_us",
 //               "timeout_us","heartbeat_us","retry","quota","dedup","rate_limit","after":["bg_1"..],
 //               "after_mode":"all_succeeded"|"all_finished","repeat","parent","inbox","durable"}
-//               (after and after_mode: left out while after is empty, but for a mode outside its enum)
+//               (after: left out while empty; after_mode: left out while after is empty and the
+//               mode is all_succeeded, the default)
 //       A priority or mode outside its enum (a caller's cast from a bad number, which spawn refuses)
 //       is written as its number, and a number 0..255 is read back, so that a trace replays the refusal.
 //       key    {"agent","scope","purpose"}
@@ -218,9 +219,9 @@ Json write(const TaskSpec& spec) {
   if (spec.dedup) j["dedup"] = write(*spec.dedup);
   if (spec.rate_limit) j["rate_limit"] = write(*spec.rate_limit);
   if (!spec.after.empty()) j["after"] = ids(spec.after);
-  if (!spec.after.empty() || static_cast<int>(spec.after_mode) >= dependency_mode_count) {
-    j["after_mode"] = write(spec.after_mode);  // one outside the enum also without `after`: spawn refuses it
-  }
+  // Also without `after` when it is not the default: a spec (and a snapshot) round-trips, and one
+  // outside the enum makes a replay's spawn refused again.
+  if (!spec.after.empty() || spec.after_mode != DependencyMode::AllSucceeded) j["after_mode"] = write(spec.after_mode);
   if (spec.repeat) j["repeat"] = write(*spec.repeat);
   return j;
 }

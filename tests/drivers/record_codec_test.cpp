@@ -99,6 +99,7 @@ TEST(BinaryRecord, EachFieldAloneRoundTrips) {
       [&](TaskInfo& t) { t.spec.dedup = DedupSpec{"k", DedupMode::KeepExisting}; },
       [&](TaskInfo& t) { t.spec.rate_limit = RateLimit{"k", std::numeric_limits<std::uint32_t>::max(), Duration{1}}; },
       [&](TaskInfo& t) { t.spec.after = {TaskId{std::numeric_limits<std::uint64_t>::max()}}; },
+      [&](TaskInfo& t) { t.spec.after_mode = DependencyMode::AllFinished; },  // also without `after`
       [&](TaskInfo& t) { t.spec.repeat = Repeat{Duration{1}, RepeatMode::FixedRate, std::nullopt}; },
       [&](TaskInfo& t) { t.spec.parent.call = "c"; },
       [&](TaskInfo& t) { t.spec.parent.task = TaskId{0}; },

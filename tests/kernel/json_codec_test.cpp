@@ -148,7 +148,10 @@ TEST(JsonCodecRoundTrip, ModesOutsideTheirEnumsAsTheirNumbers) {
   EXPECT_EQ(j["after_mode"], 3);
   EXPECT_FALSE(j.contains("after"));
   spec.after_mode = DependencyMode::AllFinished;
-  EXPECT_FALSE(to_json(spec).contains("after_mode")) << "a valid mode without `after` stays left out";
+  expect_round_trip(spec, task_spec_from_json);  // a mode other than the default, without `after`
+  EXPECT_EQ(to_json(spec)["after_mode"], "all_finished");
+  spec.after_mode = DependencyMode::AllSucceeded;
+  EXPECT_FALSE(to_json(spec).contains("after_mode")) << "the default mode without `after` stays left out";
   EXPECT_EQ(std::string(to_string(static_cast<DedupMode>(2))), "invalid");
   EXPECT_EQ(std::string(to_string(static_cast<RepeatMode>(2))), "invalid");
   EXPECT_EQ(std::string(to_string(static_cast<DependencyMode>(2))), "invalid");
@@ -260,6 +263,8 @@ TEST(JsonCodecShape, DependenciesAreIdListsLeftOutWhileEmpty) {
   TaskInfo plain = full_info();
   plain.spec.after.clear();
   plain.waiting_for.clear();
+  EXPECT_EQ(to_json(plain)["spec"]["after_mode"], "all_finished") << "a mode set without `after` is kept";
+  plain.spec.after_mode = DependencyMode::AllSucceeded;
   const Json old = to_json(plain);
   EXPECT_FALSE(old["spec"].contains("after") || old["spec"].contains("after_mode") || old.contains("waiting_for"))
       << "records without dependencies encode as before";
