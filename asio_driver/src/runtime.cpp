@@ -223,6 +223,10 @@ const net::strand<net::any_io_executor>& runtime::strand_of(const std::shared_pt
 
 drivers::RuntimeCore& runtime::core_of(const std::shared_ptr<impl>& i) { return *i->core; }
 
+void runtime::publish_metrics_of(const std::shared_ptr<impl>& i) {
+  if (i->core) i->core->publish_metrics();
+}
+
 drivers::MetricsSnapshot runtime::metrics() const { return impl_->metrics->snapshot(); }
 
 void runtime::spawn_detached(const std::shared_ptr<impl>& i, TaskSpec&& spec) {

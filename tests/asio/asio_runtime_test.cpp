@@ -682,6 +682,27 @@ TEST(AsioRuntime, ADetachedSpawnMadeOnTheStrandIsAdmittedAtOnce) {
   EXPECT_FALSE(rt.async_shutdown(ShutdownMode::Drain, net::use_future).get());
 }
 
+TEST(AsioRuntime, AReadThatDestroysTheRuntimeIsAnsweredAndTheCallsBehindItAreReleased) {
+  // The read's answer published the metrics through the core the read had just destroyed.
+  net::io_context io;
+  auto rt = std::make_unique<runtime>(io.get_executor(), runtime_options{}, HandlerRegistry{});
+  auto sentinel = std::make_shared<int>(7);
+  const std::weak_ptr<int> watched = sentinel;
+  int answer = 0;
+  rt->async_read(
+      [&rt](const Kernel&) {
+        rt.reset();
+        return 1;
+      },
+      [&](int v) { answer = v; });
+  rt->subscribe(std::nullopt, [held = sentinel](const drivers::TaskEvent&) {});
+  sentinel.reset();
+  io.run();
+  EXPECT_EQ(rt, nullptr);
+  EXPECT_EQ(answer, 1);
+  EXPECT_TRUE(watched.expired()) << "the call behind the one that destroyed the runtime was kept alive";
+}
+
 TEST(AsioRuntime, DestroyingABusyRuntimeIsSafe) {
   // Work keeps completing on the pool and reporting to the strand while the runtime dies.
   LoopThread loop;

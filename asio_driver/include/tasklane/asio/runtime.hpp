@@ -264,13 +264,14 @@ class runtime {
   }
   static const net::strand<net::any_io_executor>& strand_of(const std::shared_ptr<impl>& i);
   static drivers::RuntimeCore& core_of(const std::shared_ptr<impl>& i);
+  static void publish_metrics_of(const std::shared_ptr<impl>& i);  // unless the runtime is gone
 
   // Completes `handler` on its associated executor (the strand by default), never inline. Called on
-  // the strand with the core there: metrics are published first, for a handler bound to an
-  // executor that may run it before the strand's turn ends.
+  // the strand: metrics are published first, for a handler bound to an executor that may run it
+  // before the strand's turn ends (unless what answers, a read, destroyed the runtime).
   template <class Handler, class... Args>
   static void complete(const std::shared_ptr<impl>& i, const std::shared_ptr<Handler>& handler, Args... args) {
-    core_of(i).publish_metrics();
+    publish_metrics_of(i);
     auto ex = net::get_associated_executor(*handler, strand_of(i));
     net::post(ex, [handler, args...]() mutable { std::move (*handler)(std::move(args)...); });
   }
