@@ -66,7 +66,8 @@ std::uint64_t fields_of(const TaskInfo& t) {
          bit(s.priority != Priority::Normal, priority) | bit(s.key.has_value(), key) | bit(s.timeout.has_value(), timeout) |
          bit(s.heartbeat.has_value(), heartbeat) | bit(!(s.retry == RetryPolicy{}), retry) |
          bit(s.quota.has_value(), quota) | bit(s.dedup.has_value(), dedup) | bit(s.rate_limit.has_value(), rate_limit) |
-         bit(!s.after.empty() || s.after_mode != DependencyMode::AllSucceeded, after) | bit(s.repeat.has_value(), repeat) | bit(!(s.parent == ParentContext{}), parent) |
+         bit(!s.after.empty() || s.after_mode != DependencyMode::AllSucceeded, after) |
+         bit(s.repeat.has_value(), repeat) | bit(!(s.parent == ParentContext{}), parent) |
          bit(s.inbox, inbox) | bit(!t.waiting_for.empty(), waiting_for) | bit(t.paused, paused) |
          bit(t.series.has_value(), series) | bit(t.run != 0, run) | bit(t.series_end.has_value(), series_end) |
          bit(t.error_unflushed, error_unflushed) | bit(t.undelivered && !t.undelivered->empty(), undelivered);

@@ -36,7 +36,8 @@ class WorkReports {
     if (batch_.add(std::move(report)) == HandoffBatch<WorkReport>::Added::Wake) wake_();
   }
   std::vector<WorkReport> take() { return batch_.take(); }  // owner
-  void recycle(std::vector<WorkReport>&& taken) noexcept { batch_.recycle(std::move(taken)); }  // owner, when done with it
+  // Owner, once done with a batch take() answered: its memory holds a later batch.
+  void recycle(std::vector<WorkReport>&& taken) noexcept { batch_.recycle(std::move(taken)); }
   // The owner is going: what waits and everything reported later is dropped, and nobody is woken.
   void close() { (void)batch_.close(); }
 
