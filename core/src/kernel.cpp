@@ -14,7 +14,7 @@
 #include "tasklane/flat_id_map.hpp"
 #include "flush_tracker.hpp"
 #include "heartbeats.hpp"
-#include "id_fifo.hpp"
+#include "ring_fifo.hpp"
 #include "id_set.hpp"
 #include "id_table.hpp"
 #include "pause_rules.hpp"
@@ -92,7 +92,7 @@ struct Kernel::State {
   // A bulk cancel in progress: lane heads its cancels release are collected here and considered
   // once every selected task is cancelled, so a successor that is cancelled too is never queued.
   std::vector<TaskId>* released_heads = nullptr;
-  detail::IdFifo terminal_order;
+  detail::RingFifo<TaskId> terminal_order;
 
   detail::ReadyQueue ready;
   detail::TimerQueue timers;
@@ -247,7 +247,12 @@ struct Kernel::State {
     ready.erase([this](std::uint64_t id, Priority p) { return is_ready(id, p); });
   }
 
+  // Starts ready tasks while slots are free. Most inputs find none to start: that check is inline,
+  // the pass out of line.
   void schedule() {
+    if (!stopping && running < config.max_running && !ready.empty()) start_ready();
+  }
+  [[gnu::noinline]] void start_ready() {
     while (!stopping && running < config.max_running && !ready.empty()) {
       Entry* popped = nullptr;  // found by the readiness check: no second lookup
       const auto id =

@@ -191,5 +191,83 @@ TEST(CommandQueue, ALendOrTakeInsideALendGoesOnWithTheOuterBatchFirst) {
   EXPECT_TRUE(q.empty());
 }
 
+// A handed-out command's slot is reused for the next command: whatever the last one held (a
+// payload, a deadline, an error, a result, even moved-from fields) the next one starts default.
+TEST(CommandQueue, ACommandBuiltInASpentSlotStartsAsADefaultOne) {
+  detail::CommandQueue q;
+  for (int round = 0; round < 3; ++round) {
+    q.add<command::Start>([](command::Start& s) {
+      s.id = TaskId{1};
+      s.attempt = 2;
+      s.kind = "a kind longer than the small string buffer";
+      s.payload = Json{{"turn", 3}};
+      s.deadline = Time{50};
+      s.inbox = true;
+    });
+    q.add<command::Notify>([](command::Notify& n) {
+      n.owner = "agent";
+      n.id = TaskId{1};
+      n.status = TaskStatus::Failed;
+      n.result = Json::array({1, 2});
+      n.error = "boom";
+      n.next_run = TaskId{2};
+    });
+    std::vector<Command> moved;
+    q.lend([&](CommandRef c) {  // the driver moves out of some: the slots hold moved-from fields
+      if (auto* const* s = std::get_if<command::Start*>(&c); s && round == 1) moved.emplace_back(std::move(**s));
+      if (auto* const* n = std::get_if<command::Notify*>(&c); n && round == 2) moved.emplace_back(std::move(**n));
+    });
+    q.add<command::Start>([](command::Start& s) { s.id = TaskId{5}; });
+    q.add<command::Notify>([](command::Notify& n) { n.id = TaskId{5}; });
+    q.emplace_back(command::FlushDone{9, std::string("late")});  // a slot of another type
+    command::Start start_expected;
+    start_expected.id = TaskId{5};
+    command::Notify notify_expected;
+    notify_expected.id = TaskId{5};
+    EXPECT_EQ(take(q), Command(start_expected)) << "round " << round;
+    EXPECT_EQ(take(q), Command(notify_expected)) << "round " << round;
+    EXPECT_EQ(take(q), Command(command::FlushDone{9, std::string("late")}));
+    EXPECT_TRUE(q.empty());
+  }
+}
+
+// A fill that throws part way leaves its slot spent; the next command built there is default.
+TEST(CommandQueue, ASlotAFillThrewInStartsDefaultForTheNextCommand) {
+  detail::CommandQueue q;
+  EXPECT_THROW(q.add<command::Start>([](command::Start& s) {
+    s.payload = Json{{"half", "built"}};
+    s.deadline = Time{7};
+    throw std::bad_alloc();
+  }),
+               std::bad_alloc);
+  EXPECT_TRUE(q.empty());
+  q.add<command::Start>([](command::Start& s) { s.kind = "k"; });
+  command::Start expected;
+  expected.kind = "k";
+  EXPECT_EQ(take(q), Command(expected));
+}
+
+// A batch larger than the spent slots kept: every command comes out in order, round after round.
+TEST(CommandQueue, LargeBatchesComeOutWholeRoundAfterRound) {
+  detail::CommandQueue q;
+  for (int round = 0; round < 3; ++round) {
+    for (std::uint64_t i = 0; i < 500; ++i) {
+      q.add<command::Notify>([&](command::Notify& n) {
+        n.id = TaskId{i};
+        if (i % 2) n.result = Json{{"i", i}};
+      });
+    }
+    std::uint64_t next = 0;
+    q.lend([&](CommandRef c) {
+      const command::Notify& n = *std::get<command::Notify*>(c);
+      EXPECT_EQ(n.id, TaskId{next});
+      EXPECT_EQ(n.result.is_null(), next % 2 == 0);
+      ++next;
+    });
+    EXPECT_EQ(next, 500u);
+    EXPECT_TRUE(q.empty());
+  }
+}
+
 }  // namespace
 }  // namespace tasklane
