@@ -32,7 +32,7 @@ namespace tasklane::detail {
 // flush's slot + 1 (FlushTracker::flush_of). A slot stays the flush's while any task it claimed is
 // live, so a claim never names another flush. 31 bits: the entry keeps it beside its ready flag.
 using FlushClaim = std::uint32_t;
-inline constexpr unsigned flush_claim_bits = 31;
+inline constexpr unsigned flush_claim_bits = 30;
 
 // What a flush asks the kernel: a live keyed task's key, its live keyless tasks, and where a task's
 // claim goes. A claim in the task's entry costs no lookup at the task's end, where a map of task

@@ -41,6 +41,9 @@ namespace {
 struct Entry : detail::TaskRecord {
   // One 32-bit unit in the record's tail padding (TaskRecord ends at 132 bytes, `id` starts at 136).
   std::uint32_t ready : 1 = 0;  // queued in the ReadyQueue (which keeps no membership of its own)
+  // Pending, its due time ahead, its due timer armed: counted in PriorityLoad::delayed until that
+  // timer fires or the task ends.
+  std::uint32_t delayed : 1 = 0;
   std::uint32_t flush_claim : detail::flush_claim_bits = 0;  // the flush that waits for this live task (FlushTracker)
   TaskId id;
   std::uint64_t due_generation = 0;  // invalidates TaskDue timers armed before the last change
@@ -111,7 +114,7 @@ struct Kernel::State {
   detail::CommandQueue out;
   std::size_t unfinished = 0;
   std::size_t running = 0;
-  Kernel::PriorityLoad load;  // unfinished and running, split by priority
+  Kernel::PriorityLoad load;  // unfinished, running and delayed, split by priority
 
   static std::size_t slot(Priority p) { return static_cast<std::size_t>(p); }
   bool stopping = false;
@@ -193,6 +196,7 @@ struct Kernel::State {
       Entry* e = timer_task(t);  // one lookup: the check and the task
       if (e == nullptr) continue;
       if (t.kind == TimerKind::TaskDue) {
+        no_longer_delayed(*e);  // its due time (or a cooldown's end) came
         consider(*e);
       } else {
         on_attempt_timer(*e);
@@ -202,18 +206,27 @@ struct Kernel::State {
 
   static const SequenceKey* key_of(const Entry& e) { return detail::pointer_to(e.key); }
 
+  void no_longer_delayed(Entry& e) {
+    if (!e.delayed) return;
+    e.delayed = false;
+    --load.delayed[slot(e.priority)];
+  }
+
   // ---- readiness and starting -------------------------------------------------------------
 
   // Puts a pending task where it belongs: behind a timer, behind its lane head, or ready.
   void consider(Entry& e) {
     if (e.status != TaskStatus::Pending || stopping) return;
     if (e.ready) return;
-    if (!e.waiting_for().empty()) return;  // a dependency's end considers it again
-    if (e.paused) return;                  // resume considers it again
-    if (e.due > now) {
+    if (e.due > now) {  // first, whatever else holds it: a delayed task is counted as one (PriorityLoad)
+      if (e.delayed) return;  // its timer is armed for this due time
+      e.delayed = true;
+      ++load.delayed[slot(e.priority)];
       timers.arm(e.due, TimerKind::TaskDue, e.id, ++e.due_generation);
       return;
     }
+    if (!e.waiting_for().empty()) return;  // a dependency's end considers it again
+    if (e.paused) return;                  // resume considers it again
     if (e.key && !lanes.is_head(*e.key, e.id)) return;
     if (e.quota()) {
       const Time open = quotas.cooldown_until(*e.quota(), now);
@@ -404,6 +417,7 @@ struct Kernel::State {
     if (status == TaskStatus::Completed) e.error.reset();
     if (error) e.error = std::move(*error);
     ++e.due_generation;
+    no_longer_delayed(e);
     e.drop_undelivered();
     if (!e.waiting_for().empty()) {
       dependents.unlink(e.id, e.waiting_for());

@@ -43,7 +43,7 @@ class RingFifo {
  private:
   // Twice the slots (16 at first), the items moved to the front in order. Allocates before it
   // moves anything: when that throws the ring is as it was.
-  void grow() {
+  [[gnu::noinline]] void grow() {  // out of line: push_back stays small enough to inline
     std::vector<T> bigger(slots_.empty() ? 16 : slots_.size() * 2);
     for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move(slots_[(head_ + i) & (slots_.size() - 1)]);
     slots_.swap(bigger);

@@ -215,7 +215,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Metrics are published after each input, or, inside a RuntimeCore::Turn (or a batch of reports),
-  // once when the outermost turn ends: the publication takes a lock and reads the touched tasks,
+  // once when the outermost turn ends: the publication takes a lock and copies the kernel's counts,
   // and one turn of a driver (a batch of spawns, of reports) holds many inputs.
   void metrics_changed() {
     metrics_unpublished = true;
@@ -298,14 +298,6 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     metrics->on_start(start, task ? &*task : nullptr, kernel.last_time());
     on(start, task ? &*task : nullptr);
   }
-  void carry_out(command::Cancel& cancel) {
-    metrics->on_cancel(cancel);
-    on(cancel);
-  }
-  void carry_out(command::Notify& notify) {
-    metrics->on_end(notify);
-    on(notify);
-  }
   template <class C>
   void carry_out(C& command) {
     on(command);
@@ -387,7 +379,6 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void on_next_run(TaskId next) {
     const auto run = kernel.glance(next);
     if (!run) return;  // it ended and was forgotten in the same input
-    metrics->touch(next);
     (void)reserve_past(next);
     publish(TaskEventKind::Spawned, [&] {
       return TaskEvent{TaskEventKind::Spawned, next, std::string(run->owner), std::string(run->kind), 0,
@@ -506,7 +497,6 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
       if (r->inbox) r->inbox->close();
       running.erase(id.value);  // drops the token: its callbacks go now
     }
-    if (!outcome.ok) metrics->touch(id);  // a retry may wait out its backoff
     const Time t = input_at(arrived, [&] { return Event{event::Complete{id, attempt, outcome}}; });
     kernel.complete(id, attempt, std::move(outcome), t);
     drain();
@@ -564,7 +554,6 @@ Result<JournalRecovery, JournalError> RuntimeCore::start() {
     if (recovery.torn_tail_at) {
       s.log(LogLevel::Warn, "journal_torn_tail_cut", {{"offset", *recovery.torn_tail_at}, {"bytes", recovery.torn_bytes}});
     }
-    for (const TaskInfo& t : recovery.snapshot.tasks) s.metrics->touch(t.id);
     s.kernel.restore(recovery.snapshot, s.input([&] { return Event{event::Restore{recovery.snapshot}}; }));
   } else {
     s.kernel.tick(s.input([] { return Event{event::Tick{}}; }));
@@ -597,12 +586,10 @@ template <class Spec>
 void RuntimeCore::admit_spec(Spec&& spec, AdmitDone done) {
   Impl& s = *impl_;
   const bool durable = spec.durable && s.journal;
-  const bool delayed = spec.run_after > Duration{0};
   const Time t = s.input([&] { return Event{event::Spawn{spec}}; });
   auto result = s.kernel.admit(std::forward<Spec>(spec), t);
   const bool created = result && !result.value().deduplicated;
   if (created) {
-    if (delayed) s.metrics->touch(result.value().id);
     s.publish(TaskEventKind::Spawned, [&] {
       const auto task = s.kernel.glance(result.value().id);
       return TaskEvent{TaskEventKind::Spawned, result.value().id, std::string(task->owner), std::string(task->kind), 0,

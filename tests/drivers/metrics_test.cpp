@@ -1,5 +1,5 @@
-// Metrics fed the way RuntimeCore feeds them (touch on spawn and completion, every command, then
-// publish), over a kernel driven by hand; and the Prometheus text they print.
+// Metrics fed the way RuntimeCore feeds them (every command, then publish), over a kernel driven by
+// hand; and the Prometheus text they print.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -40,13 +40,11 @@ class MetricsFeed : public ::testing::Test {
   TaskId spawn(TaskSpec spec, Time at) {
     auto id = kernel.spawn(std::move(spec), at);
     EXPECT_TRUE(id);
-    metrics.touch(id.value());
     drain();
     return id.value();
   }
   void complete(TaskId id, std::uint32_t attempt, Outcome outcome, Time at) {
     kernel.complete(id, attempt, std::move(outcome), at);
-    metrics.touch(id);
     drain();
   }
   static TaskSpec spec(Priority p, Duration run_after = Duration{0}) {
@@ -140,10 +138,9 @@ TEST_F(MetricsFeed, ACancelledDelayedTaskLeavesTheGauges) {
 }
 
 // Random spawns (some delayed, some retried with a backoff), completions, timeouts, aborts and
-// ticks, fed as RuntimeCore feeds them (touching only a delayed spawn and a failed attempt) and
-// published after a random number of inputs: every publication's gauges must equal what
-// the kernel's own records say (running; pending and due after the snapshot's time: delayed; the
-// other pending ones: pending), per priority.
+// ticks, fed as RuntimeCore feeds them and published after a random number of inputs: every
+// publication's gauges must equal what the kernel's own records say (running; pending and due
+// after the snapshot's time: delayed; the other pending ones: pending), per priority.
 TEST(MetricsGauges, EqualTheKernelsRecordsHoweverManyInputsComeBetweenPublications) {
   for (std::uint32_t seed = 1; seed <= 20; ++seed) {
     std::mt19937 rng(seed);
@@ -174,11 +171,9 @@ TEST(MetricsGauges, EqualTheKernelsRecordsHoweverManyInputsComeBetweenPublicatio
         s.retry.max_attempts = 1 + pick(3);
         s.retry.initial_backoff = Duration(pick(10000));
         if (pick(4) == 0) s.timeout = Duration(1 + pick(8000));
-        const bool delayed = s.run_after > Duration{0};
         auto id = kernel.spawn(std::move(s), now);
         ASSERT_TRUE(id);
         ids.push_back(id.value());
-        if (delayed) metrics.touch(id.value());  // as RuntimeCore feeds it: only what may wait ahead
       } else if (what < 7 && !running.empty()) {
         auto it = running.begin();
         std::advance(it, pick(static_cast<std::uint32_t>(running.size())));
@@ -186,7 +181,6 @@ TEST(MetricsGauges, EqualTheKernelsRecordsHoweverManyInputsComeBetweenPublicatio
         running.erase(it);
         const bool ok = pick(2) == 0;
         kernel.complete(id, attempt, ok ? Outcome::success() : Outcome::failure("busy"), now);
-        if (!ok) metrics.touch(id);
       } else if (what < 8 && !ids.empty()) {
         kernel.abort(abort_selector::Task{ids[pick(static_cast<std::uint32_t>(ids.size()))]}, now);
       } else {

@@ -372,9 +372,9 @@ TEST(RuntimeCore, MetricsArePublishedOncePerTurnAndBeforeTheTurnsCallbacksRun) {
 }
 
 TEST(RuntimeCore, MetricsCountASeriesNextRunAndARestoredRecordAsDelayed) {
-  // No command announces these: the core itself tells the metrics that the task may wait ahead.
+  // No command announces these: the kernel counts them as delayed itself.
   const auto dir = std::filesystem::temp_directory_path() /
-                   ("tasklane-runtime-core-" + std::to_string(::getpid()) + "-metrics-touch");
+                   ("tasklane-runtime-core-" + std::to_string(::getpid()) + "-metrics-delayed");
   std::filesystem::remove_all(dir);
   RuntimeOptions options;
   options.data_dir = dir;

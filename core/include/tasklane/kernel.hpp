@@ -174,11 +174,15 @@ class Kernel {
   const Config& config() const;
   std::size_t unfinished() const;  // pending + running
   std::size_t running() const;     // attempts the kernel counts as running
-  // unfinished() and running() per priority, indexed by Priority: what a metrics layer reports as
-  // gauges without keeping a table of its own.
+  // unfinished() and running() per priority, indexed by Priority, and the delayed among the
+  // pending: what a metrics layer reports as gauges without keeping a table of its own.
   struct PriorityLoad {
     std::array<std::size_t, priority_count> unfinished{};
     std::array<std::size_t, priority_count> running{};
+    // Pending tasks whose due time (run_after, a retry's backoff) is ahead of last_time(), whatever
+    // else holds them; they leave this count when the kernel fires their due timer (any input at or
+    // after the due time does) or when they end. Once shutdown began, no due timer fires.
+    std::array<std::size_t, priority_count> delayed{};
     friend bool operator==(const PriorityLoad&, const PriorityLoad&) = default;
   };
   const PriorityLoad& load() const;

@@ -21,9 +21,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
-#include <vector>
 
-#include "tasklane/flat_id_map.hpp"
 #include "tasklane/kernel.hpp"
 
 namespace tasklane::drivers {
@@ -63,45 +61,24 @@ const char* priority_label(Priority p);  // "low", "normal", "high", "critical"
 class Metrics {
  public:
   // ---- fed on the owner, by RuntimeCore ----
-  // The task may wait for a due time ahead now, and no command says so: a spawn with run_after, a
-  // failed attempt (its retry's backoff), a restored record, a series' next run. (Starts, ends and
-  // timeouts come as commands.) Touching more is harmless; publish() reads each touched task.
-  void touch(TaskId id);
   // Before the driver carries `command` out. `task` is the kernel's glance of a Start's task (its
   // due time gives the start's lag; nullptr when the kernel no longer has it), read by the caller,
-  // which needs it too; `now` is the kernel's time. Other commands read neither.
+  // which needs it too; `now` is the kernel's time. Other commands feed nothing: the gauges come
+  // from the kernel's own counts (Kernel::load), delayed tasks included.
   void on_command(const Command& command, const TaskGlance* task, Time now);
-  // The same, for a command the driver holds as its alternative (Kernel::drain); the other
-  // alternatives feed nothing.
+  // The same, for a Start the driver holds as its alternative (Kernel::drain).
   void on_start(const command::Start& start, const TaskGlance* task, Time now);
-  void on_cancel(const command::Cancel& cancel);
-  void on_end(const command::Notify& notify);
   // Makes what was fed since the last publish() visible to snapshot(): the kernel's counters and
-  // per-priority load, the touched tasks' due times, the starts' lags. Any number of inputs may
-  // come between two calls (RuntimeCore publishes once per owner turn, before any user callback
-  // of that turn runs).
+  // per-priority load, the starts' lags. Any number of inputs may come between two calls
+  // (RuntimeCore publishes once per owner turn, before any user callback of that turn runs).
   void publish(const Kernel& kernel);
 
   // ---- any thread ----
   MetricsSnapshot snapshot() const;
 
  private:
-  // A pending task that was not due yet when last touched. The kernel counts unfinished and
-  // running tasks per priority (Kernel::load); of the waiting rest, these are the delayed ones
-  // while their due is ahead of the snapshot's time. Every way out of pending names the task (a
-  // Start, a Notify), so an entry never outlives its task's waiting.
-  struct Delayed {
-    Priority priority = Priority::Normal;
-    Time due{0};
-  };
-
-  void left_waiting(TaskId id);
-
-  std::vector<TaskId> touched_;    // owner only
-  std::vector<TaskId> left_waiting_;  // owner only: started or ended since the last publish()
-  LagHistogram unpublished_lag_;   // owner only: starts seen since the last publish()
-  mutable std::mutex mutex_;       // guards what follows (written on the owner only)
-  detail::FlatIdMap<Delayed> delayed_;  // by TaskId::value; no allocation per task
+  LagHistogram unpublished_lag_;  // owner only: starts seen since the last publish()
+  mutable std::mutex mutex_;      // guards what follows (written on the owner only)
   Kernel::PriorityLoad load_;
   KernelStats counters_;
   LagHistogram lag_;
