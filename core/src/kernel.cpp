@@ -145,20 +145,26 @@ struct Kernel::State {
 
   void arm_poll() { timers.arm(now + config.queued_work_poll, TimerKind::QueuedWorkPoll, TaskId{}, ++poll_generation); }
 
+  // The end of every input. Inline, with the rare parts (stopping, stale timers) out of line.
   void settle() {
     schedule();
-    if (stopping && !stopped && running == 0) {
-      stopped = true;
-      ++poll_generation;  // no more polls once stopped
-      runner.stop();      // nor drives waiting behind an outstanding one
-      out.emplace_back(command::PersistSnapshot{snapshot()});
-      out.emplace_back(command::Stopped{});
-    }
+    if (stopping && !stopped && running == 0) stop_now();
+    if (const auto* t = timers.top(); t && is_stale(*t)) drop_stale_timers();
+    settled = true;
+  }
+  [[gnu::noinline]] void stop_now() {
+    stopped = true;
+    ++poll_generation;  // no more polls once stopped
+    runner.stop();      // nor drives waiting behind an outstanding one
+    out.emplace_back(command::PersistSnapshot{snapshot()});
+    out.emplace_back(command::Stopped{});
+  }
+  // Pops stale timers off the top: next_deadline() names a time something is due.
+  [[gnu::noinline]] void drop_stale_timers() {
     while (const auto* t = timers.top()) {
       if (!is_stale(*t)) break;
       timers.pop();
     }
-    settled = true;
   }
 
   bool is_stale(const detail::Timer& t) {
@@ -581,6 +587,9 @@ struct Kernel::State {
 
   void forget_oldest_terminal() {
     if (restoring || forgetting_held) return;  // restore forgets once, after every record is in place
+    if (terminal_order.size() > config.retained_terminal) forget_beyond_retained();
+  }
+  [[gnu::noinline]] void forget_beyond_retained() {
     while (terminal_order.size() > config.retained_terminal) {
       const TaskId id = terminal_order.pop_front();
       const auto it = tasks.find(id);
