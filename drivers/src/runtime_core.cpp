@@ -71,7 +71,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // ~29 -> ~21 ms per 20000 on Asio, ~28 -> ~18 ms on Qt; 4, 8 and 16 measured alike).
   bool taking_reports = false;
   static constexpr std::size_t starts_per_handoff = 8;
-  detail::FlatIdMap<Running> running;  // by TaskId::value: no allocation per attempt beyond its token
+  detail::FlatIdMap<Running, 2> running;  // by TaskId::value: no allocation per attempt beyond its token; a quarter full at most
   std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
   std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
   std::vector<std::function<void()>> shutdown_waiters;

@@ -1,4 +1,4 @@
-// FlatIdMap (the ready queue's membership, the kernel's tree index) against std::map, over random
+// FlatIdMap (the kernel's tree index, the table's page index, the running attempts) against std::map, over random
 // puts and erases, and through growth and shrinking.
 #include "tasklane/flat_id_map.hpp"
 
@@ -11,9 +11,10 @@
 namespace tasklane {
 namespace {
 
-TEST(FlatIdMap, AgreesWithStdMapOverRandomPutsAndErases) {
+template <class Flat>
+void agrees_with_std_map_over_random_puts_and_erases() {
   std::mt19937_64 rng(42);
-  detail::FlatIdMap<int> flat;
+  Flat flat;
   std::map<std::uint64_t, int> reference;
   for (int step = 0; step < 200000; ++step) {
     // A small key range gives long probe runs, collisions and wrap-around at the table's end.
@@ -45,6 +46,15 @@ TEST(FlatIdMap, AgreesWithStdMapOverRandomPutsAndErases) {
     EXPECT_EQ(reference.at(k), v);
   });
   EXPECT_EQ(seen, reference.size());
+}
+
+TEST(FlatIdMap, AgreesWithStdMapOverRandomPutsAndErases) {
+  agrees_with_std_map_over_random_puts_and_erases<detail::FlatIdMap<int>>();
+}
+
+// A map kept at most a quarter full (RuntimeCore's running attempts) behaves the same.
+TEST(FlatIdMap, AQuarterFullMapAgreesWithStdMapToo) {
+  agrees_with_std_map_over_random_puts_and_erases<detail::FlatIdMap<int, 2>>();
 }
 
 TEST(FlatIdMap, EraseOfAnAbsentKeyChangesNothing) {
