@@ -1,7 +1,7 @@
 // ReadyQueue: tasks that may start now, highest priority first, then lowest id (spawn order).
 //
-// Per priority, the ids queued in increasing order (new tasks: ids only grow) sit in a FIFO run,
-// O(1) to push and to pop; the ones queued out of order (a retry, a task released by its lane or
+// Per priority, the ids queued in increasing order (new tasks: ids only grow) sit in a FIFO run (a
+// ring), O(1) to push and to pop; the ones queued out of order (a retry, a task released by its lane or
 // a dependency after newer ones) go into a binary min-heap beside it, and a pop takes the lower
 // of the two fronts.
 //
@@ -24,6 +24,7 @@
 #include <optional>
 #include <vector>
 
+#include "ring_fifo.hpp"
 #include "tasklane/task_spec.hpp"
 
 namespace tasklane::detail {
@@ -49,7 +50,7 @@ class ReadyQueue {
   // Entries held, stale ones included: at most about twice size() plus 64 after an erase.
   std::size_t entries() const {
     std::size_t n = 0;
-    for (const auto& lane : lanes_) n += lane.run.size() - lane.head + lane.heap.size();
+    for (const auto& lane : lanes_) n += lane.run.size() + lane.heap.size();
     return n;
   }
   // The next task to start; the caller clears its flag.
@@ -76,12 +77,11 @@ class ReadyQueue {
 
   // One priority's entries, lowest id first: the in-order run and the out-of-order heap.
   struct Lane {
-    std::vector<std::uint64_t> run;  // increasing ids; run[head..] are queued
-    std::size_t head = 0;
+    RingFifo<std::uint64_t> run;      // increasing ids
     std::vector<std::uint64_t> heap;  // a min-heap
 
     void push(std::uint64_t id) {
-      if (head == run.size() || id > run.back()) {
+      if (run.empty() || id > run.back()) {
         run.push_back(id);
       } else {
         heap.push_back(id);
@@ -89,18 +89,10 @@ class ReadyQueue {
       }
     }
     std::optional<std::uint64_t> pop() {
-      const bool in_run = head < run.size();
-      if (!in_run && heap.empty()) return std::nullopt;
-      if (in_run && (heap.empty() || run[head] < heap.front())) {
-        const std::uint64_t id = run[head++];
-        if (head == run.size()) {
-          run.clear();
-          head = 0;
-        } else if (head >= 1024 && head * 2 >= run.size()) {  // amortized O(1): at most one move per pop
-          run.erase(run.begin(), run.begin() + static_cast<std::ptrdiff_t>(head));
-          head = 0;
-        }
-        return id;
+      if (run.empty()) {
+        if (heap.empty()) return std::nullopt;
+      } else if (heap.empty() || run.front() < heap.front()) {
+        return run.pop_front();
       }
       const std::uint64_t id = heap.front();
       std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
@@ -109,7 +101,6 @@ class ReadyQueue {
     }
     void clear() {
       run.clear();
-      head = 0;
       heap.clear();
     }
   };
@@ -122,8 +113,8 @@ class ReadyQueue {
       auto& lane = lanes_[p];
       const auto queued_here = [&](std::uint64_t id) { return is_queued(id, static_cast<Priority>(p)); };
       std::vector<std::uint64_t> ids;
-      ids.reserve(lane.run.size() - lane.head + lane.heap.size());
-      for (std::size_t i = lane.head; i < lane.run.size(); ++i) {
+      ids.reserve(lane.run.size() + lane.heap.size());
+      for (std::size_t i = 0; i < lane.run.size(); ++i) {
         if (queued_here(lane.run[i])) ids.push_back(lane.run[i]);
       }
       for (const std::uint64_t id : lane.heap) {
@@ -132,7 +123,7 @@ class ReadyQueue {
       std::sort(ids.begin(), ids.end());
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
       lane.clear();
-      lane.run = std::move(ids);
+      for (const std::uint64_t id : ids) lane.run.push_back(id);
     }
     stale_ = 0;
   }

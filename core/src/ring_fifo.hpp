@@ -1,7 +1,8 @@
 // RingFifo: first in, first out, in a ring of slots whose count is a power of two. Push and pop are
 // O(1) and move nothing: the ring doubles when full (copying its items once, in order) and keeps
 // its capacity when emptied, so steady state allocates nothing. The kernel's order of terminal
-// tasks pushes and pops one id a task, and the timer queue's in-order run one timer a delayed task.
+// tasks pushes and pops one id a task, the timer queue's in-order run one timer a delayed task,
+// and the ready queue's in-order runs one id a task.
 // (A vector with a read position, moved down once half of it was read, cost one move per pop: a
 // 40-byte timer a fire. A std::deque cost ~50 instructions a task.)
 #pragma once
@@ -31,6 +32,14 @@ class RingFifo {
   const T& back() const {
     assert(!empty());
     return slots_[(head_ + size_ - 1) & (slots_.size() - 1)];
+  }
+  const T& operator[](std::size_t i) const {  // the i-th from the front
+    assert(i < size_);
+    return slots_[(head_ + i) & (slots_.size() - 1)];
+  }
+  void clear() {  // keeps the slots
+    head_ = 0;
+    size_ = 0;
   }
   T pop_front() {
     assert(!empty());

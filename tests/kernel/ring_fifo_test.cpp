@@ -50,5 +50,20 @@ TEST(RingFifo, GrowsInOrderWhenFullAndWrapped) {
   EXPECT_TRUE(fifo.empty());
 }
 
+// Indexing counts from the front, across the wrap; clear() empties and keeps working.
+TEST(RingFifo, IndexesFromTheFrontAndClearEmpties) {
+  detail::RingFifo<int> fifo;
+  for (int i = 0; i < 12; ++i) fifo.push_back(i);
+  for (int i = 0; i < 8; ++i) fifo.pop_front();
+  for (int i = 12; i < 20; ++i) fifo.push_back(i);  // wraps round the 16 slots
+  ASSERT_EQ(fifo.size(), 12u);
+  for (std::size_t i = 0; i < fifo.size(); ++i) EXPECT_EQ(fifo[i], static_cast<int>(8 + i));
+  fifo.clear();
+  EXPECT_TRUE(fifo.empty());
+  fifo.push_back(42);
+  EXPECT_EQ(fifo[0], 42);
+  EXPECT_EQ(fifo.pop_front(), 42);
+}
+
 }  // namespace
 }  // namespace tasklane
