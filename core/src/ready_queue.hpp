@@ -122,6 +122,7 @@ class ReadyQueue {
       }
       std::sort(ids.begin(), ids.end());
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      lane.run.reserve(ids.size());  // may throw: before the lane is emptied, so nothing queued is lost
       lane.clear();
       for (const std::uint64_t id : ids) lane.run.push_back(id);
     }

@@ -37,6 +37,10 @@ class RingFifo {
     assert(i < size_);
     return slots_[(head_ + i) & (slots_.size() - 1)];
   }
+  // Room for `n` items, so that pushing up to n after a clear() allocates nothing (and cannot throw).
+  void reserve(std::size_t n) {
+    while (slots_.size() < n) grow();
+  }
   void clear() {  // keeps the slots
     head_ = 0;
     size_ = 0;

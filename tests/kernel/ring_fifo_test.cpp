@@ -58,6 +58,9 @@ TEST(RingFifo, IndexesFromTheFrontAndClearEmpties) {
   for (int i = 12; i < 20; ++i) fifo.push_back(i);  // wraps round the 16 slots
   ASSERT_EQ(fifo.size(), 12u);
   for (std::size_t i = 0; i < fifo.size(); ++i) EXPECT_EQ(fifo[i], static_cast<int>(8 + i));
+  fifo.reserve(100);  // keeps what is queued
+  ASSERT_EQ(fifo.size(), 12u);
+  for (std::size_t i = 0; i < fifo.size(); ++i) EXPECT_EQ(fifo[i], static_cast<int>(8 + i));
   fifo.clear();
   EXPECT_TRUE(fifo.empty());
   fifo.push_back(42);
