@@ -190,15 +190,23 @@ class CommandQueue {
     for (std::size_t i = 0; i < used; ++i) {
       Item& slot = slots[i];
       if (auto* start = std::get_if<command::Start>(&slot)) {
-        if (!start->payload.is_null()) drop(start->payload);
+        release_held(*start);
       } else if (auto* notify = std::get_if<command::Notify>(&slot)) {
-        if (!notify->result.is_null()) drop(notify->result);
-        if (notify->error) drop(notify->error);
+        release_held(*notify);
       } else {
         make_stopped(slot);
       }
     }
     if (slots.size() > max_spent) trim(slots);
+  }
+  // What a spent command holds beyond its strings: its JSON when not null (which the driver may have
+  // moved from), its error text.
+  static void release_held(command::Start& c) {
+    if (!c.payload.is_null()) drop(c.payload);
+  }
+  static void release_held(command::Notify& c) {
+    if (!c.result.is_null()) drop(c.result);
+    if (c.error) drop(c.error);
   }
   [[gnu::noinline]] static void drop(Json& json) { json = nullptr; }
   [[gnu::noinline]] static void drop(std::optional<std::string>& text) { text.reset(); }
@@ -221,7 +229,7 @@ class CommandQueue {
     c.id = TaskId{};
     c.attempt = 0;
     c.kind.clear();
-    if (!c.payload.is_null()) drop(c.payload);
+    release_held(c);
     c.deadline.reset();
     c.inbox = false;
   }
@@ -238,8 +246,7 @@ class CommandQueue {
     c.owner.clear();
     c.id = TaskId{};
     c.status = TaskStatus::Completed;
-    if (!c.result.is_null()) drop(c.result);
-    if (c.error) drop(c.error);
+    release_held(c);
     c.next_run.reset();
   }
 

@@ -159,8 +159,10 @@ struct Kernel::State {
     out.emplace_back(command::PersistSnapshot{snapshot()});
     out.emplace_back(command::Stopped{});
   }
-  // Pops stale timers off the top: next_deadline() names a time something is due.
+  // Pops stale timers off the top, the first of them found stale by the caller: next_deadline()
+  // names a time something is due.
   [[gnu::noinline]] void drop_stale_timers() {
+    timers.pop();
     while (const auto* t = timers.top()) {
       if (!is_stale(*t)) break;
       timers.pop();

@@ -21,7 +21,7 @@ class RingFifo {
   std::size_t size() const { return size_; }
 
   void push_back(const T& item) {
-    if (size_ == slots_.size()) grow();
+    if (size_ == slots_.size()) grow_to(slots_.empty() ? 16 : slots_.size() * 2);
     slots_[(head_ + size_) & (slots_.size() - 1)] = item;
     ++size_;
   }
@@ -39,7 +39,10 @@ class RingFifo {
   }
   // Room for `n` items, so that pushing up to n after a clear() allocates nothing (and cannot throw).
   void reserve(std::size_t n) {
-    while (slots_.size() < n) grow();
+    if (n <= slots_.size()) return;
+    std::size_t capacity = slots_.empty() ? 16 : slots_.size();
+    while (capacity < n) capacity *= 2;
+    grow_to(capacity);
   }
   void clear() {  // keeps the slots
     head_ = 0;
@@ -54,10 +57,10 @@ class RingFifo {
   }
 
  private:
-  // Twice the slots (16 at first), the items moved to the front in order. Allocates before it
-  // moves anything: when that throws the ring is as it was.
-  [[gnu::noinline]] void grow() {  // out of line: push_back stays small enough to inline
-    std::vector<T> bigger(slots_.empty() ? 16 : slots_.size() * 2);
+  // `capacity` slots (a power of two, over size_), the items moved to the front in order. Allocates
+  // before it moves anything: when that throws the ring is as it was.
+  [[gnu::noinline]] void grow_to(std::size_t capacity) {  // out of line: push_back stays small enough to inline
+    std::vector<T> bigger(capacity);
     for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move(slots_[(head_ + i) & (slots_.size() - 1)]);
     slots_.swap(bigger);
     head_ = 0;

@@ -44,10 +44,6 @@ const char* priority_label(Priority p) {
   return "normal";
 }
 
-void Metrics::on_command(const Command& command, const TaskGlance* task, Time now) {
-  if (const auto* start = std::get_if<command::Start>(&command)) on_start(*start, task, now);
-}
-
 void Metrics::on_start(const command::Start& start, const TaskGlance* task, Time now) {
   // The record still describes this attempt unless a later command of the same input moved it on.
   if (task && task->attempt == start.attempt) unpublished_lag_.observe(now - task->due);

@@ -12,11 +12,13 @@
 namespace tasklane::drivers {
 namespace {
 
-// Feeds one command as RuntimeCore does: a Start with the kernel's glance of its task.
+// Feeds one command as RuntimeCore does: a Start with the kernel's glance of its task (the other
+// commands feed nothing).
 void feed(Metrics& metrics, const Command& c, const Kernel& kernel) {
   const auto* start = std::get_if<command::Start>(&c);
-  const auto task = start ? kernel.glance(start->id) : std::nullopt;
-  metrics.on_command(c, task ? &*task : nullptr, kernel.last_time());
+  if (!start) return;
+  const auto task = kernel.glance(start->id);
+  metrics.on_start(*start, task ? &*task : nullptr, kernel.last_time());
 }
 
 class MetricsFeed : public ::testing::Test {

@@ -61,12 +61,10 @@ const char* priority_label(Priority p);  // "low", "normal", "high", "critical"
 class Metrics {
  public:
   // ---- fed on the owner, by RuntimeCore ----
-  // Before the driver carries `command` out. `task` is the kernel's glance of a Start's task (its
-  // due time gives the start's lag; nullptr when the kernel no longer has it), read by the caller,
-  // which needs it too; `now` is the kernel's time. Other commands feed nothing: the gauges come
-  // from the kernel's own counts (Kernel::load), delayed tasks included.
-  void on_command(const Command& command, const TaskGlance* task, Time now);
-  // The same, for a Start the driver holds as its alternative (Kernel::drain).
+  // Before the driver carries a Start out. `task` is the kernel's glance of its task (its due time
+  // gives the start's lag; nullptr when the kernel no longer has it), read by the caller, which
+  // needs it too; `now` is the kernel's time. Other commands feed nothing: the gauges come from the
+  // kernel's own counts (Kernel::load), delayed tasks included.
   void on_start(const command::Start& start, const TaskGlance* task, Time now);
   // Makes what was fed since the last publish() visible to snapshot(): the kernel's counters and
   // per-priority load, the starts' lags. Any number of inputs may come between two calls
