@@ -3,6 +3,7 @@
 #include "tasklane/kernel.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -110,6 +111,13 @@ struct Kernel::State {
   bool releasing_dependents = false;
   detail::QueuedWorkRunner runner;
   std::uint64_t poll_generation = 0;
+  // The timer settle() last found fresh at the top of the queue (its `order`; no_timer when none),
+  // and its task. A timer once stale stays stale, and only a change to its own task can make a task
+  // timer stale: while that timer stays on top and touched() did not name its task, settle() skips
+  // the lookup that asks (most inputs: a spawn arms behind the top, a completion ends another task).
+  static constexpr std::uint64_t no_timer = ~std::uint64_t{0};
+  std::uint64_t fresh_top = no_timer;
+  TaskId fresh_task;
 
   detail::CommandQueue out;
   std::size_t unfinished = 0;
@@ -149,8 +157,27 @@ struct Kernel::State {
   void settle() {
     schedule();
     if (stopping && !stopped && running == 0) stop_now();
-    if (const auto* t = timers.top(); t && is_stale(*t)) drop_stale_timers();
+    if (const auto* t = timers.top(); t && t->order != fresh_top) check_top(*t);
+    assert(timers.top() == nullptr || !is_stale(*timers.top()));
     settled = true;
+  }
+  // A task's status, attempt or due generation is about to change: a timer of its that settle()
+  // found fresh may be stale now.
+  void touched(const Entry& e) {
+    if (e.id == fresh_task) fresh_top = no_timer;
+  }
+  // Drops the stale timers off the top (`top` first) and remembers the task timer left there as fresh.
+  void check_top(const detail::Timer& top) {
+    if (is_stale(top)) drop_stale_timers();
+    const auto* t = timers.top();
+    const bool task_timer = t != nullptr && t->kind != TimerKind::QueuedWorkPoll;  // a poll's check is no lookup
+    fresh_top = task_timer ? t->order : no_timer;
+    fresh_task = task_timer ? t->task : TaskId{};
+  }
+  // A new due time for a pending task: its earlier TaskDue timer goes stale.
+  void arm_due(Entry& e, Time at) {
+    touched(e);
+    timers.arm(at, TimerKind::TaskDue, e.id, ++e.due_generation);
   }
   [[gnu::noinline]] void stop_now() {
     stopped = true;
@@ -230,7 +257,7 @@ struct Kernel::State {
       if (e.delayed) return;  // its timer is armed for this due time
       e.delayed = true;
       ++load.delayed[slot(e.priority)];
-      timers.arm(e.due, TimerKind::TaskDue, e.id, ++e.due_generation);
+      arm_due(e, e.due);
       return;
     }
     if (!e.waiting_for().empty()) return;  // a dependency's end considers it again
@@ -239,14 +266,14 @@ struct Kernel::State {
     if (e.quota()) {
       const Time open = quotas.cooldown_until(*e.quota(), now);
       if (open > now) {
-        timers.arm(open, TimerKind::TaskDue, e.id, ++e.due_generation);
+        arm_due(e, open);
         return;
       }
     }
     if (e.rate_limit()) {  // wait for the next token; its timer is next_deadline() at the latest
       const Time token = rates.next_token(*e.rate_limit(), now);
       if (token > now) {
-        timers.arm(token, TimerKind::TaskDue, e.id, ++e.due_generation);
+        arm_due(e, token);
         return;
       }
     }
@@ -289,14 +316,14 @@ struct Kernel::State {
         }
         const Time open = quotas.cooldown_until(*quota, now);
         if (open > now) {  // another task of this key started earlier in this pass
-          timers.arm(open, TimerKind::TaskDue, e.id, ++e.due_generation);
+          arm_due(e, open);
           continue;
         }
       }
       if (const auto& limit = e.rate_limit()) {
         // A task before this one in ready order took the last token: wait for the next.
         if (!rates.has_token(*limit, now)) {
-          timers.arm(rates.next_token(*limit, now), TimerKind::TaskDue, e.id, ++e.due_generation);
+          arm_due(e, rates.next_token(*limit, now));
           continue;
         }
       }
@@ -305,6 +332,7 @@ struct Kernel::State {
   }
 
   void start(Entry& e) {
+    touched(e);
     e.status = TaskStatus::Running;
     ++e.attempt;
     ++running;
@@ -356,6 +384,7 @@ struct Kernel::State {
   void end_attempt_with_error(Entry& e, std::string error, bool retryable, TaskStatus final_status) {
     if (retryable && e.attempt < e.retry().max_attempts) {
       ++stats.retried;
+      touched(e);
       e.status = TaskStatus::Pending;
       e.due = now + backoff(e);
       e.error = std::move(error);
@@ -418,6 +447,7 @@ struct Kernel::State {
   // The one way a task becomes terminal.
   void finish(Entry& e, TaskStatus status, std::optional<std::string> error) {
     const bool was_pending = e.status == TaskStatus::Pending;
+    touched(e);
     e.status = status;
     e.set_finished_at(now);
     e.cancel_requested = false;
@@ -1116,7 +1146,8 @@ Result<void, SendError> Kernel::State::send(TaskId to, std::string from, Json me
 void Kernel::shutdown(ShutdownMode mode, Time now) {
   State& s = *state_;
   s.observe(now);
-  s.stopping = true;
+  s.stopping = true;  // every TaskDue timer goes stale
+  s.fresh_top = State::no_timer;
   if (mode == ShutdownMode::Cancel) {
     for (auto& [id, e] : s.tasks) {
       if (e.status == TaskStatus::Running) s.cancel_one(id, CancelReason::Shutdown);
@@ -1130,6 +1161,7 @@ void Kernel::restore(const Snapshot& snapshot, Time now) {
   s.observe(now);
   const bool fresh = s.tasks.empty() && s.next_id == 0;
   s.restoring = true;
+  s.fresh_top = State::no_timer;  // records change tasks in many ways: settle() checks the top afresh
   std::vector<const TaskInfo*> records;
   records.reserve(snapshot.tasks.size());
   for (const auto& r : snapshot.tasks) records.push_back(&r);

@@ -288,22 +288,18 @@ class TaskRecord {
   }
 
  private:
-  static const RetryPolicy& default_retry() {
-    static const RetryPolicy policy;
-    return policy;
-  }
+  static const RetryPolicy& default_retry() { return default_retry_; }
   static const std::vector<TaskId>& no_ids() { return no_ids_; }
-  static const Json& null_json() {
+  static const Json& null_json() {  // a Json cannot be constant-initialized
     static const Json null;
     return null;
   }
-  static const ParentContext& no_parent() {
-    static const ParentContext none;
-    return none;
-  }
+  static const ParentContext& no_parent() { return no_parent_; }
 
   // Constant-initialized: no guard to check at each read (a function's static had one, out of line).
   static inline constinit const std::vector<TaskId> no_ids_{};
+  static inline constinit const ParentContext no_parent_{};
+  static inline constinit const RetryPolicy default_retry_{};
 
   PooledString kind_;
   PooledString owner_;
