@@ -63,6 +63,27 @@ TEST(HandoffBatch, ARecycledBatchHoldsTheNextItemsUnlessItIsFarOverTheBatchesSee
   EXPECT_LT(fifth.capacity(), 1000u) << "a burst's vector is not kept once batches are small";
 }
 
+// An item that counts its moves: a vector that grows moves every item it holds.
+struct Moved {
+  explicit Moved(int* counter) : moves(counter) {}
+  Moved(Moved&& other) noexcept : moves(other.moves) { ++*moves; }
+  Moved& operator=(Moved&&) = delete;
+  int* moves;
+};
+
+// While producers outpace the consumer the batches grow (a burst of spawns): a batch up to four
+// times the last one's size fills room made at the take, and no item moves after it is added.
+TEST(HandoffBatch, ABatchUpToFourTimesTheLastOneMovesNoItemOnceAdded) {
+  int moves = 0;
+  HandoffBatch<Moved> batch;
+  for (int i = 0; i < 100; ++i) batch.add(Moved(&moves));
+  ASSERT_EQ(batch.take().size(), 100u);
+  moves = 0;
+  for (int i = 0; i < 400; ++i) batch.add(Moved(&moves));
+  EXPECT_EQ(moves, 400) << "one move each, into its place";
+  EXPECT_EQ(batch.take().size(), 400u);
+}
+
 // Producers on several threads, one consumer that takes only when woken: every item arrives once,
 // each producer's items in its order, and there are never more wake-ups than takes.
 TEST(HandoffBatch, EveryItemFromEveryThreadArrivesOnceAndInItsThreadsOrder) {

@@ -8,6 +8,7 @@
 // other threads, and the closures reaching a Qt runtime's thread (OwnerMailbox).
 #pragma once
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -39,25 +40,37 @@ class HandoffBatch {
   }
 
   // Consumer: everything added since the last take, in order; the next add wakes again. The
-  // producers go on in a vector of the last batch's size: a recycled one if the consumer gave one
-  // back, else a new one.
+  // producers go on in a vector with room for four times the batch taken: a recycled one if the
+  // consumer gave one back that is big enough, else a new one, made outside the lock. Batches
+  // grow while producers outpace the consumer (in a burst of spawns the Asio strand spends ~4x a
+  // spawner's time per spawn, so each batch is ~4x the one before), and a vector that grows moves
+  // every item it holds: a TaskSpec costs ~190 instructions to move. Room not filled costs
+  // address space; its pages are touched only if a batch fills them.
   std::vector<T> take() {
+    std::size_t taken = 0;
+    {
+      std::lock_guard lock(mutex_);
+      taken = items_.size();
+    }
+    last_size_ = std::max<std::size_t>(taken, 8);  // at least the batch taken below: it only grows meanwhile
     std::vector<T> out = std::exchange(spare_, {});
-    if (out.capacity() < spare_capacity_) out.reserve(spare_capacity_);
+    if (out.capacity() < growth * last_size_) {
+      out = std::vector<T>();  // not `{}`: that assigns an initializer_list, which copies
+      out.reserve(growth * last_size_);
+    }
     std::lock_guard lock(mutex_);
     out.swap(items_);
     wake_pending_ = false;
-    spare_capacity_ = out.size();
     return out;
   }
 
   // Consumer: a batch take() answered, once its items are used (run, or moved from). Its memory
   // takes the batch after next, where a new vector a batch would page in megabytes (100k
-  // fire-and-forget spawns) every time; kept only while it is not far over the last batch, so a
-  // burst's memory goes once the batches are small again.
+  // fire-and-forget spawns) every time; kept only while it is not far over the room take() makes
+  // for the last batch, so a burst's memory goes once the batches are small again.
   void recycle(std::vector<T>&& spent) noexcept {
     spent.clear();
-    if (spent.capacity() > 2 * spare_capacity_ + 64 || spent.capacity() <= spare_.capacity()) return;
+    if (spent.capacity() > 2 * growth * last_size_ + 64 || spent.capacity() <= spare_.capacity()) return;
     spare_ = std::move(spent);
   }
 
@@ -74,7 +87,8 @@ class HandoffBatch {
   std::mutex mutex_;
   std::vector<T> items_;
   std::vector<T> spare_;  // consumer only: a recycled batch for the next take
-  std::size_t spare_capacity_ = 16;
+  static constexpr std::size_t growth = 4;
+  std::size_t last_size_ = 8;  // of the last batch taken (at least 8)
   bool wake_pending_ = false;
   bool closed_ = false;
 };
