@@ -195,7 +195,9 @@ inline std::optional<SpawnError> check_admission(const TaskSpec& spec, const Spa
                   "parent task " + to_string(*spec.parent.task) +
                       (spec.parent.task->value >= c.next_id ? " does not exist" : " finished long ago and is forgotten"));
   }
-  if (auto refusal = check_dependencies(spec, c)) return refusal;
+  if (!spec.after.empty()) {  // most spawns: no call (it is out of line, and its optional returned)
+    if (auto refusal = check_dependencies(spec, c)) return refusal;
+  }
   if (c.unfinished >= c.config.capacity) {
     return refuse(SpawnErrorCode::QueueFull, "queue is full (limit " + std::to_string(c.config.capacity) + ")");
   }
