@@ -52,7 +52,7 @@ class HandoffBatch {
       std::lock_guard lock(mutex_);
       taken = items_.size();
     }
-    last_size_ = std::max<std::size_t>(taken, 8);  // at least the batch taken below: it only grows meanwhile
+    last_size_ = std::max<std::size_t>(taken, 8);  // the batch swapped out below holds these, and any added meanwhile
     std::vector<T> out = std::exchange(spare_, {});
     if (out.capacity() < growth * last_size_) {
       out = std::vector<T>();  // not `{}`: that assigns an initializer_list, which copies
