@@ -12,16 +12,11 @@ using testkit::Harness;
 using testkit::ms;
 using testkit::started_ids;
 using testkit::task;
+using testkit::timed;
 
 TaskSpec delayed(std::string kind, Duration by) {
   TaskSpec spec = task(std::move(kind));
   spec.run_after = by;
-  return spec;
-}
-
-TaskSpec timed(std::string kind, Duration timeout) {
-  TaskSpec spec = task(std::move(kind));
-  spec.timeout = timeout;
   return spec;
 }
 
@@ -36,7 +31,7 @@ TEST(KernelDeadline, CancellingTheDelayedTaskAtTheTopNamesTheNextDue) {
 
 TEST(KernelDeadline, CompletingTheAttemptWhoseTimeoutIsAtTheTopNamesTheNextTimer) {
   Harness h;
-  const TaskId a = h.spawn(timed("a", ms(50)), ms(0));
+  const TaskId a = h.spawn(timed(ms(50), "a"), ms(0));
   h.spawn(delayed("b", ms(80)), ms(1));  // a's timeout stays on top
   ASSERT_EQ(h.kernel.next_deadline(), ms(50));
   h.drain();
@@ -46,7 +41,7 @@ TEST(KernelDeadline, CompletingTheAttemptWhoseTimeoutIsAtTheTopNamesTheNextTimer
 
 TEST(KernelDeadline, ARetryRearmsTheTaskWhoseTimeoutWasAtTheTop) {
   Harness h;
-  TaskSpec spec = timed("a", ms(50));
+  TaskSpec spec = timed(ms(50), "a");
   spec.retry.max_attempts = 2;
   spec.retry.initial_backoff = ms(30);
   const TaskId a = h.spawn(spec, ms(0));

@@ -48,6 +48,13 @@ inline TaskSpec task(std::string kind = "work", std::string owner = "alice") {
   return spec;
 }
 
+// A task whose attempts time out after `timeout`.
+inline TaskSpec timed(Duration timeout, std::string kind = "work") {
+  TaskSpec spec = task(std::move(kind));
+  spec.timeout = timeout;
+  return spec;
+}
+
 inline SequenceKey key(std::string scope, std::string purpose, std::string agent = "agent") {
   return SequenceKey{std::move(agent), std::move(scope), std::move(purpose)};
 }

@@ -14,13 +14,8 @@ using testkit::notifies;
 using testkit::started_ids;
 using testkit::starts;
 using testkit::task;
+using testkit::timed;
 using testkit::us;
-
-TaskSpec timed(Duration timeout) {
-  TaskSpec spec = task();
-  spec.timeout = timeout;
-  return spec;
-}
 
 TEST(KernelTimeout, TheDeadlineIsOnTheStartAndFiresExactlyThere) {
   Harness h;
