@@ -6,15 +6,19 @@
 // one long-lived task keeps those 2 KB).
 //
 // Entries are allocated one by one (a page of 256 inline entries would keep 45 KB alive for one
-// long-lived task), but the memory of erased entries is kept for the next ones (up to 64 of them;
-// none under AddressSanitizer, so that a use after erase is still reported): a spawn -> complete
-// cycle then allocates nothing.
+// long-lived task), but the memory of erased entries is kept for the next ones: up to half as many
+// as the live entries, and at least 64 (none under AddressSanitizer, so that a use after erase is
+// still reported). A spawn -> complete cycle then allocates nothing, nor does a burst of spawns
+// after a burst of ends (the Asio strand takes each in batches of hundreds; with 64 kept, each
+// entry beyond them cost a malloc and a free, ~400 instructions). As the table empties, each erase
+// frees what is kept beyond half the rest.
 //
 // The interface is std::map's subset the kernel uses: find, at, count, operator[], erase(iterator),
 // empty, size, and iteration in id order yielding std::pair<const TaskId, V>. Unlike std::map,
 // erase() may free the page of the erased entry: do not erase while iterating.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -49,9 +53,11 @@ class IdTable {
   static constexpr unsigned page_bits = 8;
   static constexpr std::uint64_t page_size = std::uint64_t{1} << page_bits;
 #if defined(TASKLANE_ASAN)
-  static constexpr std::size_t max_spare = 0;  // AddressSanitizer must see an erased entry freed
+  static constexpr std::size_t min_spare = 0;  // AddressSanitizer must see an erased entry freed
+  static constexpr unsigned spare_shift = 63;
 #else
-  static constexpr std::size_t max_spare = 64;
+  static constexpr std::size_t min_spare = 64;
+  static constexpr unsigned spare_shift = 1;  // up to half the live entries
 #endif
   static_assert(alignof(value_type) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "entries come from plain operator new");
   struct Page {
@@ -125,6 +131,8 @@ class IdTable {
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  // Erased entries' memory kept for the next ones.
+  std::size_t spare_entries() const { return spare_.size(); }
 
   iterator find(TaskId id) { return locate<false>(id); }
   const_iterator find(TaskId id) const { return locate<true>(id); }
@@ -175,8 +183,12 @@ class IdTable {
 
   void erase(iterator it) {
     Page* page = it.page_;
-    destroy(std::exchange(page->slots[it.slot_], nullptr));
     --size_;
+    destroy(std::exchange(page->slots[it.slot_], nullptr));
+    while (spare_.size() > spare_room()) {
+      ::operator delete(spare_.back());
+      spare_.pop_back();
+    }
     if (--page->live == 0) {
       index_.erase(it.page_no_);
       pages_.erase(it.page_no_);
@@ -205,8 +217,9 @@ class IdTable {
     entry->~value_type();
     recycle(entry);
   }
+  std::size_t spare_room() const { return std::max(min_spare, size_ >> spare_shift); }
   void recycle(void* memory) {
-    if (spare_.size() < max_spare) {
+    if (spare_.size() < spare_room()) {
       try {
         spare_.push_back(memory);
         return;
@@ -218,7 +231,10 @@ class IdTable {
   void destroy_all() noexcept {
     for (auto& [page_no, page] : pages_) {
       for (value_type*& entry : page->slots) {
-        if (entry) destroy(std::exchange(entry, nullptr));
+        if (entry) {
+          entry->~value_type();
+          ::operator delete(std::exchange(entry, nullptr));
+        }
       }
     }
     pages_.clear();
