@@ -8,7 +8,7 @@ namespace tasklane::drivers {
 namespace {
 
 void report_outcome(WorkReports& reports, TaskId id, std::uint32_t attempt, Outcome outcome) {
-  reports.add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr});
+  reports.add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr, std::nullopt});
 }
 
 }  // namespace
@@ -17,7 +17,9 @@ void AttemptJob::operator()(const std::shared_ptr<WorkReports>& reports) {
   const TaskId id = context.id;
   const std::uint32_t attempt = context.attempt;
   if (work) {
-    report_outcome(*reports, id, attempt, run_work(*work, context));
+    Outcome outcome = run_work(*work, context);
+    if (!context.payload.is_null()) context.payload = nullptr;  // freed here, off the owner's thread
+    reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr, std::move(context)});
     return;
   }
   // Work that finishes later may call `done` after this returns: it holds a share of the reports.

@@ -17,8 +17,9 @@ struct AttemptJob {
   const AsyncWorkFunction* async_work = nullptr;
   WorkContext context;
 
-  // On a worker: runs the handler; its outcome (a failure if it throws) goes to `reports`. The
-  // registry behind `work` must outlive the call.
+  // On a worker: runs the handler; its outcome (a failure if it throws) goes to `reports`, with the
+  // context of a handler that returned (see WorkReport::context). The registry behind `work` must
+  // outlive the call.
   void operator()(const std::shared_ptr<WorkReports>& reports);
 };
 
