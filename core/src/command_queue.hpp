@@ -20,7 +20,8 @@
 // only when not null, which the driver may have moved from), where destroying one and building the
 // next cost two out-of-line JSON destructions and a variant dispatch, ~120 instructions a kernel
 // cycle. A spent slot keeps no JSON nor error text (released when its batch ends); its strings
-// keep their text until reused.
+// keep their text until reused, and add() leaves a Start's kind and a Notify's owner as they were
+// (the kernel sets them with refill(): most tasks name the kind and owner of the one before).
 #pragma once
 
 #include <algorithm>
@@ -36,6 +37,12 @@
 #include "tasklane/command.hpp"
 
 namespace tasklane::detail {
+
+// Sets a reused command's string to `text`, copying only when it differs: in a run of tasks of one
+// kind and owner the compare is all it costs (an assignment costs ~35 instructions, out of line).
+inline void refill(std::string& slot, const std::string& text) {
+  if (slot.size() != text.size() || slot.compare(text) != 0) slot = text;
+}
 
 class CommandQueue {
   using BoxedPersist = std::unique_ptr<command::Persist>;
@@ -61,7 +68,8 @@ class CommandQueue {
       place(std::move(copy));
     }
   }
-  // A default command of type T at the back, for the kernel to fill field by field: a command built
+  // A default command of type T at the back, for the kernel to fill field by field (but a Start's
+  // kind and a Notify's owner: those hold a spent command's text, to be set): a command built
   // aside and moved in costs a move and the destruction of the moved-from one (its strings, its
   // JSON, out of line even when null), and the kernel builds a Start and a Notify every task.
   // `fill(T&)` sets its fields; when it throws (out of memory copying one), the half-built command
@@ -228,7 +236,7 @@ class CommandQueue {
     static_assert(sizeof(Fields) == sizeof(command::Start), "command::Start has a new field: reset it here");
     c.id = TaskId{};
     c.attempt = 0;
-    c.kind.clear();
+    // kind: left for the kernel to refill()
     release_held(c);
     c.deadline.reset();
     c.inbox = false;
@@ -243,7 +251,7 @@ class CommandQueue {
       std::optional<TaskId> next_run;
     };
     static_assert(sizeof(Fields) == sizeof(command::Notify), "command::Notify has a new field: reset it here");
-    c.owner.clear();
+    // owner: left for the kernel to refill()
     c.id = TaskId{};
     c.status = TaskStatus::Completed;
     release_held(c);

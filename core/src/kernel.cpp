@@ -355,7 +355,7 @@ struct Kernel::State {
     out.add<command::Start>([&](command::Start& start) {
       start.id = e.id;
       start.attempt = e.attempt;
-      start.kind = e.kind();
+      detail::refill(start.kind, e.kind());
       if (!e.payload.is_null()) start.payload = e.payload;  // a null one copied still costs two calls out of line
       start.deadline = deadline;
       start.inbox = e.inbox;
@@ -481,7 +481,7 @@ struct Kernel::State {
     }
     const bool is_error = status == TaskStatus::Failed || status == TaskStatus::TimedOut;
     out.add<command::Notify>([&](command::Notify& notify) {
-      notify.owner = e.owner();
+      detail::refill(notify.owner, e.owner());
       notify.id = e.id;
       notify.status = status;
       if (const Json& result = e.result(); !result.is_null()) notify.result = result;

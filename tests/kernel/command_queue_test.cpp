@@ -192,8 +192,12 @@ TEST(CommandQueue, ALendOrTakeInsideALendGoesOnWithTheOuterBatchFirst) {
 }
 
 // A handed-out command's slot is reused for the next command: whatever the last one held (a
-// payload, a deadline, an error, a result, even moved-from fields) the next one starts default.
+// payload, a deadline, an error, a result, even moved-from fields) the next one starts default, but
+// for a Start's kind and a Notify's owner, which keep the spent command's text for refill(): it
+// copies only a different text (here the kind differs, the owner is the same unless moved from).
 TEST(CommandQueue, ACommandBuiltInASpentSlotStartsAsADefaultOne) {
+  const std::string next_kind = "another kind, also longer than the small string buffer";
+  const std::string owner = "agent";
   detail::CommandQueue q;
   for (int round = 0; round < 3; ++round) {
     q.add<command::Start>([](command::Start& s) {
@@ -204,8 +208,8 @@ TEST(CommandQueue, ACommandBuiltInASpentSlotStartsAsADefaultOne) {
       s.deadline = Time{50};
       s.inbox = true;
     });
-    q.add<command::Notify>([](command::Notify& n) {
-      n.owner = "agent";
+    q.add<command::Notify>([&](command::Notify& n) {
+      n.owner = owner;
       n.id = TaskId{1};
       n.status = TaskStatus::Failed;
       n.result = Json::array({1, 2});
@@ -217,13 +221,21 @@ TEST(CommandQueue, ACommandBuiltInASpentSlotStartsAsADefaultOne) {
       if (auto* const* s = std::get_if<command::Start*>(&c); s && round == 1) moved.emplace_back(std::move(**s));
       if (auto* const* n = std::get_if<command::Notify*>(&c); n && round == 2) moved.emplace_back(std::move(**n));
     });
-    q.add<command::Start>([](command::Start& s) { s.id = TaskId{5}; });
-    q.add<command::Notify>([](command::Notify& n) { n.id = TaskId{5}; });
+    q.add<command::Start>([&](command::Start& s) {
+      s.id = TaskId{5};
+      detail::refill(s.kind, next_kind);
+    });
+    q.add<command::Notify>([&](command::Notify& n) {
+      n.id = TaskId{5};
+      detail::refill(n.owner, owner);
+    });
     q.emplace_back(command::FlushDone{9, std::string("late")});  // a slot of another type
     command::Start start_expected;
     start_expected.id = TaskId{5};
+    start_expected.kind = next_kind;
     command::Notify notify_expected;
     notify_expected.id = TaskId{5};
+    notify_expected.owner = owner;
     EXPECT_EQ(take(q), Command(start_expected)) << "round " << round;
     EXPECT_EQ(take(q), Command(notify_expected)) << "round " << round;
     EXPECT_EQ(take(q), Command(command::FlushDone{9, std::string("late")}));
