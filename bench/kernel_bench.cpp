@@ -323,6 +323,7 @@ void register_kernel_benchmarks(const BenchOptions& o, RatioTable& table) {
                  ">= 2M cycles/s at " + std::to_string(mid) + " pending"});
   const std::int64_t big = o.kernel_sizes().back();
   table.require({bench_name("delayed_fire", "tasklane", big), "bytes_per_task", 256, false, "<= 256 B per pending task"});
+  table.grows_at_most_logarithmically({"delayed_fire", "tasklane", "firing each due task costs O(log n)"});
   const std::int64_t bulk = o.bulk_sizes().back();
   table.require({bench_name("cancel_tree", "tasklane", bulk), "ms_per_op", 50, false, "< 50 ms"});
   table.require({bench_name("flush_scope", "tasklane", bulk), "ms_per_op", 50, false, "< 50 ms"});

@@ -1,6 +1,7 @@
 #include "ratio_table.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <set>
 #include <sstream>
@@ -121,6 +122,31 @@ int RatioTable::finish(std::ostream& out) const {
       missed += ok ? 0 : 1;
       out << "| " << a.benchmark << " | " << a.counter << " | " << fmt("%.4g", v->second) << " | " << a.text << " | "
           << (ok ? "yes" : "**no**") << " |\n";
+    }
+  }
+  if (!growths_.empty()) {
+    out << "\n## Growth of the cost per item\n\n| figure | sizes | cost | growth | log2 ratio of the sizes | target | met |\n"
+           "|---|---|---|---|---|---|---|\n";
+    for (const GrowthTarget& g : growths_) {
+      std::map<std::int64_t, double> by_size;  // size -> items a second
+      for (const auto& [name, f] : figures_) {
+        std::string family, subject;
+        std::int64_t size = 0;
+        if (split(name, family, subject, size) && family == g.family && subject == g.subject && size > 1 &&
+            f.items_per_second > 0) {
+          by_size[size] = f.items_per_second;
+        }
+      }
+      if (by_size.size() < 2) continue;
+      const auto& [small, small_ips] = *by_size.begin();
+      const auto& [big, big_ips] = *by_size.rbegin();
+      const double growth = small_ips / big_ips;  // cost at big / cost at small
+      const double allowed = std::log2(static_cast<double>(big)) / std::log2(static_cast<double>(small));
+      const bool ok = growth <= allowed;
+      missed += ok ? 0 : 1;
+      out << "| " << g.family << "/" << g.subject << " | " << size_text(small) << " -> " << size_text(big) << " | "
+          << cost(small_ips) << " -> " << cost(big_ips) << " | " << fmt("%.2f", growth) << "x | " << fmt("%.2f", allowed)
+          << "x | " << g.text << " | " << (ok ? "yes" : "**no**") << " |\n";
     }
   }
   // Counters other than the rate, for every figure that has them (memory, allocations, ...).

@@ -34,6 +34,15 @@ struct AbsoluteTarget {
   std::string text;
 };
 
+// How a family's cost per item grows from its smallest size to its largest: at most as
+// log(n) does (the cost at the largest size, over the cost at the smallest, at most
+// log2(largest) / log2(smallest)), the "firing each due task costs O(log n)".
+struct GrowthTarget {
+  std::string family;
+  std::string subject = "tasklane";
+  std::string text;
+};
+
 struct Figure {
   double items_per_second = 0;
   std::map<std::string, double> counters;
@@ -45,6 +54,7 @@ class RatioTable : public benchmark::ConsoleReporter {
  public:
   void compare(Comparison c) { comparisons_.push_back(std::move(c)); }
   void require(AbsoluteTarget t) { absolutes_.push_back(std::move(t)); }
+  void grows_at_most_logarithmically(GrowthTarget t) { growths_.push_back(std::move(t)); }
 
   void ReportRuns(const std::vector<Run>& reports) override;
 
@@ -57,6 +67,7 @@ class RatioTable : public benchmark::ConsoleReporter {
  private:
   std::vector<Comparison> comparisons_;
   std::vector<AbsoluteTarget> absolutes_;
+  std::vector<GrowthTarget> growths_;
   std::map<std::string, Figure> figures_;            // by full benchmark name (median when repeated)
   std::map<std::string, std::vector<double>> reps_;  // items_per_second of each repetition
   std::map<std::string, std::string> failed_;        // benchmark -> its error
