@@ -7,6 +7,7 @@
 #include "tasklane/drivers/error_code.hpp"
 #include "tasklane/drivers/trace.hpp"
 #include "tasklane/flat_id_map.hpp"
+#include "cancellation_pool.hpp"
 #include "work_queue.hpp"
 #include "work_reports.hpp"
 
@@ -63,6 +64,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::shared_ptr<WorkReports> reports;  // from the workers, taken in batches (set by RuntimeCore)
   std::shared_ptr<WorkQueue> work_queue;  // set by RuntimeCore, with `reports`
+  CancellationPool tokens;  // the attempts' cancellation states, reused once their outcome is back
   std::vector<AttemptJob> starting;  // attempts started by this input, handed over at its end (or a few at a time, below)
   // A batch of reports is being taken: its starts go over a few at a time (starts_per_handoff),
   // not one hand-off each, nor all at the batch's end: an owner slower than its workers (a busy
@@ -314,7 +316,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     // Built before it goes in, so that running out of memory leaves no entry without a token. It
     // replaces a timed-out attempt of the task that has not answered yet.
     Running& r =
-        running.put(s.id.value, Running{s.attempt, CancellationToken(), s.inbox ? std::make_shared<Inbox>() : nullptr});
+        running.put(s.id.value, Running{s.attempt, tokens.take(), s.inbox ? std::make_shared<Inbox>() : nullptr});
     publish(TaskEventKind::Started, [&] {
       return TaskEvent{TaskEventKind::Started, s.id, task ? std::string(task->owner) : std::string(), s.kind,
                        s.attempt, TaskStatus::Running, 0, {}, nullptr, {}};
@@ -472,6 +474,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     for (auto& r : batch) {
       if (r.outcome) {
         on_work_done(r.id, r.attempt, std::move(*r.outcome), arrived);
+        if (r.context) tokens.give_back(std::move(r.context->cancel));  // its Running entry is gone
         if (starting.size() >= starts_per_handoff && !handoff_failed) {
           try {
             work_queue->submit(starting);

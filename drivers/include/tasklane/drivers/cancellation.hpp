@@ -10,6 +10,8 @@
 
 namespace tasklane::drivers {
 
+class CancellationPool;
+
 class CancellationState {
  public:
   bool cancelled() const {
@@ -39,6 +41,16 @@ class CancellationState {
   }
 
  private:
+  friend class CancellationPool;
+  // As made: not cancelled, no callbacks (those of the attempt before are dropped, never run). For
+  // a state nobody else holds; the lock orders this after the last holder's calls.
+  void reset() {
+    std::vector<std::function<void()>> dropped;
+    std::lock_guard lock(mutex_);
+    cancelled_ = false;
+    dropped.swap(callbacks_);
+  }
+
   mutable std::mutex mutex_;
   bool cancelled_ = false;
   std::vector<std::function<void()>> callbacks_;
@@ -52,6 +64,9 @@ class CancellationToken {
   void cancel() const { state_->cancel(); }
 
  private:
+  friend class CancellationPool;  // the owner's spare states (drivers/src/cancellation_pool.hpp)
+  explicit CancellationToken(std::shared_ptr<CancellationState> state) : state_(std::move(state)) {}
+
   std::shared_ptr<CancellationState> state_;
 };
 
