@@ -5,20 +5,15 @@
 // entry leaves, so memory follows the live ids (a page costs 2 KB of slots; a page that keeps only
 // one long-lived task keeps those 2 KB).
 //
-// Entries are allocated one by one (a page of 256 inline entries would keep 45 KB alive for one
-// long-lived task), but the memory of erased entries is kept for the next ones: up to half as many
-// as the live entries, and at least 64 (none under AddressSanitizer, so that a use after erase is
-// still reported). A spawn -> complete cycle then allocates nothing, nor does a burst of spawns
-// after a burst of ends (the Asio strand takes each in batches of hundreds; with 64 kept, each
-// entry beyond them cost a malloc and a free, ~400 instructions). As the table empties, each erase
-// frees what is kept beyond half the rest.
+// Entries come from a BlockAllocator (8 KB blocks of ~45 entries each; a page of 256 inline entries
+// would keep 45 KB alive for one long-lived task): an erased entry's memory serves the next one,
+// a spawn -> complete cycle allocates nothing, and a burst of spawns allocates a block per ~45.
 //
 // The interface is std::map's subset the kernel uses: find, at, count, operator[], erase(iterator),
 // empty, size, and iteration in id order yielding std::pair<const TaskId, V>. Unlike std::map,
 // erase() may free the page of the erased entry: do not erase while iterating.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -28,19 +23,10 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
+#include "block_allocator.hpp"
 #include "tasklane/flat_id_map.hpp"
 #include "tasklane/task_id.hpp"
-
-// AddressSanitizer, as gcc (__SANITIZE_ADDRESS__) and clang (__has_feature) say it.
-#if defined(__SANITIZE_ADDRESS__)
-#define TASKLANE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TASKLANE_ASAN 1
-#endif
-#endif
 
 namespace tasklane::detail {
 
@@ -52,14 +38,7 @@ class IdTable {
  private:
   static constexpr unsigned page_bits = 8;
   static constexpr std::uint64_t page_size = std::uint64_t{1} << page_bits;
-#if defined(TASKLANE_ASAN)
-  static constexpr std::size_t min_spare = 0;  // AddressSanitizer must see an erased entry freed
-  static constexpr unsigned spare_shift = 63;
-#else
-  static constexpr std::size_t min_spare = 64;
-  static constexpr unsigned spare_shift = 1;  // up to half the live entries
-#endif
-  static_assert(alignof(value_type) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "entries come from plain operator new");
+  using Entries = BlockAllocator<sizeof(value_type), alignof(value_type)>;
   struct Page {
     std::array<value_type*, page_size> slots{};  // owned by the table
     std::size_t live = 0;
@@ -131,8 +110,8 @@ class IdTable {
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  // Erased entries' memory kept for the next ones.
-  std::size_t spare_entries() const { return spare_.size(); }
+  // The 8 KB blocks the entries live in (0 under AddressSanitizer: an entry each).
+  std::size_t entry_blocks() const { return entries_.blocks(); }
 
   iterator find(TaskId id) { return locate<false>(id); }
   const_iterator find(TaskId id) const { return locate<true>(id); }
@@ -167,12 +146,11 @@ class IdTable {
     }
     auto& slot = page->slots[id.value & (page_size - 1)];
     if (!slot) {
-      void* memory = spare_.empty() ? ::operator new(sizeof(value_type)) : spare_.back();
-      if (!spare_.empty()) spare_.pop_back();
+      void* memory = entries_.allocate();
       try {
         slot = ::new (memory) value_type(std::piecewise_construct, std::forward_as_tuple(id), std::forward_as_tuple());
       } catch (...) {
-        recycle(memory);
+        entries_.deallocate(memory);
         throw;
       }
       ++page->live;
@@ -183,12 +161,8 @@ class IdTable {
 
   void erase(iterator it) {
     Page* page = it.page_;
-    --size_;
     destroy(std::exchange(page->slots[it.slot_], nullptr));
-    while (spare_.size() > spare_room()) {
-      ::operator delete(spare_.back());
-      spare_.pop_back();
-    }
+    --size_;
     if (--page->live == 0) {
       index_.erase(it.page_no_);
       pages_.erase(it.page_no_);
@@ -213,50 +187,33 @@ class IdTable {
     return Iter<Const>(this, *found, page_no, slot);
   }
 
-  void destroy(value_type* entry) {
+  void destroy(value_type* entry) noexcept {
     entry->~value_type();
-    recycle(entry);
-  }
-  std::size_t spare_room() const { return std::max(min_spare, size_ >> spare_shift); }
-  void recycle(void* memory) {
-    if (spare_.size() < spare_room()) {
-      try {
-        spare_.push_back(memory);
-        return;
-      } catch (...) {  // no room to remember it: give it back
-      }
-    }
-    ::operator delete(memory);
+    entries_.deallocate(entry);
   }
   void destroy_all() noexcept {
     for (auto& [page_no, page] : pages_) {
       for (value_type*& entry : page->slots) {
-        if (entry) {
-          entry->~value_type();
-          ::operator delete(std::exchange(entry, nullptr));
-        }
+        if (entry) destroy(std::exchange(entry, nullptr));
       }
     }
     pages_.clear();
     index_ = FlatIdMap<Page*>{};
     size_ = 0;
-    for (void* memory : spare_) ::operator delete(memory);
-    spare_.clear();
   }
   void take_from(IdTable& other) noexcept {
     pages_ = std::move(other.pages_);
     index_ = std::move(other.index_);
     size_ = std::exchange(other.size_, 0);
-    spare_ = std::move(other.spare_);
+    entries_ = std::move(other.entries_);
     other.pages_.clear();
     other.index_ = FlatIdMap<Page*>{};
-    other.spare_.clear();
   }
 
   std::map<std::uint64_t, std::unique_ptr<Page>> pages_;  // in id order, for iteration
   FlatIdMap<Page*> index_;                                 // page number -> page, for lookups
   std::size_t size_ = 0;
-  std::vector<void*> spare_;  // memory of erased entries, for the next ones
+  Entries entries_;  // the entries' memory
 };
 
 }  // namespace tasklane::detail

@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -99,36 +98,26 @@ TEST(IdTable, AnErasedEntrysMemoryServesTheNextOne) {
   EXPECT_EQ(table.count(TaskId{1}), 0u);
 }
 
-// A burst of spawns after a burst of ends (the Asio strand takes hundreds of each at once) reuses the
-// ended entries' memory, up to half the live entries; as the table empties the spare memory goes too.
-TEST(IdTable, SpareMemoryFollowsHalfTheLiveEntries) {
+// Entries live in blocks: a burst takes a block per ~45 entries, and as the table empties the blocks
+// go (one spare kept).
+TEST(IdTable, EntryBlocksFollowTheLiveEntries) {
 #if defined(TASKLANE_ASAN)
-  GTEST_SKIP() << "under AddressSanitizer an erased entry is freed at once, so that a use after erase is reported";
+  GTEST_SKIP() << "under AddressSanitizer each entry is its own allocation";
 #endif
   detail::IdTable<std::string> table;
   for (std::uint64_t i = 0; i < 1000; ++i) table[TaskId{i}] = "x";
-  std::vector<const void*> erased;
-  for (std::uint64_t i = 0; i < 200; ++i) {
-    erased.push_back(&table[TaskId{i}]);
-    table.erase(table.find(TaskId{i}));
-  }
-  EXPECT_EQ(table.spare_entries(), 200u) << "200 erased of 1000: all kept (800 live, room for 400)";
-  for (std::uint64_t i = 200; i < 400; ++i) table.erase(table.find(TaskId{i}));
-  EXPECT_EQ(table.spare_entries(), 300u) << "600 live: at most half of them kept";
-  std::sort(erased.begin(), erased.end());
-  std::size_t reused = 0;
-  for (std::uint64_t i = 1000; i < 1300; ++i) {
-    const void* entry = &table[TaskId{i}];
-    reused += std::binary_search(erased.begin(), erased.end(), entry) ? 1 : 0;
-  }
-  EXPECT_EQ(table.spare_entries(), 0u) << "the next 300 entries took the spare memory";
-  EXPECT_GT(reused, 0u);
-  for (std::uint64_t i = 400; i < 1300; ++i) table.erase(table.find(TaskId{i}));
+  const std::size_t full = table.entry_blocks();
+  using Entry = std::pair<const TaskId, std::string>;
+  const std::size_t per_block = detail::BlockAllocator<sizeof(Entry), alignof(Entry)>::per_block;
+  EXPECT_EQ(full, (1000 + per_block - 1) / per_block) << "the entries are not packed into full blocks";
+  for (std::uint64_t i = 0; i < 1000; ++i) table.erase(table.find(TaskId{i}));
   EXPECT_TRUE(table.empty());
-  EXPECT_LE(table.spare_entries(), 64u) << "an empty table keeps the floor of 64 spare entries at most";
+  EXPECT_EQ(table.entry_blocks(), 1u) << "an empty table keeps one spare block";
+  for (std::uint64_t i = 1000; i < 2000; ++i) table[TaskId{i}] = "y";
+  EXPECT_EQ(table.entry_blocks(), full) << "the same burst again takes as many blocks";
 }
 
-// Under AddressSanitizer an erased entry's memory is freed at once (no spare is kept), so a use of
+// Under AddressSanitizer an erased entry's memory is freed at once (no block holds it), so a use of
 // it is reported.
 TEST(IdTableDeathTest, UnderAddressSanitizerAUseOfAnErasedEntryIsReported) {
 #if !defined(TASKLANE_ASAN)
