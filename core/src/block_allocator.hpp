@@ -56,8 +56,9 @@ class BlockAllocator {
   BlockAllocator(const BlockAllocator&) = delete;
   BlockAllocator& operator=(const BlockAllocator&) = delete;
   BlockAllocator(BlockAllocator&& other) noexcept { take_from(other); }
-  BlockAllocator& operator=(BlockAllocator&& other) noexcept {
+  BlockAllocator& operator=(BlockAllocator&& other) noexcept {  // onto one whose objects were all given back
     if (this != &other) {
+      assert(blocks_ == 0 || (blocks_ == 1 && spare_ != nullptr));
       release_spare();
       take_from(other);
     }

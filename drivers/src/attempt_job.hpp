@@ -18,8 +18,8 @@ struct AttemptJob {
   WorkContext context;
 
   // On a worker: runs the handler; its outcome (a failure if it throws) goes to `reports`, with the
-  // context of a handler that returned (see WorkReport::context). The registry behind `work` must
-  // outlive the call.
+  // context when the handler was a WorkFunction (see WorkReport::context; async work keeps the
+  // context it was given). The registry behind `work` must outlive the call.
   void operator()(const std::shared_ptr<WorkReports>& reports);
 };
 

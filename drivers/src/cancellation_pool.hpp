@@ -1,7 +1,7 @@
 // CancellationPool: the owner's spare cancellation states, so that an attempt's token costs no
 // allocation. Each attempt needs a state of its own (the owner cancels it, the work reads it), and
-// making one (a shared_ptr's block with a mutex and a vector) and freeing it cost ~400
-// instructions of the Asio strand's ~4400 a no-op task (callgrind, asio_noop, 2026-11-29). The
+// making one (a shared_ptr's block with a mutex and a vector) and freeing it cost ~230
+// instructions of the Asio strand's ~4450 a no-op task (callgrind, asio_noop, 2026-11-29). The
 // token comes back to the owner with the attempt's outcome (WorkReport::context); when nobody
 // else holds its state (no copy kept by the work), the state is reset and serves a later attempt.
 // Owner thread only.
