@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <optional>
 #include <utility>
+#include <vector>
 
 namespace tasklane::drivers {
 namespace {
