@@ -41,7 +41,7 @@ namespace tasklane::detail {
 // Sets a reused command's string to `text`, copying only when it differs: in a run of tasks of one
 // kind and owner the compare is all it costs (an assignment costs ~35 instructions, out of line).
 inline void refill(std::string& slot, const std::string& text) {
-  if (slot.size() != text.size() || slot.compare(text) != 0) slot = text;
+  if (slot != text) slot = text;  // sizes first, then the bytes
 }
 
 class CommandQueue {

@@ -1,14 +1,16 @@
 #include "attempt_job.hpp"
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 
 namespace tasklane::drivers {
 namespace {
 
-void report_outcome(WorkReports& reports, TaskId id, std::uint32_t attempt, Outcome outcome) {
-  reports.add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr, std::nullopt});
+void report_outcome(WorkReports& reports, TaskId id, std::uint32_t attempt, Outcome outcome,
+                    std::optional<WorkContext> context = std::nullopt) {
+  reports.add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr, std::move(context)});
 }
 
 }  // namespace
@@ -19,7 +21,7 @@ void AttemptJob::operator()(const std::shared_ptr<WorkReports>& reports) {
   if (work) {
     Outcome outcome = run_work(*work, context);
     if (!context.payload.is_null()) context.payload = nullptr;  // freed here, off the owner's thread
-    reports->add(WorkReport{id, attempt, std::move(outcome), 0, {}, nullptr, std::move(context)});
+    report_outcome(*reports, id, attempt, std::move(outcome), std::move(context));
     return;
   }
   // Work that finishes later may call `done` after this returns: it holds a share of the reports.
