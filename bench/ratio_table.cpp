@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -77,37 +76,43 @@ void RatioTable::ReportRuns(const std::vector<Run>& reports) {
   }
 }
 
+std::map<std::int64_t, const Figure*> RatioTable::by_size(const std::string& family, const std::string& subject) const {
+  std::map<std::int64_t, const Figure*> sizes;
+  for (const auto& [name, f] : figures_) {
+    std::string figure_family, figure_subject;
+    std::int64_t size = 0;
+    if (split(name, figure_family, figure_subject, size) && figure_family == family && figure_subject == subject &&
+        f.items_per_second > 0) {
+      sizes[size] = &f;
+    }
+  }
+  return sizes;
+}
+
 int RatioTable::finish(std::ostream& out) const {
   int missed = 0;
   out << "\n## Ratios (cost per item, tasklane / baseline; below 1.00 tasklane is faster)\n\n";
   out << "| figure | size | tasklane | baseline | baseline cost | ratio | spread | target | met |\n";
   out << "|---|---|---|---|---|---|---|---|---|\n";
   for (const Comparison& c : comparisons_) {
-    std::set<std::int64_t> sizes;
-    for (const auto& [name, f] : figures_) {
-      std::string family, subject;
-      std::int64_t size = 0;
-      if (split(name, family, subject, size) && family == c.family && subject == "tasklane") sizes.insert(size);
-    }
-    for (const std::int64_t size : sizes) {
-      const auto t = figures_.find(c.family + "/tasklane/" + std::to_string(size));
-      const auto b = figures_.find(c.family + "/" + c.baseline + "/" + std::to_string(size));
-      if (t == figures_.end() || b == figures_.end() || t->second.items_per_second <= 0 ||
-          b->second.items_per_second <= 0) {
-        continue;
-      }
-      const double ratio = b->second.items_per_second / t->second.items_per_second;
+    const auto baselines = by_size(c.family, c.baseline);
+    for (const auto& [size, tasklane] : by_size(c.family, "tasklane")) {
+      const auto baseline = baselines.find(size);
+      if (baseline == baselines.end()) continue;
+      const Figure& tf = *tasklane;
+      const Figure& bf = *baseline->second;
+      const double ratio = bf.items_per_second / tf.items_per_second;
       // Noise: the ratio's range over the repetitions' extremes.
-      const double worst = b->second.max_ips / std::max(1e-9, t->second.min_ips);
-      const double best = b->second.min_ips / std::max(1e-9, t->second.max_ips);
+      const double worst = bf.max_ips / std::max(1e-9, tf.min_ips);
+      const double best = bf.min_ips / std::max(1e-9, tf.max_ips);
       std::string met = "-";
       if (c.max_ratio) {
         const bool ok = ratio <= *c.max_ratio;
         met = ok ? "yes" : "**no**";
         missed += ok ? 0 : 1;
       }
-      out << "| " << c.family << " | " << size_text(size) << " | " << cost(t->second.items_per_second) << " | "
-          << c.baseline << " | " << cost(b->second.items_per_second) << " | " << fmt("%.2f", ratio) << " | "
+      out << "| " << c.family << " | " << size_text(size) << " | " << cost(tf.items_per_second) << " | "
+          << c.baseline << " | " << cost(bf.items_per_second) << " | " << fmt("%.2f", ratio) << " | "
           << fmt("%.2f", best) << "-" << fmt("%.2f", worst) << " | " << c.target_text << " | " << met << " |\n";
     }
   }
@@ -128,18 +133,12 @@ int RatioTable::finish(std::ostream& out) const {
     out << "\n## Growth of the cost per item\n\n| figure | sizes | cost | growth | log2 ratio of the sizes | target | met |\n"
            "|---|---|---|---|---|---|---|\n";
     for (const GrowthTarget& g : growths_) {
-      std::map<std::int64_t, double> by_size;  // size -> items a second
-      for (const auto& [name, f] : figures_) {
-        std::string family, subject;
-        std::int64_t size = 0;
-        if (split(name, family, subject, size) && family == g.family && subject == g.subject && size > 1 &&
-            f.items_per_second > 0) {
-          by_size[size] = f.items_per_second;
-        }
-      }
-      if (by_size.size() < 2) continue;
-      const auto& [small, small_ips] = *by_size.begin();
-      const auto& [big, big_ips] = *by_size.rbegin();
+      auto sizes = by_size(g.family, g.subject);
+      sizes.erase(sizes.begin(), sizes.lower_bound(2));  // log2 of the smallest size divides
+      if (sizes.size() < 2) continue;
+      const std::int64_t small = sizes.begin()->first, big = sizes.rbegin()->first;
+      const double small_ips = sizes.begin()->second->items_per_second;
+      const double big_ips = sizes.rbegin()->second->items_per_second;
       const double growth = small_ips / big_ips;  // cost at big / cost at small
       const double allowed = std::log2(static_cast<double>(big)) / std::log2(static_cast<double>(small));
       const bool ok = growth <= allowed;

@@ -65,6 +65,9 @@ class RatioTable : public benchmark::ConsoleReporter {
   int benchmarks_failed() const { return static_cast<int>(failed_.size()); }
 
  private:
+  // The figures of `family/subject/<size>` that ran, by size.
+  std::map<std::int64_t, const Figure*> by_size(const std::string& family, const std::string& subject) const;
+
   std::vector<Comparison> comparisons_;
   std::vector<AbsoluteTarget> absolutes_;
   std::vector<GrowthTarget> growths_;
