@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 
 #include "tasklane/drivers/handler_registry.hpp"
 #include "work_reports.hpp"
@@ -13,6 +14,13 @@
 namespace tasklane::drivers {
 
 struct AttemptJob {
+  // The context is made in place from `parts` (WorkContext's members, in order): starting an
+  // attempt moves no WorkContext before the job reaches the work queue (each move is ~50
+  // instructions on the owner's thread, and each moved-from context one more destructor).
+  template <class... Parts>
+  AttemptJob(const WorkFunction* w, const AsyncWorkFunction* a, Parts&&... parts)
+      : work(w), async_work(a), context{std::forward<Parts>(parts)...} {}
+
   const WorkFunction* work = nullptr;  // one of the two is set; both live in the runtime's registry
   const AsyncWorkFunction* async_work = nullptr;
   WorkContext context;

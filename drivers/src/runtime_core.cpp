@@ -331,10 +331,8 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
     WorkHeartbeat heartbeat = task && task->heartbeat ? WorkHeartbeat(reports, s.id, s.attempt) : WorkHeartbeat();
     // Built in place: a default AttemptJob would make (and drop) a cancellation state of its own.
-    starting.push_back(AttemptJob{
-        work, async_work,
-        WorkContext{s.id, s.attempt, std::move(s.payload), *r.token, WorkProgress(reports, s.id, s.attempt), r.inbox,
-                    std::move(heartbeat)}});
+    starting.emplace_back(work, async_work, s.id, s.attempt, std::move(s.payload), *r.token,
+                          WorkProgress(reports, s.id, s.attempt), r.inbox, std::move(heartbeat));
   }
 
   void on_heartbeat(TaskId id, std::uint32_t attempt, Time arrived) {

@@ -52,7 +52,11 @@ class WorkQueue : public std::enable_shared_from_this<WorkQueue> {
     {
       std::lock_guard lock(mutex_);
       if (closed_) return batch.clear();
-      jobs_.insert(jobs_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+      if (jobs_.empty()) {  // the drainers took all: the batch becomes the queue, no job moved
+        jobs_.swap(batch);    // and the owner fills the queue's old memory next
+      } else {
+        jobs_.insert(jobs_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+      }
       // A drainer busy in a job may be busy for long: only idle ones count as serving the queue.
       while (drainers_ < threads_ && drainers_ - busy_ < jobs_.size() - next_) {
         ++drainers_;
