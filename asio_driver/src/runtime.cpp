@@ -118,6 +118,7 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
   void run_inbox() {
     auto batch = inbox.take();
     guarded([&] {
+      drivers::RuntimeCore::Batch inputs(*core);  // a batch of spawns drains once
       if (!unrun_calls.empty()) {
         unrun_calls.insert(unrun_calls.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
         batch.swap(unrun_calls);
@@ -130,6 +131,7 @@ struct runtime::impl : std::enable_shared_from_this<runtime::impl> {
             net::post(strand, [self = shared_from_this()] { self->run_inbox(); });
           },
           [this](StrandCall& call) { run(call); });
+      inputs.end();
     });
     inbox.recycle(std::move(batch));
   }

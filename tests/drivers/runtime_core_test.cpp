@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -369,6 +370,95 @@ TEST(RuntimeCore, MetricsArePublishedOncePerTurnAndBeforeTheTurnsCallbacksRun) {
   const MetricsSnapshot m = metrics->snapshot();
   EXPECT_EQ(m.counters.spawned, 4u) << "the turn's end publishes the rest";
   EXPECT_EQ(m.delayed(), 4u);
+}
+
+// A core whose "record" handler notes the ids it runs, in order.
+struct RecordingCore {
+  explicit RecordingCore(ManualDriver& driver) : core(RuntimeOptions{}, handlers(), driver.hooks()) {}
+  HandlerRegistry handlers() {
+    HandlerRegistry h;
+    h.add("record", [this](WorkContext& ctx) {
+      ran.push_back(ctx.id);
+      return Outcome::success();
+    });
+    return h;
+  }
+  void spawn() {
+    TaskSpec spec;
+    spec.kind = "record";
+    core.spawn(spec, [](Result<TaskId, SpawnError> r) { EXPECT_TRUE(r.has_value()); });
+  }
+  std::vector<TaskId> ran;
+  RuntimeCore core;
+};
+
+TEST(RuntimeCore, SpawnsOfABatchStartTogetherWhenItEnds) {
+  ManualDriver driver;
+  RecordingCore rc(driver);
+  ASSERT_TRUE(rc.core.start());
+  RuntimeCore::Batch batch(rc.core);
+  for (int i = 0; i < 3; ++i) rc.spawn();
+  EXPECT_TRUE(driver.work.empty()) << "a spawn inside a batch started before the batch ended";
+  EXPECT_FALSE(rc.core.idle()) << "a batch's spawns wait to start: the core is not idle";
+  batch.end();
+  EXPECT_EQ(driver.work.size(), 3u) << "the batch's end starts every spawn it holds";
+  driver.run_owner_calls();  // the answers: the ids
+  driver.run_until_quiet();
+  ASSERT_EQ(rc.ran.size(), 3u);
+  EXPECT_TRUE(std::is_sorted(rc.ran.begin(), rc.ran.end(), [](TaskId a, TaskId b) { return a.value < b.value; }))
+      << "the attempts started out of their spawns' order";
+  EXPECT_TRUE(rc.core.idle());
+}
+
+TEST(RuntimeCore, AnInputOtherThanASpawnInsideABatchCarriesOutTheSpawnsBeforeItAtOnce) {
+  // The code after such an input reads what its commands did (a flush's answer, a stop): it
+  // drains at once, and the batch's spawns before it go first, in order.
+  ManualDriver driver;
+  RecordingCore rc(driver);
+  ASSERT_TRUE(rc.core.start());
+  RuntimeCore::Batch batch(rc.core);
+  rc.spawn();
+  EXPECT_TRUE(driver.work.empty());
+  EXPECT_FALSE(rc.core.cancel(TaskId{999'999})) << "no such task";
+  EXPECT_EQ(driver.work.size(), 1u) << "the cancel's drain did not carry out the spawn before it";
+  rc.spawn();
+  EXPECT_EQ(driver.work.size(), 1u);
+  batch.end();
+  EXPECT_EQ(driver.work.size(), 2u);
+}
+
+TEST(RuntimeCore, ABatchLeftByAnExceptionStillStartsItsSpawns) {
+  ManualDriver driver;
+  RecordingCore rc(driver);
+  ASSERT_TRUE(rc.core.start());
+  try {
+    RuntimeCore::Batch batch(rc.core);
+    rc.spawn();
+    {
+      RuntimeCore::Batch nested(rc.core);
+      rc.spawn();
+      nested.end();
+    }
+    EXPECT_TRUE(driver.work.empty()) << "a nested batch's end drained inside the outer batch";
+    throw std::runtime_error("an input of the batch threw");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(driver.work.size(), 2u) << "the spawns of a batch that ended by an exception never started";
+  driver.run_owner_calls();
+  driver.run_until_quiet();
+  EXPECT_EQ(rc.ran.size(), 2u);
+  EXPECT_TRUE(rc.core.idle());
+}
+
+TEST(RuntimeCore, ABatchThatOutlivesItsCoreCarriesOutNothing) {
+  ManualDriver driver;
+  auto rc = std::make_unique<RecordingCore>(driver);
+  ASSERT_TRUE(rc->core.start());
+  RuntimeCore::Batch batch(rc->core);
+  rc->spawn();
+  rc.reset();  // a user callback destroyed the runtime mid-batch
+  batch.end();
+  EXPECT_TRUE(driver.work.empty()) << "work was handed out for a core that is gone";
 }
 
 TEST(RuntimeCore, MetricsCountASeriesNextRunAndARestoredRecordAsDelayed) {
