@@ -66,14 +66,13 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<WorkQueue> work_queue;  // set by RuntimeCore, with `reports`
   CancellationPool tokens;  // the attempts' cancellation states, reused once their outcome is back
   std::vector<AttemptJob> starting;  // attempts started by this input, handed over at its end (or a few at a time, below)
-  // A batch of reports is being taken: its outcomes drain a few at a time (outcomes_per_handoff),
-  // and the starts they made go over then: not one drain and one hand-off each, nor all at the
-  // batch's end: an owner slower than its workers (a busy one: a hundred completions take it ~100
-  // us) would leave them idle for the whole batch, and then wait idle itself for the first outcome
-  // of the next (2026-11-28: no-op tasks end to end ~29 -> ~21 ms per 20000 on Asio, ~28 -> ~18
-  // ms on Qt; 4, 8 and 16 measured alike).
+  // A batch of reports is being taken: its starts go over a few at a time (starts_per_handoff),
+  // not one hand-off each, nor all at the batch's end: an owner slower than its workers (a busy
+  // one: a hundred completions take it ~100 us) would leave them idle for the whole batch, and
+  // then wait idle itself for the first outcome of the next (2026-11-28: no-op tasks end to end
+  // ~29 -> ~21 ms per 20000 on Asio, ~28 -> ~18 ms on Qt; 4, 8 and 16 measured alike).
   bool taking_reports = false;
-  static constexpr std::size_t outcomes_per_handoff = 8;
+  static constexpr std::size_t starts_per_handoff = 8;
   detail::FlatIdMap<Running, 2> running;  // by TaskId::value: no allocation per attempt beyond its token; a quarter full at most
   std::map<FlushId, std::function<void(std::optional<std::string>)>> flushes;
   std::multimap<TaskId, std::function<void(std::optional<TaskInfo>)>> waiters;
@@ -144,8 +143,15 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     return input_at(now(), std::forward<MakeEvent>(make_event));
   }
   // The same for an input whose time was read already (a report of a batch: take_reports).
+  // Any input but a batched spawn's first carries out the commands a batch left waiting, so that
+  // no input can forget a record whose commands wait.
   template <class MakeEvent>
   Time input_at(Time t, MakeEvent&& make_event) {
+    if (drain_owed) drain();
+    return traced(t, std::forward<MakeEvent>(make_event));
+  }
+  template <class MakeEvent>
+  Time traced(Time t, MakeEvent&& make_event) {
     if (trace) trace->event(TimedEvent{t, make_event()});
     return t;
   }
@@ -202,19 +208,22 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  // Spawns and outcomes made while a batch is open (RuntimeCore::Batch, a batch of reports) leave
-  // their commands in the kernel (drain_later), and the batch carries them out together: each
-  // drain also arms the timer, counts metrics and checks the hand-off and the journal, ~125
-  // instructions of the Asio strand's ~3800 a no-op task (callgrind, asio_noop, 2026-11-29). Every
-  // other input drains at once, as the code after it reads what its commands did (a flush's
-  // answer, a stop); that drain carries out the batch's commands first. Either way the commands
-  // come out in the kernel's order, each input's after the ones before.
+  // Spawns made while a RuntimeCore::Batch is open leave their commands in the kernel
+  // (drain_later), and the batch carries them out together when it ends: each drain also arms the
+  // timer, counts metrics and checks the hand-off and the journal, ~125 instructions of the Asio
+  // strand's ~3800 a no-op task (callgrind, asio_noop, 2026-11-29). Only a spawn that ended no
+  // task waits: a record whose Notify waits could be forgotten by a later input (retained_terminal)
+  // before its waiters, events and log read it. Every other input carries out what waits before
+  // it (input_at) and drains after it, as the code after it reads what its commands did (a
+  // flush's answer, a stop). Either way the commands come out in the kernel's order.
   int batch_depth = 0;
-  bool drain_owed = false;  // an input of the open batch left commands to carry out
+  bool drain_owed = false;  // a spawn of the open batch left commands to carry out
 
-  void drain_later() {
-    if (batch_depth > 0) {
+  // After a spawn: `ended_none`, it ended no task (none it replaced, not itself).
+  void drain_later(bool ended_none) {
+    if (batch_depth > 0 && ended_none) {
       drain_owed = true;
+      metrics_unpublished = true;  // the kernel's counts moved: publish_metrics() must not skip
       return;
     }
     drain();
@@ -486,13 +495,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   void take_reports() {
     taking_reports = true;
     begin_turn();  // the batch is one turn (inside the driver's, if it holds one)
-    begin_batch();  // and its inputs drain together, a few outcomes at a time (below)
     // If an input throws (out of memory), later starts must not wait for this batch.
     struct EndOfBatch {
       Impl& self;
-      bool drained = false;
       ~EndOfBatch() {
-        if (!drained) self.end_batch_quietly();
         self.taking_reports = false;
         self.end_turn();
       }
@@ -502,15 +508,11 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     // A hand-off in the middle of the batch that fails (out of memory) must not drop the reports
     // behind it: they are taken first, and the failure is rethrown at the end.
     std::exception_ptr handoff_failed;
-    std::size_t undrained = 0;  // outcomes whose commands wait in the kernel
     for (auto& r : batch) {
       if (r.outcome) {
         on_work_done(r.id, r.attempt, std::move(*r.outcome), arrived);
         if (r.context) tokens.give_back(std::move(r.context->cancel));  // its Running entry is gone
-        if (++undrained < outcomes_per_handoff) continue;
-        undrained = 0;
-        drain();  // the attempts these outcomes let start
-        if (!starting.empty() && !handoff_failed) {
+        if (starting.size() >= starts_per_handoff && !handoff_failed) {
           try {
             work_queue->submit(starting);
           } catch (...) {
@@ -524,8 +526,6 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
         on_progress(r.id, r.attempt, r.fraction, r.message);
       }
     }
-    end_of_batch.drained = true;
-    end_batch();
     taking_reports = false;
     reports->recycle(std::move(batch));
     if (handoff_failed) std::rethrow_exception(handoff_failed);  // the starts left go with the next input
@@ -539,7 +539,7 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
     }
     const Time t = input_at(arrived, [&] { return Event{event::Complete{id, attempt, outcome}}; });
     kernel.complete(id, attempt, std::move(outcome), t);
-    drain_later();
+    drain();
   }
 
   // Progress of an attempt that is still out. Of a task that has ended and been forgotten meanwhile
@@ -626,7 +626,10 @@ template <class Spec>
 void RuntimeCore::admit_spec(Spec&& spec, AdmitDone done) {
   Impl& s = *impl_;
   const bool durable = spec.durable && s.journal;
-  const Time t = s.input([&] { return Event{event::Spawn{spec}}; });
+  // A spawn inside a Batch leaves what waits in place (drain_later), unlike every other input.
+  const Time t = s.batch_depth > 0 ? s.traced(s.now(), [&] { return Event{event::Spawn{spec}}; })
+                                   : s.input([&] { return Event{event::Spawn{spec}}; });
+  const std::size_t unfinished = s.kernel.unfinished();
   auto result = s.kernel.admit(std::forward<Spec>(spec), t);
   const bool created = result && !result.value().deduplicated;
   if (created) {
@@ -642,7 +645,7 @@ void RuntimeCore::admit_spec(Spec&& spec, AdmitDone done) {
   } else {
     s.answer_admission(std::move(done), std::move(result));
   }
-  s.drain_later();
+  s.drain_later(s.kernel.unfinished() == unfinished + (created ? 1 : 0));
 }
 
 std::size_t RuntimeCore::abort(const AbortSelector& which) {

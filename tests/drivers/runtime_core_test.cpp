@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -374,7 +375,8 @@ TEST(RuntimeCore, MetricsArePublishedOncePerTurnAndBeforeTheTurnsCallbacksRun) {
 
 // A core whose "record" handler notes the ids it runs, in order.
 struct RecordingCore {
-  explicit RecordingCore(ManualDriver& driver) : core(RuntimeOptions{}, handlers(), driver.hooks()) {}
+  explicit RecordingCore(ManualDriver& driver, RuntimeOptions options = {})
+      : core(std::move(options), handlers(), driver.hooks()) {}
   HandlerRegistry handlers() {
     HandlerRegistry h;
     h.add("record", [this](WorkContext& ctx) {
@@ -459,6 +461,70 @@ TEST(RuntimeCore, ABatchThatOutlivesItsCoreCarriesOutNothing) {
   rc.reset();  // a user callback destroyed the runtime mid-batch
   batch.end();
   EXPECT_TRUE(driver.work.empty()) << "work was handed out for a core that is gone";
+}
+
+// Keeps one finished task: a second one ending forgets the first.
+RuntimeOptions retaining_one() {
+  RuntimeOptions options;
+  options.config.retained_terminal = 1;
+  return options;
+}
+
+TEST(RuntimeCore, ASpawnInsideABatchThatEndsATaskCarriesOutItsEndAtOnce) {
+  // A spawn that replaces a pending task ends it. Were its Notify left waiting in the batch, the
+  // next replacing spawn would end a second task and forget the first (retained_terminal = 1)
+  // before the first's waiter read it: the waiter would hear of no such task.
+  ManualDriver driver;
+  RecordingCore rc(driver, retaining_one());
+  ASSERT_TRUE(rc.core.start());
+  TaskSpec spec;
+  spec.kind = "record";
+  spec.run_after = 1h;
+  spec.dedup = DedupSpec{"refresh", DedupMode::ReplacePending};
+  std::vector<TaskId> ids;
+  auto spawn = [&] { rc.core.spawn(spec, [&](Result<TaskId, SpawnError> r) { ids.push_back(r.value()); }); };
+  spawn();
+  driver.run_owner_calls();
+  ASSERT_EQ(ids.size(), 1u);
+  std::optional<std::optional<TaskInfo>> heard;
+  rc.core.wait(ids[0], [&](std::optional<TaskInfo> info) { heard = std::move(info); });
+  {
+    RuntimeCore::Batch batch(rc.core);
+    spawn();  // replaces the first
+    spawn();  // replaces the second, which forgets the first
+    batch.end();
+  }
+  driver.run_owner_calls();
+  ASSERT_TRUE(heard.has_value()) << "the replaced task's waiter was never answered";
+  ASSERT_TRUE(heard->has_value()) << "the replaced task was forgotten before its waiter read it";
+  EXPECT_EQ((*heard)->status, TaskStatus::Cancelled);
+}
+
+TEST(RuntimeCore, OutcomesOfOneBatchOfReportsAreEachCarriedOutBeforeTheNextCanForgetThem) {
+  // Two outcomes in one batch of reports, one finished task kept: the second forgets the first,
+  // whose waiter must have read it by then.
+  ManualDriver driver;
+  RecordingCore rc(driver, retaining_one());
+  ASSERT_TRUE(rc.core.start());
+  std::vector<TaskId> ids;
+  TaskSpec spec;
+  spec.kind = "record";
+  for (int i = 0; i < 2; ++i) rc.core.spawn(spec, [&](Result<TaskId, SpawnError> r) { ids.push_back(r.value()); });
+  driver.run_owner_calls();
+  ASSERT_EQ(ids.size(), 2u);
+  std::optional<std::optional<TaskInfo>> heard;
+  rc.core.wait(ids[0], [&](std::optional<TaskInfo> info) { heard = std::move(info); });
+  ASSERT_EQ(driver.work.size(), 2u);
+  while (!driver.work.empty()) {  // both outcomes go into one batch of reports
+    auto f = std::move(driver.work.front());
+    driver.work.pop_front();
+    f();
+  }
+  driver.run_until_quiet();
+  ASSERT_EQ(rc.ran.size(), 2u);
+  ASSERT_TRUE(heard.has_value());
+  ASSERT_TRUE(heard->has_value()) << "the first task was forgotten before its waiter read it";
+  EXPECT_EQ((*heard)->status, TaskStatus::Completed);
 }
 
 TEST(RuntimeCore, MetricsCountASeriesNextRunAndARestoredRecordAsDelayed) {
