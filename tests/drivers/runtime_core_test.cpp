@@ -33,6 +33,7 @@ struct ManualDriver {
   std::deque<std::function<void()>> owner_calls;
   std::deque<std::function<void()>> work;
   std::size_t owner_posts = 0;
+  std::size_t arms = 0;
 
   RuntimeHooks hooks() {
     RuntimeHooks h;
@@ -42,7 +43,7 @@ struct ManualDriver {
       ++owner_posts;
       owner_calls.push_back(std::move(f));
     };
-    h.arm_timer = [](std::optional<Time>) {};
+    h.arm_timer = [this](std::optional<Time>) { ++arms; };  // each drain arms the timer
     h.now = [] { return Time{0}; };
     return h;
   }
@@ -385,26 +386,48 @@ struct RecordingCore {
     });
     return h;
   }
-  void spawn() {
+  void spawn(Duration after = Duration{0}) {
     TaskSpec spec;
     spec.kind = "record";
+    spec.run_after = after;
     core.spawn(spec, [](Result<TaskId, SpawnError> r) { EXPECT_TRUE(r.has_value()); });
   }
   std::vector<TaskId> ran;
   RuntimeCore core;
 };
 
-TEST(RuntimeCore, SpawnsOfABatchStartTogetherWhenItEnds) {
+TEST(RuntimeCore, SpawnsOfABatchThatStartNothingDrainOnceWhenItEnds) {
+  // Each drain arms the timer: three delayed spawns in a batch drain once, at its end.
   ManualDriver driver;
   RecordingCore rc(driver);
   ASSERT_TRUE(rc.core.start());
+  const std::size_t before = driver.arms;
   RuntimeCore::Batch batch(rc.core);
-  for (int i = 0; i < 3; ++i) rc.spawn();
-  EXPECT_TRUE(driver.work.empty()) << "a spawn inside a batch started before the batch ended";
-  EXPECT_FALSE(rc.core.idle()) << "a batch's spawns wait to start: the core is not idle";
+  for (int i = 0; i < 3; ++i) rc.spawn(1h);
+  EXPECT_EQ(driver.arms, before) << "a spawn inside a batch drained before the batch ended";
+  EXPECT_FALSE(rc.core.idle()) << "a batch's commands wait: the core is not idle";
   batch.end();
-  EXPECT_EQ(driver.work.size(), 3u) << "the batch's end starts every spawn it holds";
-  driver.run_owner_calls();  // the answers: the ids
+  EXPECT_EQ(driver.arms, before + 1) << "the batch's end drains once";
+  EXPECT_EQ(rc.core.kernel().unfinished(), 3u);
+}
+
+TEST(RuntimeCore, ASpawnInsideABatchThatStartsATaskHandsItToTheWorkersAtOnce) {
+  // Its attempt must not wait for the rest of the batch, the workers idle meanwhile. The spawns
+  // queued behind it (one running slot) start in their order.
+  ManualDriver driver;
+  RuntimeOptions options;
+  options.config.max_running = 1;
+  RecordingCore rc(driver, options);
+  ASSERT_TRUE(rc.core.start());
+  {
+    RuntimeCore::Batch batch(rc.core);
+    rc.spawn();
+    EXPECT_EQ(driver.work.size(), 1u) << "a started attempt waited for the batch's end";
+    rc.spawn();
+    rc.spawn();
+    batch.end();
+  }
+  driver.run_owner_calls();
   driver.run_until_quiet();
   ASSERT_EQ(rc.ran.size(), 3u);
   EXPECT_TRUE(std::is_sorted(rc.ran.begin(), rc.ran.end(), [](TaskId a, TaskId b) { return a.value < b.value; }))
@@ -412,43 +435,42 @@ TEST(RuntimeCore, SpawnsOfABatchStartTogetherWhenItEnds) {
   EXPECT_TRUE(rc.core.idle());
 }
 
-TEST(RuntimeCore, AnInputOtherThanASpawnInsideABatchCarriesOutTheSpawnsBeforeItAtOnce) {
-  // The code after such an input reads what its commands did (a flush's answer, a stop): it
-  // drains at once, and the batch's spawns before it go first, in order.
+TEST(RuntimeCore, AnInputOtherThanASpawnInsideABatchCarriesOutWhatWaitsAtOnce) {
+  // The code after such an input reads what its commands did (a flush's answer, a stop).
   ManualDriver driver;
   RecordingCore rc(driver);
   ASSERT_TRUE(rc.core.start());
+  const std::size_t before = driver.arms;
   RuntimeCore::Batch batch(rc.core);
-  rc.spawn();
-  EXPECT_TRUE(driver.work.empty());
+  rc.spawn(1h);
+  EXPECT_EQ(driver.arms, before);
   EXPECT_FALSE(rc.core.cancel(TaskId{999'999})) << "no such task";
-  EXPECT_EQ(driver.work.size(), 1u) << "the cancel's drain did not carry out the spawn before it";
-  rc.spawn();
-  EXPECT_EQ(driver.work.size(), 1u);
+  EXPECT_GT(driver.arms, before) << "the cancel did not drain";
+  const std::size_t after_cancel = driver.arms;
+  rc.spawn(1h);
+  EXPECT_EQ(driver.arms, after_cancel);
   batch.end();
-  EXPECT_EQ(driver.work.size(), 2u);
+  EXPECT_EQ(driver.arms, after_cancel + 1);
 }
 
-TEST(RuntimeCore, ABatchLeftByAnExceptionStillStartsItsSpawns) {
+TEST(RuntimeCore, ABatchLeftByAnExceptionStillDrains) {
   ManualDriver driver;
   RecordingCore rc(driver);
   ASSERT_TRUE(rc.core.start());
+  const std::size_t before = driver.arms;
   try {
     RuntimeCore::Batch batch(rc.core);
-    rc.spawn();
+    rc.spawn(1h);
     {
       RuntimeCore::Batch nested(rc.core);
-      rc.spawn();
+      rc.spawn(1h);
       nested.end();
     }
-    EXPECT_TRUE(driver.work.empty()) << "a nested batch's end drained inside the outer batch";
+    EXPECT_EQ(driver.arms, before) << "a nested batch's end drained inside the outer batch";
     throw std::runtime_error("an input of the batch threw");
   } catch (const std::runtime_error&) {
   }
-  EXPECT_EQ(driver.work.size(), 2u) << "the spawns of a batch that ended by an exception never started";
-  driver.run_owner_calls();
-  driver.run_until_quiet();
-  EXPECT_EQ(rc.ran.size(), 2u);
+  EXPECT_EQ(driver.arms, before + 1) << "a batch that ended by an exception left its commands waiting";
   EXPECT_TRUE(rc.core.idle());
 }
 
@@ -457,10 +479,11 @@ TEST(RuntimeCore, ABatchThatOutlivesItsCoreCarriesOutNothing) {
   auto rc = std::make_unique<RecordingCore>(driver);
   ASSERT_TRUE(rc->core.start());
   RuntimeCore::Batch batch(rc->core);
-  rc->spawn();
+  rc->spawn(1h);
   rc.reset();  // a user callback destroyed the runtime mid-batch
+  const std::size_t after_destruction = driver.arms;
   batch.end();
-  EXPECT_TRUE(driver.work.empty()) << "work was handed out for a core that is gone";
+  EXPECT_EQ(driver.arms, after_destruction) << "a batch drained a core that is gone";
 }
 
 // Keeps one finished task: a second one ending forgets the first.

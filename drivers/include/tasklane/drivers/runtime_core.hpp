@@ -141,8 +141,8 @@ class RuntimeCore {
   // Spawns (admit) made while a Batch is open (a strand handler running a batch of queued spawns)
   // drain together when the outermost Batch ends: their commands are carried out once, in the
   // kernel's order, not after each spawn. A spawn that ends a task (one it replaces, or itself,
-  // failed by a dependency) drains at once, and any other input carries out what waits before it
-  // and drains after it. Until then the batch's attempts wait to start, and idle() is false. end() drains, and throws
+  // failed by a dependency) or starts one drains at once, and any other input carries out what
+  // waits before it and drains after it. Until then idle() is false. end() drains, and throws
   // what a drain throws (out of memory); a Batch destroyed without end() (an input threw) drains
   // and swallows a failure, leaving what it could not carry out to the next input's drain.
   // Batches nest; a Batch may outlive its core (nothing is drained then).
