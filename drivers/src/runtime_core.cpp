@@ -215,9 +215,10 @@ struct RuntimeCore::Impl : std::enable_shared_from_this<Impl> {
   // task waits: a record whose Notify waits could be forgotten by a later input (retained_terminal)
   // before its waiters, events and log read it. Nor one that started a task: its attempt goes to
   // the workers at once, which would otherwise idle through the rest of the batch (asio_noop
-  // 20.8 -> 23.7 ms per 20000 when a whole batch's starts waited for its end). Every other input carries out what waits before
-  // it (input_at) and drains after it, as the code after it reads what its commands did (a
-  // flush's answer, a stop). Either way the commands come out in the kernel's order.
+  // 20.8 -> 23.7 ms per 20000 when a whole batch's starts waited for its end). Every other input
+  // carries out what waits before it (input_at) and drains after it, as the code after it reads
+  // what its commands did (a flush's answer, a stop). Either way the commands come out in the
+  // kernel's order.
   int batch_depth = 0;
   bool drain_owed = false;  // a spawn of the open batch left commands to carry out
 
