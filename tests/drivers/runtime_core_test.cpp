@@ -59,14 +59,18 @@ struct ManualDriver {
       f();
     }
   }
+  // Runs the work handed out, and what that work hands out, until none is left.
+  void run_work() {
+    while (!work.empty()) {
+      auto f = std::move(work.front());
+      work.pop_front();
+      f();
+    }
+  }
   // Runs handed-out work and owner calls until neither has any left (one thread: the test's).
   void run_until_quiet() {
     while (!work.empty() || !owner_calls.empty()) {
-      while (!work.empty()) {
-        auto f = std::move(work.front());
-        work.pop_front();
-        f();
-      }
+      run_work();
       run_owner_calls();
     }
   }
@@ -209,11 +213,7 @@ struct TwentyOutcomesWaiting {
   ManualDriver& driver;
   std::unique_ptr<RuntimeCore> core;
   TwentyOutcomesWaiting(ManualDriver& d, RuntimeHooks hooks) : driver(d), core(core_with_ok_tasks(std::move(hooks), 20, 40)) {
-    while (!driver.work.empty()) {  // runs the twenty attempts (or the drainer that runs them)
-      auto f = std::move(driver.work.front());
-      driver.work.pop_front();
-      f();
-    }
+    driver.run_work();  // the twenty attempts (or the drainer that runs them)
     EXPECT_EQ(core->kernel().stats().started, 20u);
   }
 };
@@ -284,10 +284,7 @@ TEST(RuntimeCore, ABatchOfReportsReadsTheClockOnceForAllItsInputs) {
   const auto owned = core_with_ok_tasks(std::move(hooks), 10, 10);
   RuntimeCore& core = *owned;
   ASSERT_EQ(driver.work.size(), 10u);
-  while (!driver.work.empty()) {  // ten outcomes wait for one take
-    driver.work.front()();
-    driver.work.pop_front();
-  }
+  driver.run_work();  // ten outcomes wait for one take
   clock_reads = 0;
   clock = Time{5000};
   driver.run_owner_calls();
@@ -386,12 +383,20 @@ struct RecordingCore {
     });
     return h;
   }
-  void spawn(Duration after = Duration{0}) {
-    TaskSpec spec;
-    spec.kind = "record";
-    spec.run_after = after;
-    core.spawn(spec, [](Result<TaskId, SpawnError> r) { EXPECT_TRUE(r.has_value()); });
+  static TaskSpec spec(Duration after = Duration{0}) {
+    TaskSpec s;
+    s.kind = "record";
+    s.run_after = after;
+    return s;
   }
+  void spawn(Duration after = Duration{0}) { spawn(spec(after)); }
+  void spawn(const TaskSpec& s) {  // its id is in `answered` once the owner ran the answer
+    core.spawn(s, [this](Result<TaskId, SpawnError> r) {
+      ASSERT_TRUE(r.has_value());
+      answered.push_back(r.value());
+    });
+  }
+  std::vector<TaskId> answered;
   std::vector<TaskId> ran;
   RuntimeCore core;
 };
@@ -500,21 +505,17 @@ TEST(RuntimeCore, ASpawnInsideABatchThatEndsATaskCarriesOutItsEndAtOnce) {
   ManualDriver driver;
   RecordingCore rc(driver, retaining_one());
   ASSERT_TRUE(rc.core.start());
-  TaskSpec spec;
-  spec.kind = "record";
-  spec.run_after = 1h;
+  TaskSpec spec = RecordingCore::spec(1h);
   spec.dedup = DedupSpec{"refresh", DedupMode::ReplacePending};
-  std::vector<TaskId> ids;
-  auto spawn = [&] { rc.core.spawn(spec, [&](Result<TaskId, SpawnError> r) { ids.push_back(r.value()); }); };
-  spawn();
+  rc.spawn(spec);
   driver.run_owner_calls();
-  ASSERT_EQ(ids.size(), 1u);
+  ASSERT_EQ(rc.answered.size(), 1u);
   std::optional<std::optional<TaskInfo>> heard;
-  rc.core.wait(ids[0], [&](std::optional<TaskInfo> info) { heard = std::move(info); });
+  rc.core.wait(rc.answered[0], [&](std::optional<TaskInfo> info) { heard = std::move(info); });
   {
     RuntimeCore::Batch batch(rc.core);
-    spawn();  // replaces the first
-    spawn();  // replaces the second, which forgets the first
+    rc.spawn(spec);  // replaces the first
+    rc.spawn(spec);  // replaces the second, which forgets the first
     batch.end();
   }
   driver.run_owner_calls();
@@ -529,20 +530,14 @@ TEST(RuntimeCore, OutcomesOfOneBatchOfReportsAreEachCarriedOutBeforeTheNextCanFo
   ManualDriver driver;
   RecordingCore rc(driver, retaining_one());
   ASSERT_TRUE(rc.core.start());
-  std::vector<TaskId> ids;
-  TaskSpec spec;
-  spec.kind = "record";
-  for (int i = 0; i < 2; ++i) rc.core.spawn(spec, [&](Result<TaskId, SpawnError> r) { ids.push_back(r.value()); });
+  rc.spawn();
+  rc.spawn();
   driver.run_owner_calls();
-  ASSERT_EQ(ids.size(), 2u);
+  ASSERT_EQ(rc.answered.size(), 2u);
   std::optional<std::optional<TaskInfo>> heard;
-  rc.core.wait(ids[0], [&](std::optional<TaskInfo> info) { heard = std::move(info); });
+  rc.core.wait(rc.answered[0], [&](std::optional<TaskInfo> info) { heard = std::move(info); });
   ASSERT_EQ(driver.work.size(), 2u);
-  while (!driver.work.empty()) {  // both outcomes go into one batch of reports
-    auto f = std::move(driver.work.front());
-    driver.work.pop_front();
-    f();
-  }
+  driver.run_work();  // both outcomes go into one batch of reports
   driver.run_until_quiet();
   ASSERT_EQ(rc.ran.size(), 2u);
   ASSERT_TRUE(heard.has_value());
